@@ -1,0 +1,77 @@
+"""FastAPI dependencies: context, authentication and role checks."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ozg_gateway.context import GatewayContext
+from ozg_gateway.errors import Problem
+from ozg_gateway.store import clients
+from ozg_gateway.store.clients import Principal, Role
+
+_bearer = HTTPBearer(auto_error=False, description="API key of a portal, back office or admin.")
+ADMIN_CLIENT_ID = "admin"
+
+
+def get_context(request: Request) -> GatewayContext:
+    """The gateway context of this app."""
+    ctx: GatewayContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[GatewayContext, Depends(get_context)]
+
+
+def request_id(request: Request) -> str | None:
+    """Request id set by the middleware."""
+    value = getattr(request.state, "request_id", None)
+    return value if isinstance(value, str) else None
+
+
+def authenticate(
+    ctx: Ctx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Resolve the bearer key to a principal; the configured admin key is the bootstrap admin."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Problem("unauthorized", headers={"WWW-Authenticate": "Bearer"})
+    key = credentials.credentials
+    admin_key = ctx.settings.admin_key
+    if admin_key is not None and hmac.compare_digest(
+        key.encode(), admin_key.get_secret_value().encode()
+    ):
+        principal = Principal(client_id=ADMIN_CLIENT_ID, role=Role.admin)
+    else:
+        with ctx.db.reading() as session:
+            found = clients.authenticate(session, key=key)
+        if found is None:
+            raise Problem(
+                "unauthorized", detail="Unknown or revoked key.", headers={"WWW-Authenticate": "Bearer"}
+            )
+        principal = found
+    structlog.contextvars.bind_contextvars(client_id=principal.client_id, role=principal.role.value)
+    return principal
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """Dependency factory: the caller must have one of ``roles``."""
+
+    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role not in roles:
+            raise Problem(
+                "forbidden", detail=f"Needs role {' or '.join(r.value for r in roles)}."
+            )
+        return principal
+
+    return check
+
+
+PortalPrincipal = Annotated[Principal, Depends(require(Role.portal))]
+BackofficePrincipal = Annotated[Principal, Depends(require(Role.backoffice, Role.admin))]
+AdminPrincipal = Annotated[Principal, Depends(require(Role.admin))]

@@ -1,0 +1,91 @@
+"""Exception handlers: every error leaves the API as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ozg_gateway.errors import (
+    FieldError,
+    Problem,
+    field_errors_from_pydantic,
+    validation_problem,
+)
+from ozg_gateway.logging import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+log = get_logger(__name__)
+
+_STATUS_SLUGS = {
+    400: "malformed-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    503: "unavailable",
+}
+
+
+def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
+    """Render a problem."""
+    instance = request.url.path if request is not None else None
+    return JSONResponse(
+        problem.body(instance=instance),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=dict(problem.headers),
+    )
+
+
+def _from_request_validation(exc: RequestValidationError) -> Problem:
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return Problem("malformed-request", detail="Request body is not valid JSON.")
+    field_errors: list[FieldError] = []
+    for err in errors:
+        loc = list(err.get("loc", ()))
+        where = loc[0] if loc else "body"
+        if where in ("query", "path", "header"):
+            name = str(loc[1]) if len(loc) > 1 else "?"
+            field_errors.append(
+                FieldError(f"#{where}:{name}", str(err.get("type")), str(err.get("msg")))
+            )
+        else:
+            field_errors.extend(field_errors_from_pydantic([{**err, "loc": loc}]))
+    return validation_problem(field_errors)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register handlers for our problems, FastAPI validation, HTTP errors and crashes."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(exc, request)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return problem_response(_from_request_validation(exc), request)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        slug = _STATUS_SLUGS.get(exc.status_code, "malformed-request")
+        headers: dict[str, Any] = dict(exc.headers or {})
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem_response(Problem(slug, detail=detail, headers=headers), request)
+
+    async def on_crash(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc, path=request.url.path)
+        return problem_response(Problem("internal-error"), request)
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_crash)

@@ -1,0 +1,470 @@
+"""Submission intake for portals: create, attach, submit, track."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from ozg_gateway.api.deps import Ctx, PortalPrincipal, request_id
+from ozg_gateway.api.idempotency import (
+    IdempotencyKey,
+    body_fingerprint,
+    fingerprint_of,
+    run_idempotent,
+)
+from ozg_gateway.api.schemas import (
+    AttachmentOut,
+    CaseRef,
+    SubmissionCreate,
+    SubmissionOut,
+    SubmissionUpdate,
+    TimelineItem,
+)
+from ozg_gateway.api.uploads import receive_upload
+from ozg_gateway.catalog.models import Offer
+from ozg_gateway.context import GatewayContext
+from ozg_gateway.errors import FieldError, Problem, validation_problem
+from ozg_gateway.mappings.case_document import AttachmentInfo, build_case_document
+from ozg_gateway.mappings.registry import FORM_MODELS, FormContext, FormInvalid
+from ozg_gateway.runtime import random_case_suffix
+from ozg_gateway.store import audit
+from ozg_gateway.store import submissions as store
+from ozg_gateway.store.clients import Principal
+from ozg_gateway.store.models import Submission
+
+router = APIRouter(prefix="/v1/submissions", tags=["Submissions"])
+Fingerprint = Annotated[str, Depends(body_fingerprint)]
+RequestId = Annotated[str | None, Depends(request_id)]
+
+_PROBLEM = {"content": {"application/problem+json": {}}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed JSON", **_PROBLEM},
+    401: {"description": "Missing or unknown key", **_PROBLEM},
+    403: {"description": "Not a portal client", **_PROBLEM},
+    404: {"description": "Unknown submission (or another portal's)", **_PROBLEM},
+    409: {"description": "Not a draft any more, or Idempotency-Key reused", **_PROBLEM},
+    422: {"description": "Field errors with JSON pointers", **_PROBLEM},
+}
+
+
+def _offer(ctx: GatewayContext, service_id: str) -> Offer:
+    offer = ctx.catalog.get(service_id)
+    if offer is None:
+        raise validation_problem(
+            [FieldError("/service_id", "unknown_service", "Unbekannte Leistung.")]
+        )
+    if not offer.accepts_online:
+        raise validation_problem(
+            [
+                FieldError(
+                    "/service_id",
+                    "pdf_only",
+                    "Diese Leistung ist nur als PDF-Formular verfügbar: "
+                    f"{offer.pdf_form_url}",
+                )
+            ]
+        )
+    return offer
+
+
+def _check_applicant(offer: Offer, applicant: dict[str, Any] | None) -> None:
+    if applicant is None and not offer.allow_anonymous:
+        raise validation_problem([FieldError("/applicant", "missing", "Pflichtfeld fehlt.")])
+
+
+def _validate_form(ctx: GatewayContext, offer: Offer, form_data: object) -> dict[str, Any]:
+    assert offer.form_model is not None  # guaranteed for online offers by the catalogue
+    try:
+        return FORM_MODELS[offer.form_model].validate(
+            form_data, context=FormContext(today=ctx.today())
+        )
+    except FormInvalid as exc:
+        raise validation_problem(exc.errors) from None
+
+
+def _view(ctx: GatewayContext, session: Session, sub: Submission) -> dict[str, Any]:
+    attachments = [
+        AttachmentOut(
+            id=a.id,
+            filename=store.open_filename(ctx.keyring, a),
+            purpose=a.purpose,
+            content_type=a.content_type,
+            size=a.size,
+            sha256=a.sha256,
+            created_at=a.created_at,
+        )
+        for a in store.attachments_of(session, submission_id=sub.id)
+    ]
+    case = store.case_of(session, submission_id=sub.id)
+    out = SubmissionOut(
+        id=sub.id,
+        service_id=sub.service_id,
+        status="submitted" if sub.status == store.SUBMITTED else "draft",
+        created_at=sub.created_at,
+        updated_at=sub.updated_at,
+        submitted_at=sub.submitted_at,
+        attachments=attachments,
+        case=CaseRef(id=case.id, case_number=case.case_number, status=case.status)
+        if case
+        else None,
+        timeline=[
+            TimelineItem(at=e.at, status=e.status, detail=e.detail)
+            for e in store.timeline_of(session, submission_id=sub.id)
+        ],
+    )
+    return out.model_dump(mode="json")
+
+
+def _freeze(
+    ctx: GatewayContext,
+    session: Session,
+    sub: Submission,
+    offer: Offer,
+    principal: Principal,
+    form_data: object,
+    applicant: dict[str, Any] | None,
+) -> None:
+    """Validate a draft's data and turn it into a case; a failure rolls back the caller's tx."""
+    _check_applicant(offer, applicant)
+    form = _validate_form(ctx, offer, form_data)
+    attachments: list[AttachmentInfo] = [
+        {
+            "id": a.id,
+            "filename": store.open_filename(ctx.keyring, a),
+            "content_type": a.content_type,
+            "size": a.size,
+            "sha256": a.sha256,
+            "purpose": a.purpose,
+        }
+        for a in store.attachments_of(session, submission_id=sub.id)
+    ]
+    now = ctx.clock()
+
+    def document(case_id: str, case_number: str) -> dict[str, Any]:
+        return build_case_document(
+            case_id=case_id,
+            case_number=case_number,
+            offer=offer,
+            source="portal",
+            client_id=principal.client_id,
+            submission_id=sub.id,
+            submitted_at=now,
+            applicant=applicant,
+            form=form,
+            attachments=attachments,
+        )
+
+    case_number = f"{ctx.settings.case_number_prefix}-{now.year}-{random_case_suffix()}"
+    store.freeze_into_case(
+        session,
+        keyring=ctx.keyring,
+        sub=sub,
+        case_id=ctx.ids(),
+        case_number=case_number,
+        build_document=document,
+        now=now,
+    )
+
+
+def _audit(
+    ctx: GatewayContext,
+    session: Session,
+    principal: Principal,
+    action: str,
+    target_id: str,
+    rid: str | None,
+    target_type: str = "submission",
+) -> None:
+    audit.record(
+        session,
+        at=ctx.clock(),
+        actor=principal.client_id,
+        actor_role=principal.role.value,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        request_id=rid,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="createSubmission",
+    summary="Create a submission (draft, or submitted at once with `submit: true`)",
+    response_model=SubmissionOut,
+    responses=_ERRORS,
+)
+def create_submission(
+    ctx: Ctx,
+    principal: PortalPrincipal,
+    body: SubmissionCreate,
+    fingerprint: Fingerprint,
+    rid: RequestId,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Create a draft for an online offer. Upload attachments next, then submit it."""
+    offer = _offer(ctx, body.service_id)
+    applicant = body.applicant.model_dump(mode="json", exclude_none=True) if body.applicant else None
+
+    def effect(session: Session) -> tuple[int, Any]:
+        sub = store.create_submission(
+            session,
+            keyring=ctx.keyring,
+            submission_id=ctx.ids(),
+            client_id=principal.client_id,
+            service_id=offer.id,
+            form_data=body.form_data,
+            applicant=applicant,
+            now=ctx.clock(),
+        )
+        _audit(ctx, session, principal, "submission.create", sub.id, rid)
+        if body.submit:
+            _freeze(ctx, session, sub, offer, principal, body.form_data, applicant)
+            _audit(ctx, session, principal, "submission.submit", sub.id, rid)
+        return 201, _view(ctx, session, sub)
+
+    response = run_idempotent(
+        ctx,
+        client_id=principal.client_id,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        effect=effect,
+    )
+    if response.status_code == 201:
+        response.headers["Location"] = f"/v1/submissions/{_id_of(response)}"
+    return response
+
+
+def _id_of(response: JSONResponse) -> str:
+    return str(json.loads(bytes(response.body))["id"])
+
+
+@router.get(
+    "/{submission_id}",
+    operation_id="getSubmission",
+    summary="Status, attachments and timeline of a submission",
+    responses=_ERRORS,
+)
+def get_submission(ctx: Ctx, principal: PortalPrincipal, submission_id: str) -> SubmissionOut:
+    """A portal sees only its own submissions."""
+    with ctx.db.reading() as session:
+        sub = store.get_submission(
+            session, client_id=principal.client_id, submission_id=submission_id
+        )
+        return SubmissionOut.model_validate(_view(ctx, session, sub))
+
+
+@router.patch(
+    "/{submission_id}",
+    operation_id="updateSubmission",
+    summary="Replace form data or applicant of a draft",
+    responses=_ERRORS,
+)
+def update_submission(
+    ctx: Ctx, principal: PortalPrincipal, submission_id: str, body: SubmissionUpdate, rid: RequestId
+) -> SubmissionOut:
+    """Fields given replace the stored ones; validation happens on submit."""
+    with ctx.db.writing() as session:
+        sub = store.get_submission(
+            session, client_id=principal.client_id, submission_id=submission_id, lock=True
+        )
+        store.update_submission(
+            session,
+            keyring=ctx.keyring,
+            sub=sub,
+            form_data=body.form_data,
+            applicant=body.applicant.model_dump(mode="json", exclude_none=True)
+            if body.applicant
+            else None,
+            now=ctx.clock(),
+        )
+        _audit(ctx, session, principal, "submission.update", sub.id, rid)
+        session.flush()
+        return SubmissionOut.model_validate(_view(ctx, session, sub))
+
+
+@router.post(
+    "/{submission_id}/submit",
+    operation_id="submitSubmission",
+    summary="Validate and freeze a draft into a case",
+    response_model=SubmissionOut,
+    responses=_ERRORS,
+)
+def submit_submission(
+    ctx: Ctx,
+    principal: PortalPrincipal,
+    submission_id: str,
+    fingerprint: Fingerprint,
+    rid: RequestId,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Validates form data with the offer's form model; on success the case number is returned."""
+
+    def effect(session: Session) -> tuple[int, Any]:
+        sub = store.get_submission(
+            session, client_id=principal.client_id, submission_id=submission_id, lock=True
+        )
+        if sub.status != store.DRAFT:
+            raise Problem("conflict", detail="Submission was already submitted.")
+        _freeze(
+            ctx,
+            session,
+            sub,
+            _offer(ctx, sub.service_id),
+            principal,
+            store.open_form(ctx.keyring, sub),
+            store.open_applicant(ctx.keyring, sub),
+        )
+        _audit(ctx, session, principal, "submission.submit", sub.id, rid)
+        return 200, _view(ctx, session, sub)
+
+    return run_idempotent(
+        ctx,
+        client_id=principal.client_id,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        effect=effect,
+    )
+
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "PDF, JPEG or PNG (sniffed); size limit per config.",
+                    },
+                    "purpose": {
+                        "type": "string",
+                        "maxLength": 64,
+                        "description": "What the file proves, e.g. `nachweis-berufstaetigkeit`.",
+                    },
+                },
+            }
+        }
+    },
+}
+
+
+@router.post(
+    "/{submission_id}/attachments",
+    status_code=201,
+    operation_id="uploadAttachment",
+    summary="Upload one file to a draft (streamed multipart)",
+    response_model=AttachmentOut,
+    openapi_extra={"requestBody": _UPLOAD_BODY},
+    responses={
+        **_ERRORS,
+        413: {"description": "File too large", **_PROBLEM},
+        415: {"description": "Not PDF, JPEG or PNG", **_PROBLEM},
+    },
+)
+async def upload_attachment(
+    request: Request,
+    ctx: Ctx,
+    principal: PortalPrincipal,
+    submission_id: str,
+    rid: RequestId,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The body is streamed, sniffed, hashed (SHA-256) and encrypted while it arrives."""
+
+    def precheck() -> None:
+        with ctx.db.reading() as session:
+            sub = store.get_submission(
+                session, client_id=principal.client_id, submission_id=submission_id
+            )
+            store.require_draft(sub)
+
+    await run_in_threadpool(precheck)
+    ref = ctx.ids().replace("-", "")
+    pending = ctx.blobs.begin(ref)
+    try:
+        upload = await receive_upload(
+            request,
+            pending,
+            limit=ctx.settings.max_attachment_bytes,
+            allowed=ctx.settings.attachment_types,
+        )
+    except BaseException:
+        pending.discard()
+        raise
+    fingerprint = fingerprint_of(
+        "upload", submission_id, upload.filename, upload.purpose or "", pending.sha256
+    )
+
+    def effect(session: Session) -> tuple[int, Any]:
+        sub = store.get_submission(
+            session, client_id=principal.client_id, submission_id=submission_id, lock=True
+        )
+        att = store.add_attachment(
+            session,
+            keyring=ctx.keyring,
+            sub=sub,
+            attachment_id=ctx.ids(),
+            blob_ref=ref,
+            filename=upload.filename,
+            purpose=upload.purpose,
+            content_type=upload.content_type,
+            size=pending.size,
+            sha256=pending.sha256,
+            now=ctx.clock(),
+            max_count=ctx.settings.max_attachments_per_submission,
+        )
+        _audit(ctx, session, principal, "attachment.upload", att.id, rid, "attachment")
+        pending.place()  # bytes in place before the row commits: a row never lacks its bytes
+        out = AttachmentOut(
+            id=att.id,
+            filename=upload.filename,
+            purpose=att.purpose,
+            content_type=att.content_type,
+            size=att.size,
+            sha256=att.sha256,
+            created_at=att.created_at,
+        )
+        return 201, out.model_dump(mode="json")
+
+    return await run_in_threadpool(
+        run_idempotent,
+        ctx,
+        client_id=principal.client_id,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        effect=effect,
+        on_failure=pending.discard,
+    )
+
+
+@router.delete(
+    "/{submission_id}/attachments/{attachment_id}",
+    status_code=204,
+    operation_id="deleteAttachment",
+    summary="Remove a file from a draft",
+    responses=_ERRORS,
+)
+def delete_attachment(
+    ctx: Ctx, principal: PortalPrincipal, submission_id: str, attachment_id: str, rid: RequestId
+) -> Response:
+    """The bytes are deleted after the removal committed."""
+    with ctx.db.writing() as session:
+        sub = store.get_submission(
+            session, client_id=principal.client_id, submission_id=submission_id, lock=True
+        )
+        ref = store.remove_attachment(
+            session, sub=sub, attachment_id=attachment_id, now=ctx.clock()
+        )
+        _audit(ctx, session, principal, "attachment.delete", attachment_id, rid, "attachment")
+    ctx.blobs.delete(ref)
+    return Response(status_code=204)

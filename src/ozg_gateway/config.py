@@ -1,0 +1,188 @@
+"""Settings: defaults < TOML config file < ``OZG_GATEWAY_*`` environment < explicit overrides.
+
+The config file is named by ``--config`` or ``OZG_GATEWAY_CONFIG``. Relative paths inside it
+resolve against the file's folder, so ``examples/maintal/config.toml`` works from anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+ENV_PREFIX = "OZG_GATEWAY_"
+CONFIG_ENV = "OZG_GATEWAY_CONFIG"
+
+# Fixed demo secrets: accepted only in demo mode, rejected at start-up otherwise.
+DEMO_ENCRYPTION_KEY_ID = "demo"
+DEMO_ENCRYPTION_KEY = base64.b64encode(b"ozg-gateway-demo-key-not-secret!").decode()
+DEMO_ADMIN_KEY = "demo-admin-key"
+_PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "example", "xxx", "todo")
+
+_PATH_KEYS = ("data_dir", "catalog_file", "specs_dir")
+_file_values: ContextVar[dict[str, Any] | None] = ContextVar("_file_values", default=None)
+
+DEFAULT_ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
+
+
+def _default_specs_dir() -> Path | None:
+    """Find ``../shared/specs`` next to the working directory or the source checkout."""
+    candidates = [
+        Path.cwd().parent / "shared" / "specs",
+        Path(__file__).resolve().parents[3] / "shared" / "specs",
+    ]
+    return next((c for c in candidates if c.is_dir()), None)
+
+
+class Settings(BaseSettings):
+    """Gateway settings; see the README's configuration reference for every key."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    mode: Literal["demo", "production"] = "production"
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in data_dir."
+    )
+    catalog_file: Path | None = None
+    specs_dir: Path | None = Field(default_factory=_default_specs_dir)
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    encryption_keys: dict[str, SecretStr] = Field(
+        default_factory=dict, description="Key id -> base64 AES-256 key."
+    )
+    active_key_id: str | None = None
+    admin_key: SecretStr | None = None
+
+    new_window_days: int = Field(default=90, ge=0)
+    max_attachment_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    max_attachments_per_submission: int = Field(default=20, gt=0)
+    attachment_types: tuple[str, ...] = DEFAULT_ATTACHMENT_TYPES
+    case_number_prefix: str = Field(default="OZG", pattern=r"^[A-Z]{2,6}$")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    connectors: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Connector instances by name (see connectors/)."
+    )
+
+    @field_validator("attachment_types")
+    @classmethod
+    def _known_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = set(value) - set(DEFAULT_ATTACHMENT_TYPES)
+        if unknown:
+            raise ValueError(f"unsupported attachment types: {sorted(unknown)}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        file_source = InitSettingsSource(settings_cls, init_kwargs=_file_values.get() or {})
+        return (init_settings, env_settings, file_source)
+
+    @property
+    def effective_database_url(self) -> str:
+        """Database URL, defaulting to a SQLite file inside the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'ozg-gateway.db'}"
+
+    def secret_problems(self) -> list[str]:
+        """Explain every missing or placeholder secret (empty in demo mode)."""
+        if self.mode == "demo":
+            return []
+        problems: list[str] = []
+        if not self.encryption_keys:
+            problems.append(
+                "encryption_keys: missing (generate one with `ozg-gateway keys generate`)"
+            )
+        if self.active_key_id not in self.encryption_keys:
+            problems.append("active_key_id: must name one of encryption_keys")
+        for key_id, secret in self.encryption_keys.items():
+            raw = secret.get_secret_value()
+            if raw == DEMO_ENCRYPTION_KEY or _looks_placeholder(raw):
+                problems.append(f"encryption_keys.{key_id}: placeholder or demo key")
+            elif not _is_aes256_key(raw):
+                problems.append(f"encryption_keys.{key_id}: not a base64 32-byte key")
+        admin = self.admin_key.get_secret_value() if self.admin_key else ""
+        if not admin:
+            problems.append("admin_key: missing")
+        elif admin == DEMO_ADMIN_KEY or _looks_placeholder(admin) or len(admin) < 24:
+            problems.append("admin_key: placeholder, demo or shorter than 24 characters")
+        return problems
+
+    def specs_features(self) -> dict[str, bool]:
+        """Which spec-dependent features can work with the configured specs directory."""
+        base = self.specs_dir
+        need = {
+            "xfall_validation": "xfall/x_fall-2.0.xsd",
+            "fit_connect_metadata": "fit-connect/metadata.schema.v1.0.0.json",
+            "xta": "xta/XTA.wsdl",
+            "eid": "eid/TR-03130eID-Server20.wsdl",
+            "open311_validation": "open311/schema-validation/georeport-v2/request.json",
+        }
+        return {name: bool(base and (base / rel).is_file()) for name, rel in need.items()}
+
+
+def _looks_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return any(marker in lowered for marker in _PLACEHOLDER_MARKERS)
+
+
+def _is_aes256_key(value: str) -> bool:
+    try:
+        return len(base64.b64decode(value, validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read a TOML config file and resolve its relative paths against its folder."""
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    base = path.resolve().parent
+    for key in _PATH_KEYS:
+        if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
+            data[key] = str(base / data[key])
+    return data
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from the config file (argument or ``OZG_GATEWAY_CONFIG``), env and overrides."""
+    path = config_file or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
+    token = _file_values.set(read_config_file(path) if path else {})
+    try:
+        return Settings(**overrides)
+    finally:
+        _file_values.reset(token)
+
+
+def demo_overrides(data_dir: Path) -> dict[str, Any]:
+    """Settings that make a throw-away demo installation."""
+    return {
+        "mode": "demo",
+        "data_dir": data_dir,
+        "database_url": None,
+        "encryption_keys": {DEMO_ENCRYPTION_KEY_ID: DEMO_ENCRYPTION_KEY},
+        "active_key_id": DEMO_ENCRYPTION_KEY_ID,
+        "admin_key": DEMO_ADMIN_KEY,
+    }

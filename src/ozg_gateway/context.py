@@ -1,0 +1,68 @@
+"""Everything a request, a CLI command or a worker needs, built once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from ozg_gateway.catalog import Catalog, load_catalog
+from ozg_gateway.config import Settings
+from ozg_gateway.errors import ConfigurationError
+from ozg_gateway.runtime import Clock, IdFactory, system_clock, uuid_ids
+from ozg_gateway.store.blobs import BlobStore, FilesystemBlobStore
+from ozg_gateway.store.crypto import Keyring
+from ozg_gateway.store.db import Database
+
+
+@dataclass
+class GatewayContext:
+    """Settings plus the long-lived objects built from them."""
+
+    settings: Settings
+    db: Database
+    keyring: Keyring
+    blobs: BlobStore
+    catalog: Catalog
+    clock: Clock = system_clock
+    ids: IdFactory = uuid_ids
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def today(self) -> date:
+        """Today's date by the injected clock (UTC)."""
+        return self.clock().date()
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.db.dispose()
+
+
+def build_keyring(settings: Settings) -> Keyring:
+    """Keyring from the configured keys."""
+    if not settings.encryption_keys or settings.active_key_id is None:
+        raise ConfigurationError(
+            "encryption_keys and active_key_id are required (`ozg-gateway keys generate`)"
+        )
+    return Keyring.from_base64(
+        {k: v.get_secret_value() for k, v in settings.encryption_keys.items()},
+        settings.active_key_id,
+    )
+
+
+def build_context(
+    settings: Settings, *, clock: Clock = system_clock, ids: IdFactory = uuid_ids
+) -> GatewayContext:
+    """Open the database, keyring, blob store and catalogue named by ``settings``."""
+    if settings.catalog_file is None:
+        raise ConfigurationError("catalog_file is not set")
+    catalog = load_catalog(settings.catalog_file, connectors=settings.connectors.keys())
+    keyring = build_keyring(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return GatewayContext(
+        settings=settings,
+        db=Database(settings.effective_database_url),
+        keyring=keyring,
+        blobs=FilesystemBlobStore(settings.data_dir / "blobs", keyring),
+        catalog=catalog,
+        clock=clock,
+        ids=ids,
+    )

@@ -1,0 +1,181 @@
+"""Errors the API reports as RFC 9457 ``application/problem+json``.
+
+Exception tree (catch what you can act on)::
+
+    GatewayError
+    ├── ConfigurationError          start-up refused: fix the config file or environment
+    └── Problem                     one HTTP answer with a stable ``type``
+        ├── ValidationProblem       422, field errors as JSON pointers
+        ├── NotFound                404 (also for resources of another client)
+        ├── Conflict                409, e.g. duplicate submit or idempotency-key reuse
+        └── ...                     see ``PROBLEM_TYPES``
+
+Messages never contain submitted values: field errors carry a pointer, a code and a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+PROBLEM_BASE = "/problems/"
+
+# slug -> (status, title, what the caller should do)
+PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
+    "malformed-request": (400, "Malformed request", "Send well-formed JSON or multipart data."),
+    "unauthorized": (401, "Authentication required", "Send `Authorization: Bearer <key>`."),
+    "forbidden": (403, "Forbidden", "Use a client whose role allows this operation."),
+    "not-found": (404, "Not found", "Check the id; resources of other clients are invisible."),
+    "method-not-allowed": (405, "Method not allowed", "See the OpenAPI document."),
+    "conflict": (409, "Conflict", "Reload the resource; the operation is not possible now."),
+    "idempotency-key-reused": (
+        409,
+        "Idempotency key reused",
+        "Use a new Idempotency-Key for a different request body.",
+    ),
+    "payload-too-large": (413, "Payload too large", "Send a smaller file."),
+    "unsupported-media-type": (415, "Unsupported media type", "Send PDF, JPEG or PNG files."),
+    "validation-error": (422, "Validation failed", "Correct the fields listed in `errors`."),
+    "internal-error": (500, "Internal error", "Retry later; the operator has the request id."),
+    "unavailable": (503, "Service unavailable", "Retry later."),
+}
+
+
+class GatewayError(Exception):
+    """Base of every error raised on purpose by ozg-gateway."""
+
+
+class ConfigurationError(GatewayError):
+    """The configuration is invalid; the message lists every problem with its location."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One invalid field: JSON pointer into the request, stable code, human message."""
+
+    pointer: str
+    code: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        """Serialise for a problem body."""
+        return {"pointer": self.pointer, "code": self.code, "detail": self.detail}
+
+
+@dataclass
+class Problem(GatewayError):
+    """An error answered as RFC 9457 problem details."""
+
+    slug: str
+    detail: str | None = None
+    errors: Sequence[FieldError] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.slug not in PROBLEM_TYPES:
+            raise ValueError(f"unknown problem type {self.slug!r}")
+        super().__init__(self.slug)
+
+    @property
+    def status(self) -> int:
+        """HTTP status of this problem type."""
+        return PROBLEM_TYPES[self.slug][0]
+
+    def body(self, *, instance: str | None = None) -> dict[str, Any]:
+        """Problem details object."""
+        status, title, _ = PROBLEM_TYPES[self.slug]
+        body: dict[str, Any] = {"type": PROBLEM_BASE + self.slug, "title": title, "status": status}
+        if self.detail:
+            body["detail"] = self.detail
+        if instance:
+            body["instance"] = instance
+        if self.errors:
+            body["errors"] = [e.as_dict() for e in self.errors]
+        return body
+
+
+def validation_problem(errors: Iterable[FieldError], detail: str | None = None) -> Problem:
+    """422 with field-level errors."""
+    items = list(errors)
+    return Problem(
+        "validation-error",
+        detail=detail or f"{len(items)} Feld(er) ungültig.",
+        errors=items,
+    )
+
+
+def not_found(what: str) -> Problem:
+    """404 for a resource that does not exist or belongs to another client."""
+    return Problem("not-found", detail=f"{what} not found.")
+
+
+def escape_pointer_token(token: str | int) -> str:
+    """Escape one JSON pointer reference token (RFC 6901)."""
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def pointer(parts: Iterable[str | int]) -> str:
+    """Build a JSON pointer from path parts."""
+    return "".join("/" + escape_pointer_token(p) for p in parts)
+
+
+# German messages for the pydantic error types portals see most; others keep pydantic's text.
+_GERMAN: dict[str, str] = {
+    "missing": "Pflichtfeld fehlt.",
+    "extra_forbidden": "Unbekanntes Feld.",
+    "string_type": "Text erwartet.",
+    "string_too_short": "Zu kurz (mindestens {min_length} Zeichen).",
+    "string_too_long": "Zu lang (höchstens {max_length} Zeichen).",
+    "string_pattern_mismatch": "Format ungültig.",
+    "int_type": "Ganze Zahl erwartet.",
+    "int_parsing": "Ganze Zahl erwartet.",
+    "bool_type": "Ja/Nein-Wert erwartet.",
+    "bool_parsing": "Ja/Nein-Wert erwartet.",
+    "date_type": "Datum erwartet (JJJJ-MM-TT).",
+    "date_parsing": "Datum erwartet (JJJJ-MM-TT).",
+    "date_from_datetime_parsing": "Datum erwartet (JJJJ-MM-TT).",
+    "dict_type": "Objekt erwartet.",
+    "model_type": "Objekt erwartet.",
+    "list_type": "Liste erwartet.",
+    "too_short": "Zu wenige Einträge (mindestens {min_length}).",
+    "too_long": "Zu viele Einträge (höchstens {max_length}).",
+    "greater_than_equal": "Muss mindestens {ge} sein.",
+    "less_than_equal": "Darf höchstens {le} sein.",
+    "greater_than": "Muss größer als {gt} sein.",
+    "less_than": "Muss kleiner als {lt} sein.",
+    "literal_error": "Ungültiger Wert; erlaubt: {expected}.",
+    "enum": "Ungültiger Wert; erlaubt: {expected}.",
+    "value_error": "{error}",
+    "assertion_error": "{error}",
+}
+
+
+def german_message(error_type: str, message: str, ctx: Mapping[str, Any] | None) -> str:
+    """Translate one pydantic error into German without echoing the input."""
+    template = _GERMAN.get(error_type)
+    if template is None:
+        return message
+    try:
+        text = template.format(**(ctx or {}))
+    except (KeyError, IndexError):
+        return message
+    return text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def field_errors_from_pydantic(
+    errors: Iterable[Mapping[str, Any]], *, prefix: Sequence[str | int] = ()
+) -> list[FieldError]:
+    """Convert pydantic ``errors()`` into field errors, dropping the offending input values."""
+    result = []
+    for err in errors:
+        loc = [p for p in err.get("loc", ()) if p not in ("body",)]
+        ctx = err.get("ctx")
+        result.append(
+            FieldError(
+                pointer=pointer([*prefix, *loc]),
+                code=str(err.get("type", "invalid")),
+                detail=german_message(str(err.get("type")), str(err.get("msg", "")), ctx),
+            )
+        )
+    return result

@@ -1,0 +1,41 @@
+"""Injected clock and id factory, so tests and golden files need no scrubbing."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+IdFactory = Callable[[], str]
+
+# Crockford base32 without I, L, O, U: readable on the phone and on paper.
+_CASE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def system_clock() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+def uuid_ids() -> str:
+    """Return a random UUID4 string."""
+    return str(uuid.uuid4())
+
+
+def random_case_suffix(length: int = 8) -> str:
+    """Return a random, human-readable case number suffix."""
+    return "".join(secrets.choice(_CASE_ALPHABET) for _ in range(length))
+
+
+class SequenceIds:
+    """Deterministic id factory for tests: ``prefix-000001``, ``prefix-000002`` ..."""
+
+    def __init__(self, prefix: str = "id") -> None:
+        self._prefix = prefix
+        self._n = 0
+
+    def __call__(self) -> str:
+        self._n += 1
+        return f"{self._prefix}-{self._n:06d}"

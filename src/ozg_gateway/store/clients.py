@@ -1,0 +1,100 @@
+"""API clients: keys are shown once and stored only as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ozg_gateway.errors import not_found
+from ozg_gateway.store.models import ApiClient
+
+KEY_PREFIX = "ozg_"
+
+
+class Role(StrEnum):
+    """What a client may do."""
+
+    portal = "portal"
+    backoffice = "backoffice"
+    admin = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    client_id: str
+    role: Role
+    offers: frozenset[str] | None = None  # None: no restriction
+
+    def may_see_offer(self, offer_id: str) -> bool:
+        """Back-office clients are limited to their configured offers."""
+        return self.offers is None or offer_id in self.offers
+
+
+def hash_key(key: str) -> str:
+    """Hash of an API key (keys are random, so a plain SHA-256 suffices)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key() -> str:
+    """A fresh random API key."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def add_client(
+    session: Session,
+    *,
+    client_id: str,
+    name: str,
+    role: Role,
+    now: datetime,
+    offers: Sequence[str] | None = None,
+    key: str | None = None,
+) -> tuple[ApiClient, str]:
+    """Create a client; return it with its plaintext key (shown once)."""
+    key = key or new_key()
+    client = ApiClient(
+        id=client_id,
+        name=name,
+        role=role.value,
+        key_hash=hash_key(key),
+        key_hint=key[:10],
+        offers=list(offers) if offers else None,
+        created_at=now,
+        revoked_at=None,
+    )
+    session.add(client)
+    session.flush()
+    return client, key
+
+
+def list_clients(session: Session) -> Sequence[ApiClient]:
+    """All clients, oldest first."""
+    return session.scalars(select(ApiClient).order_by(ApiClient.created_at)).all()
+
+
+def revoke_client(session: Session, *, client_id: str, now: datetime) -> ApiClient:
+    """Revoke a client's key; idempotent."""
+    client = session.get(ApiClient, client_id)
+    if client is None:
+        raise not_found("Client")
+    if client.revoked_at is None:
+        client.revoked_at = now
+    return client
+
+
+def authenticate(session: Session, *, key: str) -> Principal | None:
+    """Principal for an active key, or None."""
+    client = session.scalar(select(ApiClient).where(ApiClient.key_hash == hash_key(key)))
+    if client is None or client.revoked_at is not None:
+        return None
+    offers = frozenset(client.offers) if client.offers is not None else None
+    return Principal(client_id=client.id, role=Role(client.role), offers=offers)

@@ -1,0 +1,286 @@
+"""Submissions, attachments and cases: keyword-only service functions on a session.
+
+Sealed columns are bound to their row by associated data, e.g. ``submission:<id>:form``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ozg_gateway.errors import Problem, not_found
+from ozg_gateway.store.crypto import Keyring
+from ozg_gateway.store.models import Attachment, Case, Submission, TimelineEvent
+
+DRAFT = "draft"
+SUBMITTED = "submitted"
+
+
+def form_aad(submission_id: str) -> str:
+    """Associated data of a submission's form data."""
+    return f"submission:{submission_id}:form"
+
+
+def applicant_aad(submission_id: str) -> str:
+    """Associated data of a submission's applicant."""
+    return f"submission:{submission_id}:applicant"
+
+
+def filename_aad(attachment_id: str) -> str:
+    """Associated data of an attachment's file name."""
+    return f"attachment:{attachment_id}:filename"
+
+
+def case_aad(case_id: str) -> str:
+    """Associated data of a case document."""
+    return f"case:{case_id}:payload"
+
+
+def add_event(
+    session: Session,
+    *,
+    at: datetime,
+    status: str,
+    detail: str | None = None,
+    submission_id: str | None = None,
+    case_id: str | None = None,
+) -> None:
+    """Append a timeline event."""
+    session.add(
+        TimelineEvent(
+            submission_id=submission_id, case_id=case_id, at=at, status=status, detail=detail
+        )
+    )
+
+
+def create_submission(
+    session: Session,
+    *,
+    keyring: Keyring,
+    submission_id: str,
+    client_id: str,
+    service_id: str,
+    form_data: dict[str, Any],
+    applicant: dict[str, Any] | None,
+    now: datetime,
+) -> Submission:
+    """Insert a draft submission."""
+    sub = Submission(
+        id=submission_id,
+        client_id=client_id,
+        service_id=service_id,
+        status=DRAFT,
+        form_sealed=keyring.seal_json(form_data, aad=form_aad(submission_id)),
+        applicant_sealed=_seal_applicant(keyring, submission_id, applicant),
+        created_at=now,
+        updated_at=now,
+        submitted_at=None,
+    )
+    session.add(sub)
+    add_event(session, at=now, status="created", submission_id=submission_id)
+    session.flush()
+    return sub
+
+
+def _seal_applicant(
+    keyring: Keyring, submission_id: str, applicant: dict[str, Any] | None
+) -> bytes | None:
+    if applicant is None:
+        return None
+    return keyring.seal_json(applicant, aad=applicant_aad(submission_id))
+
+
+def get_submission(
+    session: Session, *, client_id: str, submission_id: str, lock: bool = False
+) -> Submission:
+    """A client's own submission (others are reported as not found)."""
+    query = select(Submission).where(
+        Submission.id == submission_id, Submission.client_id == client_id
+    )
+    if lock:
+        query = query.with_for_update()
+    sub = session.scalar(query)
+    if sub is None:
+        raise not_found("Submission")
+    return sub
+
+
+def require_draft(sub: Submission) -> None:
+    """Raise 409 unless the submission can still change."""
+    if sub.status != DRAFT:
+        raise Problem("conflict", detail=f"Submission is {sub.status}; it can no longer change.")
+
+
+def update_submission(
+    session: Session,
+    *,
+    keyring: Keyring,
+    sub: Submission,
+    form_data: dict[str, Any] | None,
+    applicant: dict[str, Any] | None,
+    now: datetime,
+) -> Submission:
+    """Replace form data and/or applicant of a draft."""
+    require_draft(sub)
+    if form_data is not None:
+        sub.form_sealed = keyring.seal_json(form_data, aad=form_aad(sub.id))
+    if applicant is not None:
+        sub.applicant_sealed = _seal_applicant(keyring, sub.id, applicant)
+    sub.updated_at = now
+    add_event(session, at=now, status="updated", submission_id=sub.id)
+    return sub
+
+
+def count_attachments(session: Session, *, submission_id: str) -> int:
+    """Number of attachments of a submission."""
+    query = select(func.count()).where(Attachment.submission_id == submission_id)
+    return int(session.scalar(query) or 0)
+
+
+def add_attachment(
+    session: Session,
+    *,
+    keyring: Keyring,
+    sub: Submission,
+    attachment_id: str,
+    blob_ref: str,
+    filename: str,
+    purpose: str | None,
+    content_type: str,
+    size: int,
+    sha256: str,
+    now: datetime,
+    max_count: int,
+) -> Attachment:
+    """Record an uploaded, already placed blob as an attachment of a draft."""
+    require_draft(sub)
+    if count_attachments(session, submission_id=sub.id) >= max_count:
+        raise Problem("conflict", detail=f"At most {max_count} attachments per submission.")
+    att = Attachment(
+        id=attachment_id,
+        submission_id=sub.id,
+        blob_ref=blob_ref,
+        filename_sealed=keyring.seal(filename.encode(), aad=filename_aad(attachment_id)),
+        purpose=purpose,
+        content_type=content_type,
+        size=size,
+        sha256=sha256,
+        created_at=now,
+    )
+    session.add(att)
+    sub.updated_at = now
+    add_event(session, at=now, status="attachment_added", submission_id=sub.id)
+    session.flush()
+    return att
+
+
+def remove_attachment(
+    session: Session, *, sub: Submission, attachment_id: str, now: datetime
+) -> str:
+    """Delete an attachment row of a draft; return its blob ref for deletion after commit."""
+    require_draft(sub)
+    att = session.scalar(
+        select(Attachment).where(
+            Attachment.id == attachment_id, Attachment.submission_id == sub.id
+        )
+    )
+    if att is None:
+        raise not_found("Attachment")
+    session.delete(att)
+    sub.updated_at = now
+    add_event(session, at=now, status="attachment_removed", submission_id=sub.id)
+    return att.blob_ref
+
+
+def attachments_of(session: Session, *, submission_id: str) -> Sequence[Attachment]:
+    """Attachments in upload order."""
+    query = (
+        select(Attachment)
+        .where(Attachment.submission_id == submission_id)
+        .order_by(Attachment.created_at, Attachment.id)
+    )
+    return session.scalars(query).all()
+
+
+def timeline_of(session: Session, *, submission_id: str) -> Sequence[TimelineEvent]:
+    """Timeline in order."""
+    query = (
+        select(TimelineEvent)
+        .where(TimelineEvent.submission_id == submission_id)
+        .order_by(TimelineEvent.id)
+    )
+    return session.scalars(query).all()
+
+
+def case_of(session: Session, *, submission_id: str) -> Case | None:
+    """The case a submission became, if any."""
+    return session.scalar(select(Case).where(Case.submission_id == submission_id))
+
+
+def freeze_into_case(
+    session: Session,
+    *,
+    keyring: Keyring,
+    sub: Submission,
+    case_id: str,
+    case_number: str,
+    build_document: Callable[[str, str], dict[str, Any]],
+    now: datetime,
+) -> Case:
+    """Turn a validated draft into a case in the caller's transaction."""
+    require_draft(sub)
+    document = build_document(case_id, case_number)
+    case = Case(
+        id=case_id,
+        case_number=case_number,
+        submission_id=sub.id,
+        service_id=sub.service_id,
+        source="portal",
+        status="received",
+        payload_sealed=keyring.seal_json(document, aad=case_aad(case_id)),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    sub.status = SUBMITTED
+    sub.submitted_at = now
+    sub.updated_at = now
+    add_event(
+        session,
+        at=now,
+        status="submitted",
+        detail=f"Fall {case_number} angelegt",
+        submission_id=sub.id,
+        case_id=case_id,
+    )
+    session.flush()
+    return case
+
+
+def open_form(keyring: Keyring, sub: Submission) -> dict[str, Any]:
+    """Decrypt a submission's form data."""
+    data: dict[str, Any] = keyring.open_json(sub.form_sealed, aad=form_aad(sub.id))
+    return data
+
+
+def open_applicant(keyring: Keyring, sub: Submission) -> dict[str, Any] | None:
+    """Decrypt a submission's applicant, if any."""
+    if sub.applicant_sealed is None:
+        return None
+    data: dict[str, Any] = keyring.open_json(sub.applicant_sealed, aad=applicant_aad(sub.id))
+    return data
+
+
+def open_filename(keyring: Keyring, att: Attachment) -> str:
+    """Decrypt an attachment's file name."""
+    return keyring.open(att.filename_sealed, aad=filename_aad(att.id)).decode()
+
+
+def open_case(keyring: Keyring, case: Case) -> dict[str, Any]:
+    """Decrypt a case document."""
+    data: dict[str, Any] = keyring.open_json(case.payload_sealed, aad=case_aad(case.id))
+    return data

@@ -167,7 +167,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Build settings from the config file (argument or ``OZG_GATEWAY_CONFIG``), env and overrides."""
+    """Build settings from the config file (argument or ``OZG_GATEWAY_CONFIG``) and env."""
     path = config_file or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
     token = _file_values.set(read_config_file(path) if path else {})
     try:

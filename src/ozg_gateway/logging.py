@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -45,7 +46,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json", stream: Any = N
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _stdlib_event(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _stdlib_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
     # Foreign messages are free text; keep only the logger name and scrubbed message.
     record = event.get("_record")
     if record is not None:

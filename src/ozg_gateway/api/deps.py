@@ -52,7 +52,9 @@ def authenticate(
             found = clients.authenticate(session, key=key)
         if found is None:
             raise Problem(
-                "unauthorized", detail="Unknown or revoked key.", headers={"WWW-Authenticate": "Bearer"}
+                "unauthorized",
+                detail="Unknown or revoked key.",
+                headers={"WWW-Authenticate": "Bearer"},
             )
         principal = found
     structlog.contextvars.bind_contextvars(client_id=principal.client_id, role=principal.role.value)
@@ -64,9 +66,7 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
 
     def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.role not in roles:
-            raise Problem(
-                "forbidden", detail=f"Needs role {' or '.join(r.value for r in roles)}."
-            )
+            raise Problem("forbidden", detail=f"Needs role {' or '.join(r.value for r in roles)}.")
         return principal
 
     return check

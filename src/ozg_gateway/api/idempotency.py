@@ -66,12 +66,27 @@ def run_idempotent(
     effect: Effect,
     on_failure: Callable[[], None] | None = None,
 ) -> JSONResponse:
-    """Run ``effect`` in one write transaction, remembering its response under ``key``."""
+    """Run ``effect`` in one write transaction, remembering its response under ``key``.
+
+    ``on_failure`` runs whenever the effect did not commit (error, replay or conflict), e.g.
+    to drop an uploaded blob that no row will reference.
+    """
+    committed = False
+    try:
+        response = _run(ctx, client_id, key, fingerprint, effect)
+        committed = response.headers.get(REPLAYED_HEADER) is None
+        return response
+    finally:
+        if not committed and on_failure is not None:
+            on_failure()
+
+
+def _run(
+    ctx: GatewayContext, client_id: str, key: str | None, fingerprint: str, effect: Effect
+) -> JSONResponse:
     if key is not None:
         replay = _replay(ctx, client_id, key, fingerprint)
         if replay is not None:
-            if on_failure is not None:
-                on_failure()
             return replay
     try:
         with ctx.db.writing() as session:
@@ -87,13 +102,10 @@ def run_idempotent(
                     body=body,
                     now=ctx.clock(),
                 )
-    except BaseException as exc:
-        if on_failure is not None:
-            on_failure()
-        if isinstance(exc, IntegrityError) and key is not None:
-            # A concurrent request with the same key won the race: answer as it did.
-            replay = _replay(ctx, client_id, key, fingerprint)
-            if replay is not None:
-                return replay
-        raise
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer as it did.
+        replay = _replay(ctx, client_id, key, fingerprint) if key is not None else None
+        if replay is None:
+            raise
+        return replay
     return JSONResponse(body, status_code=status)

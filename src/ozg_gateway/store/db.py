@@ -49,12 +49,9 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """Session for reads; rolled back at the end."""
+        """Session for reads; closing it ends the transaction, loaded objects stay readable."""
         with self._read() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     @contextmanager
     def writing(self) -> Iterator[Session]:

@@ -11,7 +11,8 @@ from ozg_gateway.store.crypto import Keyring
 from ozg_gateway.store.models import IdempotencyRecord
 
 
-def _aad(client_id: str, key: str) -> str:
+def record_aad(client_id: str, key: str) -> str:
+    """Associated data of a stored response."""
     return f"idempotency:{client_id}:{key}"
 
 
@@ -38,7 +39,7 @@ def remember(
             key=key,
             fingerprint=fingerprint,
             status_code=status_code,
-            response_sealed=keyring.seal_json(body, aad=_aad(client_id, key)),
+            response_sealed=keyring.seal_json(body, aad=record_aad(client_id, key)),
             created_at=now,
         )
     )
@@ -47,4 +48,4 @@ def remember(
 
 def stored_body(keyring: Keyring, record: IdempotencyRecord) -> Any:
     """Decrypt a stored response body."""
-    return keyring.open_json(record.response_sealed, aad=_aad(record.client_id, record.key))
+    return keyring.open_json(record.response_sealed, aad=record_aad(record.client_id, record.key))

@@ -184,9 +184,7 @@ def remove_attachment(
     """Delete an attachment row of a draft; return its blob ref for deletion after commit."""
     require_draft(sub)
     att = session.scalar(
-        select(Attachment).where(
-            Attachment.id == attachment_id, Attachment.submission_id == sub.id
-        )
+        select(Attachment).where(Attachment.id == attachment_id, Attachment.submission_id == sub.id)
     )
     if att is None:
         raise not_found("Attachment")

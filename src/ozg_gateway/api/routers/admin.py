@@ -19,7 +19,9 @@ def list_audit(
     _principal: AdminPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     action: str | None = None,
-    before_id: Annotated[int | None, Query(description="Cursor: entries older than this id.")] = None,
+    before_id: Annotated[
+        int | None, Query(description="Cursor: entries older than this id.")
+    ] = None,
 ) -> list[AuditOut]:
     """Who did what, when; ids only."""
     with ctx.db.reading() as session:

@@ -53,7 +53,9 @@ def _service(ctx: GatewayContext, offer: Offer) -> ServiceOut:
 def list_services(
     ctx: Ctx,
     channel: Annotated[Channel | None, Query(description="Only offers on this channel.")] = None,
-    new: Annotated[bool | None, Query(description="Only new (true) or established (false).")] = None,
+    new: Annotated[
+        bool | None, Query(description="Only new (true) or established (false).")
+    ] = None,
 ) -> ServiceList:
     """Offers of the municipality; filter by channel and by the derived `new` flag."""
     items = [_service(ctx, o) for o in ctx.catalog.offers]
@@ -65,7 +67,9 @@ def list_services(
     return ServiceList(municipality={"name": m.name, "ags": m.ags, "ars": m.ars}, items=items)
 
 
-@router.get("/{service_id}", operation_id="getService", summary="Get one offer with its form schema")
+@router.get(
+    "/{service_id}", operation_id="getService", summary="Get one offer with its form schema"
+)
 def get_service(ctx: Ctx, service_id: str) -> ServiceDetailOut:
     """One offer including the JSON Schema of its online form (null for PDF-only offers)."""
     offer = ctx.catalog.get(service_id)

@@ -41,7 +41,7 @@ router = APIRouter(prefix="/v1/submissions", tags=["Submissions"])
 Fingerprint = Annotated[str, Depends(body_fingerprint)]
 RequestId = Annotated[str | None, Depends(request_id)]
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed JSON", **_PROBLEM},
     401: {"description": "Missing or unknown key", **_PROBLEM},
@@ -64,27 +64,31 @@ def _offer(ctx: GatewayContext, service_id: str) -> Offer:
                 FieldError(
                     "/service_id",
                     "pdf_only",
-                    "Diese Leistung ist nur als PDF-Formular verfügbar: "
-                    f"{offer.pdf_form_url}",
+                    f"Diese Leistung ist nur als PDF-Formular verfügbar: {offer.pdf_form_url}",
                 )
             ]
         )
     return offer
 
 
-def _check_applicant(offer: Offer, applicant: dict[str, Any] | None) -> None:
+def _validated_form(
+    ctx: GatewayContext, offer: Offer, form_data: object, applicant: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Validate form data and applicant together, so the portal sees every error at once."""
+    errors: list[FieldError] = []
     if applicant is None and not offer.allow_anonymous:
-        raise validation_problem([FieldError("/applicant", "missing", "Pflichtfeld fehlt.")])
-
-
-def _validate_form(ctx: GatewayContext, offer: Offer, form_data: object) -> dict[str, Any]:
+        errors.append(FieldError("/applicant", "missing", "Pflichtfeld fehlt."))
     assert offer.form_model is not None  # guaranteed for online offers by the catalogue
+    form: dict[str, Any] = {}
     try:
-        return FORM_MODELS[offer.form_model].validate(
+        form = FORM_MODELS[offer.form_model].validate(
             form_data, context=FormContext(today=ctx.today())
         )
     except FormInvalid as exc:
-        raise validation_problem(exc.errors) from None
+        errors = [*exc.errors, *errors]
+    if errors:
+        raise validation_problem(errors)
+    return form
 
 
 def _view(ctx: GatewayContext, session: Session, sub: Submission) -> dict[str, Any]:
@@ -130,8 +134,7 @@ def _freeze(
     applicant: dict[str, Any] | None,
 ) -> None:
     """Validate a draft's data and turn it into a case; a failure rolls back the caller's tx."""
-    _check_applicant(offer, applicant)
-    form = _validate_form(ctx, offer, form_data)
+    form = _validated_form(ctx, offer, form_data, applicant)
     attachments: list[AttachmentInfo] = [
         {
             "id": a.id,
@@ -210,7 +213,9 @@ def create_submission(
 ) -> JSONResponse:
     """Create a draft for an online offer. Upload attachments next, then submit it."""
     offer = _offer(ctx, body.service_id)
-    applicant = body.applicant.model_dump(mode="json", exclude_none=True) if body.applicant else None
+    applicant = (
+        body.applicant.model_dump(mode="json", exclude_none=True) if body.applicant else None
+    )
 
     def effect(session: Session) -> tuple[int, Any]:
         sub = store.create_submission(

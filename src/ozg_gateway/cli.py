@@ -1,0 +1,240 @@
+"""Command line: ``ozg-gateway serve | migrate | demo | clients | catalog | keys``."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from ozg_gateway.catalog import CatalogError, load_catalog
+from ozg_gateway.config import (
+    DEMO_ADMIN_KEY,
+    Settings,
+    demo_overrides,
+    load_settings,
+    read_config_file,
+)
+from ozg_gateway.context import GatewayContext, build_context
+from ozg_gateway.errors import ConfigurationError, Problem
+from ozg_gateway.logging import configure_logging, get_logger
+from ozg_gateway.store import clients as client_store
+from ozg_gateway.store import migrate as migrations
+from ozg_gateway.store.clients import Role
+from ozg_gateway.store.rotation import rotate_keys
+
+app = typer.Typer(help="ozg-gateway: OZG integration layer.", no_args_is_help=True)
+clients_app = typer.Typer(help="API clients (portal, backoffice, admin).", no_args_is_help=True)
+catalog_app = typer.Typer(help="Service catalogue.", no_args_is_help=True)
+keys_app = typer.Typer(help="Encryption keys.", no_args_is_help=True)
+app.add_typer(clients_app, name="clients")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(keys_app, name="keys")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="TOML config file (default: $OZG_GATEWAY_CONFIG)."),
+]
+HostOpt = Annotated[str, typer.Option(help="Interface to bind.")]
+PortOpt = Annotated[int, typer.Option(help="TCP port.")]
+
+DEMO_KEYS = {Role.portal: "demo-portal-key", Role.backoffice: "demo-backoffice-key"}
+log = get_logger("ozg_gateway.cli")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code=2)
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except (ConfigurationError, ValueError) as exc:
+        raise _fail(f"configuration invalid: {exc}") from None
+
+
+def _context(settings: Settings) -> GatewayContext:
+    try:
+        return build_context(settings)
+    except ConfigurationError as exc:
+        raise _fail(f"cannot start: {exc}") from None
+
+
+def _require_secrets(settings: Settings) -> None:
+    problems = settings.secret_problems()
+    if problems:
+        raise _fail("refusing to start:\n  " + "\n  ".join(problems))
+
+
+def _serve(ctx: GatewayContext, host: str, port: int) -> None:
+    from ozg_gateway.api.app import create_app
+
+    if migrations.current_revision(ctx.db) != migrations.head_revision():
+        raise _fail("database schema is not current: run `ozg-gateway migrate`")
+    missing = sorted(k for k, ok in ctx.settings.specs_features().items() if not ok)
+    if missing:
+        log.warning("specs directory incomplete; features disabled", missing=missing)
+    log.info("starting", host=host, port=port, mode=ctx.settings.mode)
+    uvicorn.run(create_app(ctx), host=host, port=port, log_config=None, access_log=False)
+
+
+@app.command()
+def serve(config: ConfigOpt = None, host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+    """Run the API server."""
+    settings = _settings(config)
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    _require_secrets(settings)
+    _serve(_context(settings), host, port)
+
+
+@app.command()
+def migrate(config: ConfigOpt = None) -> None:
+    """Create or upgrade the database schema."""
+    settings = _settings(config)
+    ctx = _context(settings)
+    migrations.upgrade(ctx.db)
+    typer.echo(f"database at revision {migrations.current_revision(ctx.db)}")
+
+
+def _example_config() -> Path:
+    here = Path(__file__).resolve()
+    for base in (Path.cwd(), *here.parents):
+        candidate = base / "examples" / "maintal" / "config.toml"
+        if candidate.is_file():
+            return candidate
+    raise _fail("examples/maintal/config.toml not found: pass --config")
+
+
+@app.command()
+def demo(
+    config: ConfigOpt = None,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    keep: Annotated[bool, typer.Option(help="Keep the temporary data directory.")] = False,
+) -> None:
+    """Start with the Maintal example, a temporary SQLite database and fixed demo keys."""
+    data_dir = Path(tempfile.mkdtemp(prefix="ozg-gateway-demo-"))
+    settings = load_settings(config or _example_config(), **demo_overrides(data_dir))
+    configure_logging(level=settings.log_level, fmt="console")
+    ctx = _context(settings)
+    migrations.upgrade(ctx.db)
+    with ctx.db.writing() as session:
+        for role, key in DEMO_KEYS.items():
+            client_store.add_client(
+                session,
+                client_id=f"demo-{role.value}",
+                name=f"Demo {role.value}",
+                role=role,
+                now=ctx.clock(),
+                key=key,
+            )
+    base = f"http://{host}:{port}"
+    typer.echo(
+        "\nozg-gateway demo (Stadt Maintal)\n"
+        f"  API docs:  {base}/docs\n"
+        f"  catalogue: {base}/v1/services\n"
+        f"  ready:     {base}/readyz\n"
+        f"  data dir:  {data_dir}\n"
+    )
+    for role, key in DEMO_KEYS.items():
+        typer.echo(f"{role.value} key: {key}")
+    typer.echo(f"admin key: {DEMO_ADMIN_KEY}\n")
+    try:
+        _serve(ctx, host, port)
+    finally:
+        ctx.close()
+        if not keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@clients_app.command("add")
+def clients_add(
+    name: str,
+    role: Annotated[Role, typer.Option(help="portal, backoffice or admin")],
+    offer: Annotated[
+        list[str] | None, typer.Option(help="Limit a backoffice client to this offer (repeat).")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Create a client and print its key once."""
+    ctx = _context(_settings(config))
+    unknown = [o for o in offer or [] if ctx.catalog.get(o) is None]
+    if unknown:
+        raise _fail(f"unknown offers: {', '.join(unknown)}")
+    with ctx.db.writing() as session:
+        client, key = client_store.add_client(
+            session, client_id=ctx.ids(), name=name, role=role, now=ctx.clock(), offers=offer
+        )
+    typer.echo(f"client {client.id} ({role.value}) created")
+    typer.echo(f"key (shown once): {key}")
+
+
+@clients_app.command("list")
+def clients_list(config: ConfigOpt = None) -> None:
+    """List clients (keys are never shown)."""
+    ctx = _context(_settings(config))
+    with ctx.db.reading() as session:
+        for c in client_store.list_clients(session):
+            state = "revoked" if c.revoked_at else "active"
+            offers = ",".join(c.offers) if c.offers else "*"
+            typer.echo(f"{c.id}\t{c.role}\t{state}\t{c.key_hint}…\t{offers}\t{c.name}")
+
+
+@clients_app.command("revoke")
+def clients_revoke(client_id: str, config: ConfigOpt = None) -> None:
+    """Revoke a client's key."""
+    ctx = _context(_settings(config))
+    try:
+        with ctx.db.writing() as session:
+            client_store.revoke_client(session, client_id=client_id, now=ctx.clock())
+    except Problem:
+        raise _fail(f"no client {client_id}") from None
+    typer.echo(f"client {client_id} revoked")
+
+
+@catalog_app.command("check")
+def catalog_check(
+    file: Path,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Also check routes against connectors.")
+    ] = None,
+) -> None:
+    """Validate a catalogue file and explain every error with its location."""
+    connectors = read_config_file(config).get("connectors", {}).keys() if config else None
+    try:
+        catalog = load_catalog(file, connectors=connectors)
+    except CatalogError as exc:
+        typer.echo(f"{file}: {len(exc.problems)} problem(s)", err=True)
+        for problem in exc.problems:
+            typer.echo(f"  - {problem}", err=True)
+        raise typer.Exit(code=1) from None
+    online = sum(1 for o in catalog.offers if o.accepts_online)
+    typer.echo(f"{file}: ok, {len(catalog.offers)} offers ({online} accept online submissions)")
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random AES-256 key (base64) for encryption_keys."""
+    typer.echo(base64.b64encode(secrets.token_bytes(32)).decode())
+
+
+@keys_app.command("rotate")
+def keys_rotate(config: ConfigOpt = None) -> None:
+    """Re-encrypt every record and blob with the active key."""
+    ctx = _context(_settings(config))
+    counts = rotate_keys(ctx)
+    summary = ", ".join(f"{k}={v}" for k, v in counts.items())
+    typer.echo(f"re-encrypted with key {ctx.keyring.active_key_id!r}: {summary}")
+
+
+def main() -> None:
+    """Entry point for ``python -m ozg_gateway``."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()

@@ -99,7 +99,9 @@ def test_duplicate_submit_is_conflict_and_changes_nothing(api: Api, ctx: Gateway
     assert again.json()["type"] == "/problems/conflict"
     assert _counts(ctx) == (1, 0, 1)
     late = api.http.post(
-        f"/v1/submissions/{sid}/attachments", files={"file": ("a.pdf", PDF_BYTES)}, headers=api.portal
+        f"/v1/submissions/{sid}/attachments",
+        files={"file": ("a.pdf", PDF_BYTES)},
+        headers=api.portal,
     )
     assert late.status_code == 409
 
@@ -157,7 +159,11 @@ def test_idempotent_upload_and_submit(api: Api, ctx: GatewayContext) -> None:
         ({"service_id": 7, "form_data": {}}, 422, "/service_id"),
         ({"form_data": {"a": 1}}, 422, "/service_id"),
         (
-            {"service_id": "kita-anmeldung", "form_data": {"a": 1}, "applicant": {"family_name": ""}},
+            {
+                "service_id": "kita-anmeldung",
+                "form_data": {"a": 1},
+                "applicant": {"family_name": ""},
+            },
             422,
             "/applicant/family_name",
         ),
@@ -172,7 +178,11 @@ def test_idempotent_upload_and_submit(api: Api, ctx: GatewayContext) -> None:
         ),
         ({"service_id": "aem-meldung", "form_data": {"a": 1}, "surprise": 1}, 422, "/surprise"),
         ({"service_id": "kita-anmeldung", "form_data": {}, "submit": True}, 422, "/form_data"),
-        ({"service_id": "kita-anmeldung", "form_data": {"a": 1}, "submit": True}, 422, "/applicant"),
+        (
+            {"service_id": "kita-anmeldung", "form_data": {"a": 1}, "submit": True},
+            422,
+            "/applicant",
+        ),
     ],
 )
 def test_bad_input_is_problem_with_pointer(
@@ -210,7 +220,8 @@ def test_upload_limits_and_sniffing(api: Api, ctx: GatewayContext) -> None:
     )
     assert too_big.status_code == 413
     exe = api.http.post(
-        url, files={"file": ("x.pdf", b"MZ\x90\x00" + b"\x00" * 100, "application/pdf")},
+        url,
+        files={"file": ("x.pdf", b"MZ\x90\x00" + b"\x00" * 100, "application/pdf")},
         headers=api.portal,
     )
     assert exe.status_code == 415
@@ -231,11 +242,17 @@ def test_attachment_count_limit_and_delete(api: Api, ctx: GatewayContext) -> Non
     sid = _create(api)
     url = f"/v1/submissions/{sid}/attachments"
     first = api.http.post(url, files={"file": ("a.pdf", PDF_BYTES)}, headers=api.portal)
-    assert api.http.post(url, files={"file": ("b.pdf", PDF_BYTES)}, headers=api.portal).status_code == 409
+    assert (
+        api.http.post(url, files={"file": ("b.pdf", PDF_BYTES)}, headers=api.portal).status_code
+        == 409
+    )
     gone = api.http.delete(f"{url}/{first.json()['id']}", headers=api.portal)
     assert gone.status_code == 204
     assert [p for p in (ctx.settings.data_dir / "blobs").rglob("*") if p.is_file()] == []
-    assert api.http.post(url, files={"file": ("b.pdf", PDF_BYTES)}, headers=api.portal).status_code == 201
+    assert (
+        api.http.post(url, files={"file": ("b.pdf", PDF_BYTES)}, headers=api.portal).status_code
+        == 201
+    )
 
 
 def test_patch_draft(api: Api) -> None:
@@ -263,7 +280,9 @@ def test_personal_data_encrypted_at_rest(api: Api, ctx: GatewayContext) -> None:
             for v in vars(row).values()
             if isinstance(v, bytes)
         )
-    assert raw and b"Quaxenbrink" not in raw and b"example.org" not in raw
+    assert raw
+    assert b"Quaxenbrink" not in raw
+    assert b"example.org" not in raw
     for path in (ctx.settings.data_dir / "blobs").rglob("*"):
         if path.is_file():
             assert b"Quaxenbrink" not in path.read_bytes()

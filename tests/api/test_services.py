@@ -1,0 +1,47 @@
+"""Catalogue API."""
+
+from __future__ import annotations
+
+from tests.conftest import Api, FrozenClock
+
+
+def test_list_and_filter(api: Api) -> None:
+    all_items = api.http.get("/v1/services").json()
+    assert all_items["municipality"]["ags"] == "06435019"
+    ids = [s["id"] for s in all_items["items"]]
+    assert {"kita-anmeldung", "personenstandsurkunde", "hallenbelegung", "aem-meldung"} <= set(ids)
+    pdf = api.http.get("/v1/services", params={"channel": "pdf"}).json()["items"]
+    assert len(pdf) >= 2
+    assert all(not s["accepts_online_submissions"] and s["pdf_form_url"] for s in pdf)
+    new = api.http.get("/v1/services", params={"new": "true"}).json()["items"]
+    assert {s["id"] for s in new} == {"hallenbelegung", "aem-meldung"}
+
+
+def test_new_flag_follows_clock_and_window(api: Api, clock: FrozenClock) -> None:
+    clock.advance(days=365)
+    assert api.http.get("/v1/services", params={"new": "true"}).json()["items"] == []
+
+
+def test_detail_has_form_schema_and_fee(api: Api) -> None:
+    r = api.http.get("/v1/services/personenstandsurkunde")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["fee"] == {
+        "amount_cents": 1200,
+        "additional_copy_cents": 600,
+        "currency": "EUR",
+        "pay_before_delivery": True,
+    }
+    assert body["eid"] == {"mode": "required", "min_level": "substantial"}
+    assert body["channel"] == "hybrid"
+    assert body["form_schema"]["type"] == "object"
+    assert api.http.get("/v1/services/hundesteuer-anmeldung").json()["form_schema"] is None
+
+
+def test_unknown_service_and_bad_filter(api: Api) -> None:
+    missing = api.http.get("/v1/services/nope")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    bad = api.http.get("/v1/services", params={"channel": "fax"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["pointer"] == "#query:channel"

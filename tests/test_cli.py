@@ -1,0 +1,174 @@
+"""The command line, including `demo` as a real process."""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select as sql_select
+from typer.testing import CliRunner
+
+from ozg_gateway.cli import app
+from ozg_gateway.config import load_settings
+from ozg_gateway.context import build_context
+from ozg_gateway.store.crypto import key_id_of
+from ozg_gateway.store.models import Submission
+from tests.conftest import EXAMPLE_CONFIG, ROOT
+
+runner = CliRunner()
+
+
+def _config(tmp_path: Path, keys: dict[str, bytes], active: str) -> Path:
+    encoded = ", ".join(f'{k} = "{base64.b64encode(v).decode()}"' for k, v in keys.items())
+    cfg = tmp_path / "gateway.toml"
+    cfg.write_text(
+        f'catalog_file = "{EXAMPLE_CONFIG.parent / "catalog.toml"}"\n'
+        f'data_dir = "{tmp_path / "data"}"\n'
+        f'active_key_id = "{active}"\n'
+        f'admin_key = "{"Q7" * 16}"\n'
+        f"encryption_keys = {{ {encoded} }}\n"
+        + EXAMPLE_CONFIG.read_text().split("[connectors", 1)[1].join(["[connectors", ""])
+    )
+    return cfg
+
+
+def test_catalog_check_ok_and_errors(tmp_path: Path) -> None:
+    ok = runner.invoke(app, ["catalog", "check", str(EXAMPLE_CONFIG.parent / "catalog.toml")])
+    assert ok.exit_code == 0, ok.output
+    assert "ok, 6 offers" in ok.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[municipality]\nname = "X"\nags = "1"\noffers = []\n')
+    result = runner.invoke(app, ["catalog", "check", str(bad)])
+    assert result.exit_code == 1
+    assert "municipality > ags" in result.output
+
+
+def test_clients_lifecycle_and_key_rotation(tmp_path: Path) -> None:
+    k1, k2 = os.urandom(32), os.urandom(32)
+    cfg = _config(tmp_path, {"k1": k1}, "k1")
+    assert runner.invoke(app, ["migrate", "-c", str(cfg)]).exit_code == 0
+    added = runner.invoke(app, ["clients", "add", "Portal", "--role", "portal", "-c", str(cfg)])
+    assert added.exit_code == 0, added.output
+    key = re.search(r"key \(shown once\): (\S+)", added.output)
+    client_id = re.search(r"client (\S+) \(portal\)", added.output)
+    assert key
+    assert client_id
+    listed = runner.invoke(app, ["clients", "list", "-c", str(cfg)])
+    assert "active" in listed.output
+    assert key.group(1) not in listed.output
+
+    # Write some sealed data with k1, then rotate to k2.
+    settings = load_settings(cfg)
+    ctx = build_context(settings)
+    from fastapi.testclient import TestClient
+
+    from ozg_gateway.api.app import create_app
+    from tests.factories import PDF_BYTES, aem_submission
+
+    with TestClient(create_app(ctx)) as http:
+        headers = {"Authorization": f"Bearer {key.group(1)}"}
+        sid = http.post("/v1/submissions", json=aem_submission(), headers=headers).json()["id"]
+        http.post(
+            f"/v1/submissions/{sid}/attachments",
+            files={"file": ("a.pdf", PDF_BYTES)},
+            headers=headers,
+        )
+        http.post(f"/v1/submissions/{sid}/submit", headers=headers)
+    ctx.close()
+
+    cfg2 = _config(tmp_path, {"k1": k1, "k2": k2}, "k2")
+    rotated = runner.invoke(app, ["keys", "rotate", "-c", str(cfg2)])
+    assert rotated.exit_code == 0, rotated.output
+    assert "submissions=1" in rotated.output
+    assert "blobs=1" in rotated.output
+    # Only k2 is needed from now on.
+    cfg3 = _config(tmp_path, {"k2": k2}, "k2")
+    ctx = build_context(load_settings(cfg3))
+    with TestClient(create_app(ctx)) as http:
+        headers = {"Authorization": f"Bearer {key.group(1)}"}
+        assert http.get(f"/v1/submissions/{sid}", headers=headers).status_code == 200
+    with ctx.db.reading() as s:
+        sub = s.scalar(sql_select(Submission))
+        assert sub is not None
+        assert key_id_of(sub.form_sealed) == "k2"
+    blobs = [p for p in (tmp_path / "data" / "blobs").rglob("*") if p.is_file()]
+    assert len(blobs) == 1
+    assert b"".join(ctx.blobs.read(blobs[0].name)) == PDF_BYTES
+    ctx.close()
+
+    revoked = runner.invoke(app, ["clients", "revoke", client_id.group(1), "-c", str(cfg)])
+    assert revoked.exit_code == 0
+    assert "revoked" in runner.invoke(app, ["clients", "list", "-c", str(cfg)]).output
+
+
+def test_serve_refuses_placeholder_secrets(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["serve", "-c", str(EXAMPLE_CONFIG)])
+    assert result.exit_code == 2
+    assert "refusing to start" in result.output
+    assert "encryption_keys" in result.output
+    assert "admin_key" in result.output
+
+
+def test_keys_generate() -> None:
+    out = runner.invoke(app, ["keys", "generate"]).output.strip()
+    assert len(base64.b64decode(out)) == 32
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_demo_starts_and_accepts_a_submission(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ozg_gateway", "demo", "--port", str(port)],
+        cwd=tmp_path,  # the demo must find its example without being run from the checkout
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    try:
+        output = ""
+        deadline = time.monotonic() + 60
+        while "admin key:" not in output and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 1)
+            if ready and proc.stdout:
+                output += proc.stdout.readline()
+            assert proc.poll() is None, output
+        keys = dict(re.findall(r"^(\w+) key: (\S+)$", output, re.M))
+        assert set(keys) == {"portal", "backoffice", "admin"}
+        base = f"http://127.0.0.1:{port}"
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        r = httpx.post(
+            f"{base}/v1/submissions",
+            json={
+                "service_id": "aem-meldung",
+                "form_data": {"beschreibung": "Schlagloch"},
+                "submit": True,
+            },
+            headers={"Authorization": f"Bearer {keys['portal']}"},
+        )
+        assert r.status_code == 201, r.text
+        assert r.json()["case"]["case_number"].startswith("MTL-")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)

@@ -297,3 +297,41 @@ def test_audit_trail_has_no_personal_data(api: Api, ctx: GatewayContext) -> None
     assert "Quaxenbrink" not in r.text
     with ctx.db.reading() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == 2
+
+
+def test_racing_retries_with_one_key_take_effect_once(ctx: GatewayContext) -> None:
+    import threading
+
+    from ozg_gateway.api.idempotency import run_idempotent
+    from ozg_gateway.store import submissions as store
+
+    barrier = threading.Barrier(4)
+    results: list[int] = []
+
+    def effect(session: object) -> tuple[int, object]:
+        barrier.wait(timeout=5) if not ctx.db.is_sqlite else None
+        sub = store.create_submission(
+            session,  # type: ignore[arg-type]
+            keyring=ctx.keyring,
+            submission_id=ctx.ids(),
+            client_id="portal-1",
+            service_id="aem-meldung",
+            form_data={"a": 1},
+            applicant=None,
+            now=ctx.clock(),
+        )
+        return 201, {"id": sub.id}
+
+    def call() -> None:
+        response = run_idempotent(
+            ctx, client_id="portal-1", key="race", fingerprint="f", effect=effect
+        )
+        results.append(response.status_code)
+
+    threads = [threading.Thread(target=call) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == [201] * 4
+    assert _counts(ctx)[0] == 1

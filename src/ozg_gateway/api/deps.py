@@ -1,9 +1,13 @@
-"""FastAPI dependencies: context, authentication and role checks."""
+"""FastAPI dependencies: context, authentication and role checks.
+
+Dependencies without I/O are ``async`` so FastAPI runs them on the event loop instead of
+paying a thread-pool hop each.
+"""
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import structlog
@@ -19,7 +23,7 @@ _bearer = HTTPBearer(auto_error=False, description="API key of a portal, back of
 ADMIN_CLIENT_ID = "admin"
 
 
-def get_context(request: Request) -> GatewayContext:
+async def get_context(request: Request) -> GatewayContext:
     """The gateway context of this app."""
     ctx: GatewayContext = request.app.state.ctx
     return ctx
@@ -28,7 +32,7 @@ def get_context(request: Request) -> GatewayContext:
 Ctx = Annotated[GatewayContext, Depends(get_context)]
 
 
-def request_id(request: Request) -> str | None:
+async def request_id(request: Request) -> str | None:
     """Request id set by the middleware."""
     value = getattr(request.state, "request_id", None)
     return value if isinstance(value, str) else None
@@ -61,10 +65,10 @@ def authenticate(
     return principal
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
+def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """Dependency factory: the caller must have one of ``roles``."""
 
-    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.role not in roles:
             raise Problem("forbidden", detail=f"Needs role {' or '.join(r.value for r in roles)}.")
         return principal

@@ -1,14 +1,17 @@
 """Engine and sessions for SQLite (embedded default) and PostgreSQL (scale-out).
 
-SQLite runs in WAL mode. Write transactions start with ``BEGIN IMMEDIATE`` so two writers
-queue on the busy timeout instead of failing on a lock upgrade; readers stay deferred and
-never block writers.
+SQLite runs in WAL mode with a single-writer scheme: inside one process, write transactions
+take a lock first (threads queue in order instead of polling SQLite's busy handler, which
+sleeps up to 100 ms per try), then start with ``BEGIN IMMEDIATE`` so writers of other
+processes queue on the busy timeout instead of failing on a lock upgrade. Readers stay
+deferred and never block writers.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,7 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine)
+        self._write_lock = threading.Lock() if self.is_sqlite else nullcontext()
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
             self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"}),
@@ -56,7 +60,7 @@ class Database:
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """Session for one write transaction; committed on success, rolled back on error."""
-        with self._write() as session, session.begin():
+        with self._write_lock, self._write() as session, session.begin():
             yield session
 
     def ping(self) -> None:

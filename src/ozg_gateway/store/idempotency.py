@@ -32,7 +32,7 @@ def remember(
     body: Any,
     now: datetime,
 ) -> None:
-    """Store the response in the caller's transaction (flushes to detect races early)."""
+    """Store the response in the caller's transaction; a racing duplicate fails its commit."""
     session.add(
         IdempotencyRecord(
             client_id=client_id,
@@ -43,7 +43,6 @@ def remember(
             created_at=now,
         )
     )
-    session.flush()
 
 
 def stored_body(keyring: Keyring, record: IdempotencyRecord) -> Any:

@@ -18,7 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -87,6 +87,14 @@ class Submission(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
+
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by="(Attachment.created_at, Attachment.id)", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[TimelineEvent]] = relationship(
+        order_by="TimelineEvent.id", foreign_keys="TimelineEvent.submission_id"
+    )
+    case: Mapped[Case | None] = relationship(foreign_keys="Case.submission_id")
 
     __table_args__ = (Index("ix_submissions_client_created", "client_id", "created_at"),)
 

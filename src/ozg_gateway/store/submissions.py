@@ -5,11 +5,11 @@ Sealed columns are bound to their row by associated data, e.g. ``submission:<id>
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ozg_gateway.errors import Problem, not_found
@@ -41,20 +41,15 @@ def case_aad(case_id: str) -> str:
 
 
 def add_event(
-    session: Session,
+    sub: Submission,
     *,
     at: datetime,
     status: str,
     detail: str | None = None,
-    submission_id: str | None = None,
     case_id: str | None = None,
 ) -> None:
-    """Append a timeline event."""
-    session.add(
-        TimelineEvent(
-            submission_id=submission_id, case_id=case_id, at=at, status=status, detail=detail
-        )
-    )
+    """Append a timeline event to a submission."""
+    sub.events.append(TimelineEvent(case_id=case_id, at=at, status=status, detail=detail))
 
 
 def create_submission(
@@ -80,9 +75,8 @@ def create_submission(
         updated_at=now,
         submitted_at=None,
     )
+    add_event(sub, at=now, status="created")
     session.add(sub)
-    add_event(session, at=now, status="created", submission_id=submission_id)
-    session.flush()
     return sub
 
 
@@ -116,7 +110,6 @@ def require_draft(sub: Submission) -> None:
 
 
 def update_submission(
-    session: Session,
     *,
     keyring: Keyring,
     sub: Submission,
@@ -131,18 +124,11 @@ def update_submission(
     if applicant is not None:
         sub.applicant_sealed = _seal_applicant(keyring, sub.id, applicant)
     sub.updated_at = now
-    add_event(session, at=now, status="updated", submission_id=sub.id)
+    add_event(sub, at=now, status="updated")
     return sub
 
 
-def count_attachments(session: Session, *, submission_id: str) -> int:
-    """Number of attachments of a submission."""
-    query = select(func.count()).where(Attachment.submission_id == submission_id)
-    return int(session.scalar(query) or 0)
-
-
 def add_attachment(
-    session: Session,
     *,
     keyring: Keyring,
     sub: Submission,
@@ -158,7 +144,7 @@ def add_attachment(
 ) -> Attachment:
     """Record an uploaded, already placed blob as an attachment of a draft."""
     require_draft(sub)
-    if count_attachments(session, submission_id=sub.id) >= max_count:
+    if len(sub.attachments) >= max_count:
         raise Problem("conflict", detail=f"At most {max_count} attachments per submission.")
     att = Attachment(
         id=attachment_id,
@@ -171,56 +157,25 @@ def add_attachment(
         sha256=sha256,
         created_at=now,
     )
-    session.add(att)
+    sub.attachments.append(att)
     sub.updated_at = now
-    add_event(session, at=now, status="attachment_added", submission_id=sub.id)
-    session.flush()
+    add_event(sub, at=now, status="attachment_added")
     return att
 
 
-def remove_attachment(
-    session: Session, *, sub: Submission, attachment_id: str, now: datetime
-) -> str:
-    """Delete an attachment row of a draft; return its blob ref for deletion after commit."""
+def remove_attachment(*, sub: Submission, attachment_id: str, now: datetime) -> str:
+    """Delete an attachment of a draft; return its blob ref for deletion after commit."""
     require_draft(sub)
-    att = session.scalar(
-        select(Attachment).where(Attachment.id == attachment_id, Attachment.submission_id == sub.id)
-    )
+    att = next((a for a in sub.attachments if a.id == attachment_id), None)
     if att is None:
         raise not_found("Attachment")
-    session.delete(att)
+    sub.attachments.remove(att)
     sub.updated_at = now
-    add_event(session, at=now, status="attachment_removed", submission_id=sub.id)
+    add_event(sub, at=now, status="attachment_removed")
     return att.blob_ref
 
 
-def attachments_of(session: Session, *, submission_id: str) -> Sequence[Attachment]:
-    """Attachments in upload order."""
-    query = (
-        select(Attachment)
-        .where(Attachment.submission_id == submission_id)
-        .order_by(Attachment.created_at, Attachment.id)
-    )
-    return session.scalars(query).all()
-
-
-def timeline_of(session: Session, *, submission_id: str) -> Sequence[TimelineEvent]:
-    """Timeline in order."""
-    query = (
-        select(TimelineEvent)
-        .where(TimelineEvent.submission_id == submission_id)
-        .order_by(TimelineEvent.id)
-    )
-    return session.scalars(query).all()
-
-
-def case_of(session: Session, *, submission_id: str) -> Case | None:
-    """The case a submission became, if any."""
-    return session.scalar(select(Case).where(Case.submission_id == submission_id))
-
-
 def freeze_into_case(
-    session: Session,
     *,
     keyring: Keyring,
     sub: Submission,
@@ -243,19 +198,13 @@ def freeze_into_case(
         created_at=now,
         updated_at=now,
     )
-    session.add(case)
+    sub.case = case
     sub.status = SUBMITTED
     sub.submitted_at = now
     sub.updated_at = now
     add_event(
-        session,
-        at=now,
-        status="submitted",
-        detail=f"Fall {case_number} angelegt",
-        submission_id=sub.id,
-        case_id=case_id,
+        sub, at=now, status="submitted", detail=f"Fall {case_number} angelegt", case_id=case_id
     )
-    session.flush()
     return case
 
 

@@ -91,7 +91,7 @@ def _validated_form(
     return form
 
 
-def _view(ctx: GatewayContext, session: Session, sub: Submission) -> dict[str, Any]:
+def _view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
     attachments = [
         AttachmentOut(
             id=a.id,
@@ -102,9 +102,9 @@ def _view(ctx: GatewayContext, session: Session, sub: Submission) -> dict[str, A
             sha256=a.sha256,
             created_at=a.created_at,
         )
-        for a in store.attachments_of(session, submission_id=sub.id)
+        for a in sub.attachments
     ]
-    case = store.case_of(session, submission_id=sub.id)
+    case = sub.case
     out = SubmissionOut(
         id=sub.id,
         service_id=sub.service_id,
@@ -116,25 +116,20 @@ def _view(ctx: GatewayContext, session: Session, sub: Submission) -> dict[str, A
         case=CaseRef(id=case.id, case_number=case.case_number, status=case.status)
         if case
         else None,
-        timeline=[
-            TimelineItem(at=e.at, status=e.status, detail=e.detail)
-            for e in store.timeline_of(session, submission_id=sub.id)
-        ],
+        timeline=[TimelineItem(at=e.at, status=e.status, detail=e.detail) for e in sub.events],
     )
     return out.model_dump(mode="json")
 
 
 def _freeze(
     ctx: GatewayContext,
-    session: Session,
     sub: Submission,
     offer: Offer,
     principal: Principal,
-    form_data: object,
+    form: dict[str, Any],
     applicant: dict[str, Any] | None,
 ) -> None:
-    """Validate a draft's data and turn it into a case; a failure rolls back the caller's tx."""
-    form = _validated_form(ctx, offer, form_data, applicant)
+    """Turn a draft with validated form data into a case (in the caller's transaction)."""
     attachments: list[AttachmentInfo] = [
         {
             "id": a.id,
@@ -144,7 +139,7 @@ def _freeze(
             "sha256": a.sha256,
             "purpose": a.purpose,
         }
-        for a in store.attachments_of(session, submission_id=sub.id)
+        for a in sub.attachments
     ]
     now = ctx.clock()
 
@@ -164,7 +159,6 @@ def _freeze(
 
     case_number = f"{ctx.settings.case_number_prefix}-{now.year}-{random_case_suffix()}"
     store.freeze_into_case(
-        session,
         keyring=ctx.keyring,
         sub=sub,
         case_id=ctx.ids(),
@@ -216,6 +210,8 @@ def create_submission(
     applicant = (
         body.applicant.model_dump(mode="json", exclude_none=True) if body.applicant else None
     )
+    # Validation is pure: do it before the write transaction starts.
+    form = _validated_form(ctx, offer, body.form_data, applicant) if body.submit else None
 
     def effect(session: Session) -> tuple[int, Any]:
         sub = store.create_submission(
@@ -229,10 +225,10 @@ def create_submission(
             now=ctx.clock(),
         )
         _audit(ctx, session, principal, "submission.create", sub.id, rid)
-        if body.submit:
-            _freeze(ctx, session, sub, offer, principal, body.form_data, applicant)
+        if form is not None:
+            _freeze(ctx, sub, offer, principal, form, applicant)
             _audit(ctx, session, principal, "submission.submit", sub.id, rid)
-        return 201, _view(ctx, session, sub)
+        return 201, _view(ctx, sub)
 
     response = run_idempotent(
         ctx,
@@ -262,7 +258,7 @@ def get_submission(ctx: Ctx, principal: PortalPrincipal, submission_id: str) -> 
         sub = store.get_submission(
             session, client_id=principal.client_id, submission_id=submission_id
         )
-        return SubmissionOut.model_validate(_view(ctx, session, sub))
+        return SubmissionOut.model_validate(_view(ctx, sub))
 
 
 @router.patch(
@@ -280,7 +276,6 @@ def update_submission(
             session, client_id=principal.client_id, submission_id=submission_id, lock=True
         )
         store.update_submission(
-            session,
             keyring=ctx.keyring,
             sub=sub,
             form_data=body.form_data,
@@ -290,8 +285,7 @@ def update_submission(
             now=ctx.clock(),
         )
         _audit(ctx, session, principal, "submission.update", sub.id, rid)
-        session.flush()
-        return SubmissionOut.model_validate(_view(ctx, session, sub))
+        return SubmissionOut.model_validate(_view(ctx, sub))
 
 
 @router.post(
@@ -317,17 +311,12 @@ def submit_submission(
         )
         if sub.status != store.DRAFT:
             raise Problem("conflict", detail="Submission was already submitted.")
-        _freeze(
-            ctx,
-            session,
-            sub,
-            _offer(ctx, sub.service_id),
-            principal,
-            store.open_form(ctx.keyring, sub),
-            store.open_applicant(ctx.keyring, sub),
-        )
+        offer = _offer(ctx, sub.service_id)
+        applicant = store.open_applicant(ctx.keyring, sub)
+        form = _validated_form(ctx, offer, store.open_form(ctx.keyring, sub), applicant)
+        _freeze(ctx, sub, offer, principal, form, applicant)
         _audit(ctx, session, principal, "submission.submit", sub.id, rid)
-        return 200, _view(ctx, session, sub)
+        return 200, _view(ctx, sub)
 
     return run_idempotent(
         ctx,
@@ -415,7 +404,6 @@ async def upload_attachment(
             session, client_id=principal.client_id, submission_id=submission_id, lock=True
         )
         att = store.add_attachment(
-            session,
             keyring=ctx.keyring,
             sub=sub,
             attachment_id=ctx.ids(),
@@ -467,9 +455,7 @@ def delete_attachment(
         sub = store.get_submission(
             session, client_id=principal.client_id, submission_id=submission_id, lock=True
         )
-        ref = store.remove_attachment(
-            session, sub=sub, attachment_id=attachment_id, now=ctx.clock()
-        )
+        ref = store.remove_attachment(sub=sub, attachment_id=attachment_id, now=ctx.clock())
         _audit(ctx, session, principal, "attachment.delete", attachment_id, rid, "attachment")
     ctx.blobs.delete(ref)
     return Response(status_code=204)

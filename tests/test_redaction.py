@@ -92,3 +92,13 @@ def test_full_flow_logs_no_personal_data(api: Api, log_stream: io.StringIO) -> N
     text = log_stream.getvalue()
     for secret in FORBIDDEN:
         assert secret not in text
+
+
+def test_stdlib_records_render_without_logging_errors(
+    log_stream: io.StringIO, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logging.getLogger("uvicorn.error").info("Started server process [%d]", 42)
+    assert "--- Logging error ---" not in capsys.readouterr().err
+    line = _lines(log_stream)[-1]
+    assert line["event"] == "Started server process [42]"
+    assert line["logger"] == "uvicorn.error"

@@ -42,7 +42,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json", stream: Any = N
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access", "httpx", "httpcore"):
+    for noisy in ("uvicorn.access", "httpx", "httpcore", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -51,8 +51,6 @@ def _stdlib_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -
     record = event.get("_record")
     if record is not None:
         event["logger"] = record.name
-    event.pop("_record", None)
-    event.pop("_from_structlog", None)
     return event
 
 

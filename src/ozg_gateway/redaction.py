@@ -15,6 +15,8 @@ from types import TracebackType
 from typing import Any
 
 REDACTED = "[redacted]"
+# structlog's ProcessorFormatter bookkeeping; removed before rendering, never printed.
+_STRUCTLOG_META = frozenset({"_record", "_from_structlog"})
 
 SAFE_KEYS = frozenset(
     {
@@ -102,6 +104,9 @@ def redact_event(event: Mapping[str, Any]) -> dict[str, Any]:
     """Apply the allow-list to one structured log event."""
     out: dict[str, Any] = {}
     for key, value in event.items():
+        if key in _STRUCTLOG_META:
+            out[key] = value
+            continue
         if key == "exc_info":
             exc = _exc_from(value)
             if exc is not None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import secrets
 import shutil
+import signal
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, start_http_server
 
 from ozg_gateway.catalog import CatalogError, load_catalog
 from ozg_gateway.config import (
@@ -24,6 +29,9 @@ from ozg_gateway.config import (
 from ozg_gateway.context import GatewayContext, build_context
 from ozg_gateway.errors import ConfigurationError, Problem
 from ozg_gateway.logging import configure_logging, get_logger
+from ozg_gateway.outbox.health import HealthPoller
+from ozg_gateway.outbox.metrics import DeliveryMetrics
+from ozg_gateway.outbox.worker import Worker
 from ozg_gateway.store import clients as client_store
 from ozg_gateway.store import migrate as migrations
 from ozg_gateway.store.clients import Role
@@ -73,25 +81,86 @@ def _require_secrets(settings: Settings) -> None:
         raise _fail("refusing to start:\n  " + "\n  ".join(problems))
 
 
-def _serve(ctx: GatewayContext, host: str, port: int) -> None:
-    from ozg_gateway.api.app import create_app
-
+def _preflight(ctx: GatewayContext) -> None:
+    """Refuse an outdated schema; report spec gaps and broken connectors (others still run)."""
     if migrations.current_revision(ctx.db) != migrations.head_revision():
         raise _fail("database schema is not current: run `ozg-gateway migrate`")
     missing = sorted(k for k, ok in ctx.settings.specs_features().items() if not ok)
     if missing:
         log.warning("specs directory incomplete; features disabled", missing=missing)
+    for name, problems in ctx.connectors.errors.items():
+        for problem in problems:
+            typer.echo(f"connector {name} not started: {problem}", err=True)
+
+
+def _serve(
+    ctx: GatewayContext,
+    host: str,
+    port: int,
+    *,
+    with_worker: bool,
+    app_hook: Callable[[FastAPI], None] | None = None,
+) -> None:
+    from ozg_gateway.api.app import create_app
+
+    _preflight(ctx)
     log.info("starting", host=host, port=port, mode=ctx.settings.mode)
-    uvicorn.run(create_app(ctx), host=host, port=port, log_config=None, access_log=False)
+    api = create_app(ctx, with_worker=with_worker)
+    if app_hook is not None:
+        app_hook(api)
+    uvicorn.run(api, host=host, port=port, log_config=None, access_log=False)
+
+
+WithWorkerOpt = Annotated[
+    bool, typer.Option("--with-worker", help="Also deliver cases and check connector health.")
+]
 
 
 @app.command()
-def serve(config: ConfigOpt = None, host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+def serve(
+    config: ConfigOpt = None,
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    with_worker: WithWorkerOpt = False,
+) -> None:
     """Run the API server."""
     settings = _settings(config)
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     _require_secrets(settings)
-    _serve(_context(settings), host, port)
+    _serve(_context(settings), host, port, with_worker=with_worker)
+
+
+@app.command()
+def worker(
+    config: ConfigOpt = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve Prometheus metrics of this worker on this port.")
+    ] = None,
+    worker_id: Annotated[str | None, typer.Option(help="Name in attempt records.")] = None,
+) -> None:
+    """Deliver due cases to push connectors and check connector health, until stopped."""
+    settings = _settings(config)
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    _require_secrets(settings)
+    ctx = _context(settings)
+    _preflight(ctx)
+    registry = CollectorRegistry()
+    if metrics_port is not None:
+        start_http_server(metrics_port, addr="127.0.0.1", registry=registry)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        runner = Worker(ctx, ctx.connectors, worker_id=worker_id, metrics=DeliveryMetrics(registry))
+        try:
+            await asyncio.gather(runner.run(stop), HealthPoller(ctx, ctx.connectors).run(stop))
+        finally:
+            await ctx.connectors.aclose()
+
+    asyncio.run(main())
+    ctx.close()
 
 
 @app.command()
@@ -121,7 +190,10 @@ def demo(
 ) -> None:
     """Start with the Maintal example, a temporary SQLite database and fixed demo keys."""
     data_dir = Path(tempfile.mkdtemp(prefix="ozg-gateway-demo-"))
-    settings = load_settings(config or _example_config(), **demo_overrides(data_dir))
+    base = f"http://{host}:{port}"
+    settings = load_settings(
+        config or _example_config(), **demo_overrides(data_dir), public_base_url=base
+    )
     configure_logging(level=settings.log_level, fmt="console")
     ctx = _context(settings)
     migrations.upgrade(ctx.db)
@@ -135,23 +207,34 @@ def demo(
                 now=ctx.clock(),
                 key=key,
             )
-    base = f"http://{host}:{port}"
     typer.echo(
         "\nozg-gateway demo (Stadt Maintal)\n"
-        f"  API docs:  {base}/docs\n"
-        f"  catalogue: {base}/v1/services\n"
-        f"  ready:     {base}/readyz\n"
-        f"  data dir:  {data_dir}\n"
+        f"  API docs:     {base}/docs\n"
+        f"  catalogue:    {base}/v1/services\n"
+        f"  back office:  {base}/demo/backoffice/  (demo receiver: watch cases arrive)\n"
+        f"  connectors:   {base}/v1/admin/connectors  (admin key)\n"
+        f"  ready:        {base}/readyz\n"
+        f"  data dir:     {data_dir}\n"
     )
     for role, key in DEMO_KEYS.items():
         typer.echo(f"{role.value} key: {key}")
     typer.echo(f"admin key: {DEMO_ADMIN_KEY}\n")
     try:
-        _serve(ctx, host, port)
+        _serve(ctx, host, port, with_worker=True, app_hook=_mount_demo_receiver)
     finally:
         ctx.close()
         if not keep:
             shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _mount_demo_receiver(api: FastAPI) -> None:
+    from ozg_gateway.connectors.webhook.receiver import create_receiver
+
+    secrets: list[str] = []
+    for raw in api.state.ctx.settings.connectors.values():
+        if raw.get("type") == "webhook" and "/demo/backoffice/" in str(raw.get("url")):
+            secrets.extend(raw.get("secrets", []))
+    api.mount("/demo/backoffice", create_receiver(sorted(set(secrets))))
 
 
 @clients_app.command("add")

@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -44,6 +44,27 @@ def _default_specs_dir() -> Path | None:
         Path(__file__).resolve().parents[3] / "shared" / "specs",
     ]
     return next((c for c in candidates if c.is_dir()), None)
+
+
+class DeliverySettings(BaseModel):
+    """Outbox worker, retry policy, circuit breaker and health checks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_attempts: int = Field(default=10, ge=1)
+    max_age_hours: float = Field(default=72, gt=0)
+    backoff_base_seconds: float = Field(default=2, gt=0)
+    backoff_max_seconds: float = Field(default=900, gt=0)
+    max_retry_after_seconds: float = Field(default=3600, gt=0)
+    breaker_threshold: int = Field(default=5, ge=1)
+    breaker_cooldown_seconds: float = Field(default=30, gt=0)
+    batch_size: int = Field(default=32, ge=1, le=1000)
+    concurrency: int = Field(default=16, ge=1, le=256)
+    poll_interval_seconds: float = Field(default=0.5, gt=0)
+    claim_lease_seconds: float = Field(default=120, gt=0)
+    health_interval_seconds: float = Field(default=30, gt=0)
+    health_timeout_seconds: float = Field(default=5, gt=0)
+    pull_lease_seconds: int = Field(default=300, ge=10)
 
 
 class Settings(BaseSettings):
@@ -77,6 +98,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
+    delivery: DeliverySettings = DeliverySettings()
     connectors: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Connector instances by name (see connectors/)."
     )

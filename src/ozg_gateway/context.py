@@ -7,6 +7,8 @@ from datetime import date
 
 from ozg_gateway.catalog import Catalog, load_catalog
 from ozg_gateway.config import Settings
+from ozg_gateway.connectors.contract import ConnectorEnv
+from ozg_gateway.connectors.registry import Connectors, build_connectors
 from ozg_gateway.errors import ConfigurationError
 from ozg_gateway.runtime import Clock, IdFactory, system_clock, uuid_ids
 from ozg_gateway.store.blobs import BlobStore, FilesystemBlobStore
@@ -23,6 +25,7 @@ class GatewayContext:
     keyring: Keyring
     blobs: BlobStore
     catalog: Catalog
+    connectors: Connectors = field(default_factory=Connectors)
     clock: Clock = system_clock
     ids: IdFactory = uuid_ids
     extras: dict[str, object] = field(default_factory=dict)
@@ -34,6 +37,14 @@ class GatewayContext:
     def close(self) -> None:
         """Release database connections."""
         self.db.dispose()
+
+    def connector_env(self) -> ConnectorEnv:
+        """What connector factories get besides their settings."""
+        return ConnectorEnv(
+            public_base_url=self.settings.public_base_url,
+            data_dir=self.settings.data_dir,
+            specs_dir=self.settings.specs_dir,
+        )
 
 
 def build_keyring(settings: Settings) -> Keyring:
@@ -57,7 +68,7 @@ def build_context(
     catalog = load_catalog(settings.catalog_file, connectors=settings.connectors.keys())
     keyring = build_keyring(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return GatewayContext(
+    ctx = GatewayContext(
         settings=settings,
         db=Database(settings.effective_database_url),
         keyring=keyring,
@@ -66,3 +77,6 @@ def build_context(
         clock=clock,
         ids=ids,
     )
+    # A broken connector is reported (and shown as down) but does not stop the others.
+    ctx.connectors = build_connectors(settings.connectors, ctx.connector_env())
+    return ctx

@@ -4,12 +4,21 @@ Exception tree (catch what you can act on)::
 
     GatewayError
     ├── ConfigurationError          start-up refused: fix the config file or environment
-    └── Problem                     one HTTP answer with a stable ``type``
-        ├── ValidationProblem       422, field errors as JSON pointers
-        ├── NotFound                404 (also for resources of another client)
-        ├── Conflict                409, e.g. duplicate submit or idempotency-key reuse
-        └── ...                     see ``PROBLEM_TYPES``
+    ├── Problem                     one HTTP answer with a stable ``type`` (see PROBLEM_TYPES):
+    │                               422 field errors, 404, 409 conflict, 413, 415 ...
+    └── ConnectorError              an external system call failed; grouped by what to do:
+        ├── ConnectorConfigError    our configuration is wrong (URL, certificate, redirect):
+        │                           never retried, dead-lettered; fix the config, then replay
+        ├── ConnectorAuthError      credentials rejected (401/403, SOAP permission faults):
+        │                           retried with backoff (credentials get rotated), counts
+        │                           towards the circuit breaker
+        ├── PermanentError          the receiver rejects this message (other 4xx, schema or
+        │                           validation faults): never retried, dead-lettered
+        └── TransientError          timeouts, connection errors, 408/429/5xx, technical
+                                    faults: retried with backoff (honouring Retry-After)
 
+Foreign exceptions become ConnectorErrors in exactly one place,
+``ozg_gateway.connectors.translate``; only ``outbox.policy`` decides retry versus dead letter.
 Messages never contain submitted values: field errors carry a pointer, a code and a message.
 """
 
@@ -179,3 +188,56 @@ def field_errors_from_pydantic(
             )
         )
     return result
+
+
+class ConnectorError(GatewayError):
+    """An external system call failed; subclasses say what the caller should do."""
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+    @property
+    def kind(self) -> str:
+        """Short outcome name for attempts and metrics."""
+        return _KINDS[type(self)]
+
+
+class ConnectorConfigError(ConnectorError):
+    """Our side is misconfigured; retrying cannot help until the config changes."""
+
+
+class ConnectorAuthError(ConnectorError):
+    """The external system rejected our credentials."""
+
+    retryable = True
+
+
+class PermanentError(ConnectorError):
+    """The external system rejected this message for good."""
+
+
+class TransientError(ConnectorError):
+    """A temporary failure; the same call may succeed later."""
+
+    retryable = True
+
+
+_KINDS: dict[type[ConnectorError], str] = {
+    ConnectorError: "error",
+    ConnectorConfigError: "config",
+    ConnectorAuthError: "auth",
+    PermanentError: "permanent",
+    TransientError: "transient",
+}

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from ozg_gateway import __version__
 from ozg_gateway.api.middleware import HttpMetrics, RequestContextMiddleware
 from ozg_gateway.api.problems import install_problem_handlers
-from ozg_gateway.api.routers import admin, cases, ops, services, submissions
+from ozg_gateway.api.routers import admin, cases, ops, schemas, services, submissions
 from ozg_gateway.context import GatewayContext
+from ozg_gateway.outbox.health import HealthPoller
+from ozg_gateway.outbox.metrics import DeliveryMetrics, OutboxCollector
+from ozg_gateway.outbox.worker import Worker
 from ozg_gateway.store import migrate
 
 DESCRIPTION = """
@@ -17,10 +24,16 @@ The integration layer between the town's web portals and back-office systems.
 
 **Portals** (role `portal`) read the catalogue, create a submission, upload attachments and
 submit it; the gateway validates the form against the offer's form model and freezes it into a
-**case** with a case number. Track it with `GET /v1/submissions/{id}`.
+**case** with a case number. Track it with `GET /v1/submissions/{id}`: the timeline shows when
+the case reached each back-office system.
 
-**Back-office systems** (role `backoffice`) read cases of the offers they are configured for.
-**Administrators** (role `admin`) read the audit log.
+**Back-office systems** (role `backoffice`) receive cases as signed webhooks (Standard Webhooks;
+body schema at `/v1/schemas/case-event`) or fetch them from the **pull inbox**: list
+`GET /v1/cases`, take one with `POST /v1/cases/{id}/lease`, confirm with `/ack` or give it back
+with `/nack`. Attachments come from `GET /v1/cases/{id}/attachments/{aid}` with their SHA-256.
+
+**Administrators** (role `admin`) see connector health, deliveries and dead letters, replay or
+cancel them, and read the audit log.
 
 Authenticate with `Authorization: Bearer <key>`. Every `POST` accepts an `Idempotency-Key`:
 the same key with the same body returns the first response (header `Idempotent-Replayed`),
@@ -29,26 +42,50 @@ carry a JSON pointer in `errors[].pointer`. Problem types are explained at `/pro
 """
 
 
-def create_app(ctx: GatewayContext) -> FastAPI:
-    """Build the API around a gateway context."""
+def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
+    """Build the API around a gateway context; ``with_worker`` also runs delivery and health."""
+    registry = CollectorRegistry()
+    registry.register(OutboxCollector(ctx.db, ctx.clock))
+    delivery_metrics = DeliveryMetrics(registry)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        tasks = []
+        if with_worker:
+            worker = Worker(ctx, ctx.connectors, metrics=delivery_metrics)
+            tasks = [
+                asyncio.create_task(worker.run(stop)),
+                asyncio.create_task(HealthPoller(ctx, ctx.connectors).run(stop)),
+            ]
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await ctx.connectors.aclose()
+
     app = FastAPI(
         title="ozg-gateway",
         version=__version__,
         description=DESCRIPTION,
+        lifespan=lifespan,
         openapi_tags=[
             {"name": "Catalogue", "description": "Offers: online, PDF, new."},
             {"name": "Submissions", "description": "Portal intake: create, attach, submit."},
-            {"name": "Back office", "description": "Cases for back-office systems."},
-            {"name": "Administration", "description": "Audit and operations."},
+            {"name": "Back office", "description": "Pull inbox, cases, attachments, schemas."},
+            {
+                "name": "Administration",
+                "description": "Deliveries, dead letters, connectors, audit.",
+            },
             {"name": "Operations", "description": "Health, readiness, metrics."},
         ],
     )
-    registry = CollectorRegistry()
     app.state.ctx = ctx
     app.state.registry = registry
     app.state.migration_head = migrate.head_revision()
     install_problem_handlers(app)
-    for module in (services, submissions, cases, admin, ops):
+    for module in (services, submissions, cases, schemas, admin, ops):
         app.include_router(module.router)
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     return app

@@ -190,3 +190,128 @@ def clean_filename(name: str | None) -> str:
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     base = _FILENAME_UNSAFE.sub("_", base).strip() or "datei"
     return base[:200]
+
+
+class CaseListItem(BaseModel):
+    """A case in the pull inbox."""
+
+    id: str
+    case_number: str
+    service_id: str
+    created_at: datetime
+    connector: str
+    delivery_status: Literal["available", "leased", "delivered", "dead", "cancelled", "in_flight"]
+    leased_until: datetime | None
+
+
+class CaseList(BaseModel):
+    """One page of the pull inbox; pass ``next_cursor`` as ``cursor`` for the next page."""
+
+    items: list[CaseListItem]
+    next_cursor: str | None
+
+
+class LeaseRequest(_In):
+    """How long to hold the case (capped by the connector's max_lease_seconds)."""
+
+    lease_seconds: int | None = Field(default=None, ge=10, le=86400)
+
+
+class LeaseOut(BaseModel):
+    """An exclusive lease; send ``lease_token`` with ack or nack."""
+
+    case_id: str
+    lease_token: str
+    leased_until: datetime
+    case: CaseOut
+
+
+class AckRequest(_In):
+    """Acknowledge a leased case with the back office's own reference."""
+
+    lease_token: str = Field(min_length=8, max_length=128)
+    reference: str | None = Field(default=None, max_length=200)
+
+
+class NackRequest(_In):
+    """Give a leased case back (``retry: true``) or reject it for good."""
+
+    lease_token: str = Field(min_length=8, max_length=128)
+    reason: str = Field(min_length=1, max_length=300)
+    retry: bool = True
+
+
+class DeliveryOut(BaseModel):
+    """An outbox row."""
+
+    id: str
+    case_id: str
+    connector: str
+    status: str
+    idempotency_key: str
+    attempts: int
+    next_attempt_at: datetime
+    remote_reference: str | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+
+
+class AttemptOut(BaseModel):
+    """One delivery attempt."""
+
+    started_at: datetime
+    duration_ms: int
+    outcome: str
+    error_type: str | None
+    error_detail: str | None
+    http_status: int | None
+    remote_reference: str | None
+    worker: str | None
+
+
+class DeliveryDetail(DeliveryOut):
+    """A delivery with its attempts."""
+
+    attempts_log: list[AttemptOut]
+
+
+class DeliveryList(BaseModel):
+    """One page of deliveries."""
+
+    items: list[DeliveryOut]
+    next_cursor: str | None
+
+
+class ReplayRequest(_In):
+    """Replay given deliveries, or all matching a filter (dead letters by default)."""
+
+    ids: list[str] | None = Field(default=None, max_length=1000)
+    connector: str | None = None
+    status: Literal["dead", "cancelled"] = "dead"
+
+
+class ReplayOut(BaseModel):
+    """How many deliveries were put back into the queue."""
+
+    replayed: int
+
+
+class ConnectorOut(BaseModel):
+    """Health, breaker and backlog of one connector instance."""
+
+    name: str
+    type: str | None
+    state: Literal["up", "degraded", "down", "unknown"]
+    breaker: str
+    consecutive_failures: int
+    last_check_at: datetime | None
+    last_latency_ms: float | None
+    last_error: str | None
+    config_errors: list[str]
+    queue_depth: int
+    in_flight: int
+    oldest_pending_seconds: float | None
+    dead_letters: int
+    recent_checks: list[dict[str, Any]]

@@ -128,6 +128,8 @@ class Case(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
+    deliveries: Mapped[list[Delivery]] = relationship(order_by="Delivery.connector")
+
 
 class TimelineEvent(Base):
     """One status change of a submission or case, shown to its portal."""
@@ -166,3 +168,62 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int]
     response_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
+
+
+class Delivery(Base):
+    """One case to one connector instance: the outbox row the worker (or a puller) works off."""
+
+    __tablename__ = "deliveries"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    connector: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    lease_token_hash: Mapped[str | None] = mapped_column(String(64))
+    remote_reference: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_connector_status", "connector", "status"),
+    )
+
+
+class DeliveryAttempt(Base):
+    """One try of a delivery: when, how long, what came of it (errors redacted)."""
+
+    __tablename__ = "delivery_attempts"
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    started_at: Mapped[datetime]
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))
+    error_type: Mapped[str | None] = mapped_column(String(64))
+    error_detail: Mapped[str | None] = mapped_column(String(300))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    remote_reference: Mapped[str | None] = mapped_column(String(200))
+    worker: Mapped[str | None] = mapped_column(String(64))
+
+
+class ConnectorState(Base):
+    """Circuit breaker and health of one connector instance, shared by all processes."""
+
+    __tablename__ = "connector_state"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    breaker: Mapped[str] = mapped_column(String(12), default="closed")
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    opened_until: Mapped[datetime | None]
+    probe_until: Mapped[datetime | None]
+    last_check_at: Mapped[datetime | None]
+    last_check_ok: Mapped[bool | None]
+    last_latency_ms: Mapped[float | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    recent_checks: Mapped[list[Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime]

@@ -1,16 +1,33 @@
-"""Administration: audit log."""
+"""Administration: audit log, deliveries and dead letters, connector health."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from ozg_gateway.api.deps import AdminPrincipal, Ctx
-from ozg_gateway.api.schemas import AuditOut
+from ozg_gateway.api import cursors
+from ozg_gateway.api.deps import AdminPrincipal, Ctx, request_id
+from ozg_gateway.api.schemas import (
+    AttemptOut,
+    AuditOut,
+    ConnectorOut,
+    DeliveryDetail,
+    DeliveryList,
+    DeliveryOut,
+    ReplayOut,
+    ReplayRequest,
+)
+from ozg_gateway.outbox import admin as outbox_admin
+from ozg_gateway.outbox import store as outbox
+from ozg_gateway.outbox.breaker import CLOSED, HALF_OPEN, OPEN, snapshot
 from ozg_gateway.store import audit
+from ozg_gateway.store.models import ConnectorState
 
 router = APIRouter(prefix="/v1/admin", tags=["Administration"])
+RequestId = Annotated[str | None, Depends(request_id)]
+DeliveryStatus = Literal["pending", "in_flight", "leased", "delivered", "dead", "cancelled"]
 
 
 @router.get("/audit", operation_id="listAuditLog", summary="Newest audit entries first")
@@ -27,3 +44,148 @@ def list_audit(
     with ctx.db.reading() as session:
         rows = audit.recent(session, limit=limit, action=action, before_id=before_id)
         return [AuditOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.get("/deliveries", operation_id="listDeliveries", summary="Outbox rows, newest first")
+def list_deliveries(
+    ctx: Ctx,
+    _principal: AdminPrincipal,
+    status: Annotated[
+        DeliveryStatus | None, Query(description="`dead` lists dead letters.")
+    ] = None,
+    connector: str | None = None,
+    case_id: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> DeliveryList:
+    """Filter by status, connector or case."""
+    with ctx.db.reading() as session:
+        rows = outbox_admin.list_deliveries(
+            session,
+            status=status,
+            connector=connector,
+            case_id=case_id,
+            after=cursors.decode(cursor),
+            limit=limit,
+        )
+    items = [DeliveryOut.model_validate(r, from_attributes=True) for r in rows]
+    last = rows[-1] if len(rows) == limit else None
+    return DeliveryList(
+        items=items, next_cursor=cursors.encode(last.created_at, last.id) if last else None
+    )
+
+
+@router.get(
+    "/deliveries/{delivery_id}", operation_id="getDelivery", summary="A delivery with its attempts"
+)
+def get_delivery(ctx: Ctx, _principal: AdminPrincipal, delivery_id: str) -> DeliveryDetail:
+    """Every attempt with time, duration, outcome and redacted error."""
+    with ctx.db.reading() as session:
+        delivery, attempts = outbox_admin.get_delivery(session, delivery_id)
+        base = DeliveryOut.model_validate(delivery, from_attributes=True)
+        return DeliveryDetail(
+            **base.model_dump(),
+            attempts_log=[AttemptOut.model_validate(a, from_attributes=True) for a in attempts],
+        )
+
+
+@router.post("/deliveries/replay", operation_id="replayDeliveries", summary="Replay dead letters")
+def replay_deliveries(
+    ctx: Ctx, principal: AdminPrincipal, body: ReplayRequest, rid: RequestId
+) -> ReplayOut:
+    """By ids, or every dead (or cancelled) delivery, optionally of one connector."""
+    with ctx.db.writing() as session:
+        ids = outbox_admin.replay(
+            session, ids=body.ids, connector=body.connector, status=body.status, now=ctx.clock()
+        )
+        for delivery_id in ids:
+            audit.record(
+                session,
+                at=ctx.clock(),
+                actor=principal.client_id,
+                actor_role=principal.role.value,
+                action="delivery.replay",
+                target_type="delivery",
+                target_id=delivery_id,
+                request_id=rid,
+            )
+    return ReplayOut(replayed=len(ids))
+
+
+@router.post(
+    "/deliveries/{delivery_id}/cancel", operation_id="cancelDelivery", summary="Cancel a delivery"
+)
+def cancel_delivery(
+    ctx: Ctx, principal: AdminPrincipal, delivery_id: str, rid: RequestId
+) -> DeliveryOut:
+    """Pending, leased or dead deliveries only."""
+    with ctx.db.writing() as session:
+        delivery = outbox_admin.cancel(session, delivery_id=delivery_id, now=ctx.clock())
+        audit.record(
+            session,
+            at=ctx.clock(),
+            actor=principal.client_id,
+            actor_role=principal.role.value,
+            action="delivery.cancel",
+            target_type="delivery",
+            target_id=delivery_id,
+            request_id=rid,
+        )
+        return DeliveryOut.model_validate(delivery, from_attributes=True)
+
+
+def _state(
+    state: ConnectorState | None, config_errors: list[str], *, timeout: float, fresh: bool
+) -> Literal["up", "degraded", "down", "unknown"]:
+    """down: broken config, open breaker or failed check; unknown: no recent check."""
+    if config_errors or (
+        state is not None and (state.breaker == OPEN or state.last_check_ok is False)
+    ):
+        return "down"
+    if state is None or state.last_check_ok is None or not fresh:
+        return "unknown"
+    slow = (state.last_latency_ms or 0) > timeout * 500  # over half the check timeout (ms)
+    if state.breaker == HALF_OPEN or state.consecutive_failures > 0 or slow:
+        return "degraded"
+    return "up"
+
+
+@router.get("/connectors", operation_id="listConnectors", summary="Connector health and backlog")
+def list_connectors(ctx: Ctx, _principal: AdminPrincipal) -> list[ConnectorOut]:
+    """Per instance: up / degraded / down, latency, redacted error, breaker, queue."""
+    now = ctx.clock()
+    delivery = ctx.settings.delivery
+    with ctx.db.reading() as session:
+        states = snapshot(session)
+        stats = outbox.queue_stats(session, now=now)
+    names = sorted(set(ctx.settings.connectors) | set(states))
+    result = []
+    for name in names:
+        state = states.get(name)
+        q = stats.get(name, outbox.QueueStats())
+        fresh = bool(
+            state
+            and state.last_check_at
+            and now - state.last_check_at < timedelta(seconds=3 * delivery.health_interval_seconds)
+        )
+        errors = ctx.connectors.errors.get(name, [])
+        ctype = ctx.connectors.types.get(name)
+        result.append(
+            ConnectorOut(
+                name=name,
+                type=ctype.name if ctype else ctx.settings.connectors.get(name, {}).get("type"),
+                state=_state(state, errors, timeout=delivery.health_timeout_seconds, fresh=fresh),
+                breaker=state.breaker if state else CLOSED,
+                consecutive_failures=state.consecutive_failures if state else 0,
+                last_check_at=state.last_check_at if state else None,
+                last_latency_ms=state.last_latency_ms if state else None,
+                last_error=state.last_error if state else None,
+                config_errors=errors,
+                queue_depth=q.pending,
+                in_flight=q.in_flight,
+                oldest_pending_seconds=q.oldest_pending_seconds,
+                dead_letters=q.dead,
+                recent_checks=list(state.recent_checks or []) if state else [],
+            )
+        )
+    return result

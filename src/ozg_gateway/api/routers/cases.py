@@ -1,30 +1,325 @@
-"""Cases for back-office systems (read access; the pull inbox builds on this)."""
+"""Back-office access: read cases, the pull inbox (lease / ack / nack), attachment downloads."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import base64
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from ozg_gateway.api.deps import BackofficePrincipal, Ctx
-from ozg_gateway.api.schemas import CaseOut
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import iterate_in_threadpool
+
+from ozg_gateway.api import cursors
+from ozg_gateway.api.deps import BackofficePrincipal, Ctx, request_id
+from ozg_gateway.api.idempotency import IdempotencyKey, body_fingerprint, run_idempotent
+from ozg_gateway.api.schemas import (
+    AckRequest,
+    CaseList,
+    CaseListItem,
+    CaseOut,
+    LeaseOut,
+    LeaseRequest,
+    NackRequest,
+)
+from ozg_gateway.context import GatewayContext
 from ozg_gateway.errors import not_found
+from ozg_gateway.outbox import inbox
+from ozg_gateway.outbox import store as outbox
+from ozg_gateway.outbox.policy import PENDING
+from ozg_gateway.store import audit
 from ozg_gateway.store import submissions as store
-from ozg_gateway.store.models import Case
+from ozg_gateway.store.clients import Principal
+from ozg_gateway.store.models import Attachment, Case, Delivery
 
 router = APIRouter(prefix="/v1/cases", tags=["Back office"])
+Fingerprint = Annotated[str, Depends(body_fingerprint)]
+RequestId = Annotated[str | None, Depends(request_id)]
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+def _case_out(ctx: GatewayContext, case: Case) -> CaseOut:
+    return CaseOut(
+        id=case.id,
+        case_number=case.case_number,
+        service_id=case.service_id,
+        status=case.status,
+        created_at=case.created_at,
+        document=store.open_case(ctx.keyring, case),
+    )
+
+
+def _visible_case(session: Session, principal: Principal, case_id: str) -> Case:
+    case = session.get(Case, case_id)
+    if case is None or not principal.may_see_offer(case.service_id):
+        raise not_found("Case")
+    return case
+
+
+_InboxState = Literal["available", "leased", "delivered", "dead", "cancelled", "in_flight"]
+
+
+def _delivery_status(d: Delivery, now: datetime) -> _InboxState:
+    if d.status == PENDING or (d.status == outbox.LEASED and (d.claimed_until or now) < now):
+        return "available"
+    return d.status  # type: ignore[return-value]
+
+
+@router.get("", operation_id="listCases", summary="The pull inbox: cases routed to pull connectors")
+def list_cases(
+    ctx: Ctx,
+    principal: BackofficePrincipal,
+    status: Annotated[
+        Literal["available", "leased", "delivered", "dead"] | None,
+        Query(description="Inbox state; default: all."),
+    ] = None,
+    service: Annotated[str | None, Query(description="Only this offer.")] = None,
+    since: Annotated[datetime | None, Query(description="Cases created at or after.")] = None,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> CaseList:
+    """Oldest first; a back-office client sees only the offers it is configured for."""
+    now = ctx.clock()
+    with ctx.db.reading() as session:
+        items = inbox.list_items(
+            session,
+            connectors=ctx.connectors.pulling(),
+            offers=principal.offers,
+            status=status,
+            service=service,
+            since=since,
+            after=cursors.decode(cursor),
+            limit=limit,
+            now=now,
+        )
+    out = [
+        CaseListItem(
+            id=i.case.id,
+            case_number=i.case.case_number,
+            service_id=i.case.service_id,
+            created_at=i.case.created_at,
+            connector=i.delivery.connector,
+            delivery_status=_delivery_status(i.delivery, now),
+            leased_until=i.delivery.claimed_until if i.delivery.status == outbox.LEASED else None,
+        )
+        for i in items
+    ]
+    last = items[-1].case if len(items) == limit else None
+    return CaseList(
+        items=out, next_cursor=cursors.encode(last.created_at, last.id) if last else None
+    )
 
 
 @router.get("/{case_id}", operation_id="getCase", summary="Get a normalized case")
 def get_case(ctx: Ctx, principal: BackofficePrincipal, case_id: str) -> CaseOut:
     """A back-office client sees only cases of the offers it is configured for."""
     with ctx.db.reading() as session:
-        case = session.get(Case, case_id)
-        if case is None or not principal.may_see_offer(case.service_id):
-            raise not_found("Case")
-        return CaseOut(
-            id=case.id,
-            case_number=case.case_number,
-            service_id=case.service_id,
-            status=case.status,
-            created_at=case.created_at,
-            document=store.open_case(ctx.keyring, case),
+        return _case_out(ctx, _visible_case(session, principal, case_id))
+
+
+def _audit(
+    ctx: GatewayContext,
+    session: Session,
+    principal: Principal,
+    action: str,
+    case_id: str,
+    rid: str | None,
+) -> None:
+    audit.record(
+        session,
+        at=ctx.clock(),
+        actor=principal.client_id,
+        actor_role=principal.role.value,
+        action=action,
+        target_type="case",
+        target_id=case_id,
+        request_id=rid,
+    )
+
+
+@router.post(
+    "/{case_id}/lease",
+    operation_id="leaseCase",
+    summary="Take a case exclusively for a while",
+    response_model=LeaseOut,
+    responses={
+        404: {"description": "Not in your inbox", **_PROBLEM},
+        409: {"description": "Held by another consumer or done", **_PROBLEM},
+    },
+)
+def lease_case(
+    ctx: Ctx,
+    principal: BackofficePrincipal,
+    case_id: str,
+    fingerprint: Fingerprint,
+    rid: RequestId,
+    body: LeaseRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Until `leased_until` no other consumer gets this case; an expired lease returns it."""
+    seconds = (body.lease_seconds if body else None) or ctx.settings.delivery.pull_lease_seconds
+
+    def effect(session: Session) -> tuple[int, Any]:
+        case = _visible_case(session, principal, case_id)
+        delivery, token = inbox.lease(
+            session,
+            case_id=case_id,
+            connectors=ctx.connectors.pulling(),
+            offers=principal.offers,
+            consumer=principal.client_id,
+            seconds=seconds,
+            now=ctx.clock(),
         )
+        _audit(ctx, session, principal, "case.lease", case_id, rid)
+        assert delivery.claimed_until is not None
+        out = LeaseOut(
+            case_id=case_id,
+            lease_token=token,
+            leased_until=delivery.claimed_until,
+            case=_case_out(ctx, case),
+        )
+        return 200, out.model_dump(mode="json")
+
+    return run_idempotent(
+        ctx,
+        client_id=principal.client_id,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        effect=effect,
+    )
+
+
+def _settle(
+    ctx: GatewayContext,
+    principal: Principal,
+    case_id: str,
+    *,
+    token: str,
+    outcome: str,
+    reference: str | None,
+    reason: str | None,
+    fingerprint: str,
+    key: str | None,
+    rid: str | None,
+) -> JSONResponse:
+    def effect(session: Session) -> tuple[int, Any]:
+        _visible_case(session, principal, case_id)
+        now = ctx.clock()
+        delivery = inbox.settle(
+            session,
+            case_id=case_id,
+            connectors=ctx.connectors.pulling(),
+            offers=principal.offers,
+            token=token,
+            outcome=outcome,
+            reference=reference,
+            reason=reason,
+            consumer=principal.client_id,
+            started_at=now,
+            now=now,
+        )
+        _audit(ctx, session, principal, f"case.{outcome}", case_id, rid)
+        return 200, {"case_id": case_id, "delivery_status": delivery.status}
+
+    return run_idempotent(
+        ctx, client_id=principal.client_id, key=key, fingerprint=fingerprint, effect=effect
+    )
+
+
+@router.post(
+    "/{case_id}/ack",
+    operation_id="ackCase",
+    summary="Confirm a leased case was taken over",
+    responses={409: {"description": "No valid lease with this token", **_PROBLEM}},
+)
+def ack_case(
+    ctx: Ctx,
+    principal: BackofficePrincipal,
+    case_id: str,
+    body: AckRequest,
+    fingerprint: Fingerprint,
+    rid: RequestId,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """The case counts as delivered, with your reference."""
+    return _settle(
+        ctx,
+        principal,
+        case_id,
+        token=body.lease_token,
+        outcome="ack",
+        reference=body.reference,
+        reason=None,
+        fingerprint=fingerprint,
+        key=idempotency_key,
+        rid=rid,
+    )
+
+
+@router.post(
+    "/{case_id}/nack",
+    operation_id="nackCase",
+    summary="Give a leased case back, or reject it",
+    responses={409: {"description": "No valid lease with this token", **_PROBLEM}},
+)
+def nack_case(
+    ctx: Ctx,
+    principal: BackofficePrincipal,
+    case_id: str,
+    body: NackRequest,
+    fingerprint: Fingerprint,
+    rid: RequestId,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """`retry: true` puts it back into the inbox; `retry: false` makes it a dead letter."""
+    return _settle(
+        ctx,
+        principal,
+        case_id,
+        token=body.lease_token,
+        outcome="retry" if body.retry else "reject",
+        reference=None,
+        reason=body.reason,
+        fingerprint=fingerprint,
+        key=idempotency_key,
+        rid=rid,
+    )
+
+
+@router.get(
+    "/{case_id}/attachments/{attachment_id}",
+    operation_id="downloadCaseAttachment",
+    summary="Download an attachment; compare its SHA-256",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
+)
+def download_attachment(
+    ctx: Ctx, principal: BackofficePrincipal, case_id: str, attachment_id: str
+) -> StreamingResponse:
+    """Streamed and decrypted on the fly; `Repr-Digest` (RFC 9530) carries the SHA-256."""
+    with ctx.db.reading() as session:
+        case = _visible_case(session, principal, case_id)
+        att = session.scalar(
+            select(Attachment).where(
+                Attachment.id == attachment_id, Attachment.submission_id == case.submission_id
+            )
+        )
+        if att is None:
+            raise not_found("Attachment")
+        filename = store.open_filename(ctx.keyring, att)
+    digest = base64.b64encode(bytes.fromhex(att.sha256)).decode()
+    chunks = ctx.blobs.read(att.blob_ref)
+
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_")
+    return StreamingResponse(
+        iterate_in_threadpool(chunks),
+        media_type=att.content_type,
+        headers={
+            "Content-Length": str(att.size),
+            "Repr-Digest": f"sha-256=:{digest}:",
+            "X-Content-SHA256": att.sha256,
+            "Content-Disposition": f'attachment; filename="{ascii_name}"',
+        },
+    )

@@ -31,6 +31,7 @@ from ozg_gateway.context import GatewayContext
 from ozg_gateway.errors import FieldError, Problem, validation_problem
 from ozg_gateway.mappings.case_document import AttachmentInfo, build_case_document
 from ozg_gateway.mappings.registry import FORM_MODELS, FormContext, FormInvalid
+from ozg_gateway.outbox import store as outbox
 from ozg_gateway.runtime import random_case_suffix
 from ozg_gateway.store import audit
 from ozg_gateway.store import submissions as store
@@ -158,7 +159,7 @@ def _freeze(
         )
 
     case_number = f"{ctx.settings.case_number_prefix}-{now.year}-{random_case_suffix()}"
-    store.freeze_into_case(
+    case = store.freeze_into_case(
         keyring=ctx.keyring,
         sub=sub,
         case_id=ctx.ids(),
@@ -166,6 +167,8 @@ def _freeze(
         build_document=document,
         now=now,
     )
+    # Same transaction as the case: an accepted case always has its deliveries.
+    outbox.enqueue(case=case, routes=offer.routes, new_id=ctx.ids, now=now)
 
 
 def _audit(

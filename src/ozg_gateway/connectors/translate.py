@@ -1,0 +1,121 @@
+"""The one table that turns foreign exceptions and HTTP statuses into ConnectorErrors.
+
+Exception classes are looked up along their MRO, most specific first, so a new subclass in a
+library falls back to its parent's row. ``tests/connectors/test_translate.py`` proves every
+exception class httpx and zeep export has a row of its own or an intended parent row.
+"""
+
+from __future__ import annotations
+
+import ssl
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+import zeep.exceptions as zeep_exc
+
+from ozg_gateway.errors import (
+    ConnectorAuthError,
+    ConnectorConfigError,
+    ConnectorError,
+    PermanentError,
+    TransientError,
+)
+
+EXCEPTION_TABLE: dict[type[BaseException], type[ConnectorError]] = {
+    # httpx: transport problems are transient, our own mistakes are configuration.
+    httpx.TimeoutException: TransientError,
+    httpx.NetworkError: TransientError,
+    httpx.RemoteProtocolError: TransientError,
+    httpx.LocalProtocolError: ConnectorConfigError,
+    httpx.ProxyError: TransientError,
+    httpx.UnsupportedProtocol: ConnectorConfigError,
+    httpx.InvalidURL: ConnectorConfigError,
+    httpx.TooManyRedirects: ConnectorConfigError,
+    httpx.DecodingError: PermanentError,
+    httpx.CookieConflict: ConnectorConfigError,
+    httpx.StreamError: ConnectorConfigError,
+    httpx.HTTPStatusError: PermanentError,  # refined by status in translate()
+    httpx.TransportError: TransientError,
+    httpx.RequestError: TransientError,
+    httpx.HTTPError: TransientError,
+    # TLS: a certificate that does not verify is a configuration matter, not an outage.
+    ssl.SSLCertVerificationError: ConnectorConfigError,
+    ssl.SSLError: TransientError,
+    # zeep: SOAP faults are refined by the protocol's own fault mapper (e.g. xta.faults).
+    zeep_exc.Fault: PermanentError,
+    zeep_exc.TransportError: TransientError,  # refined by status
+    zeep_exc.XMLSyntaxError: PermanentError,
+    zeep_exc.XMLParseError: PermanentError,
+    zeep_exc.UnexpectedElementError: PermanentError,
+    zeep_exc.ValidationError: PermanentError,
+    zeep_exc.SignatureVerificationFailed: PermanentError,
+    zeep_exc.IncompleteMessage: PermanentError,
+    zeep_exc.IncompleteOperation: ConnectorConfigError,
+    zeep_exc.LookupError: ConnectorConfigError,
+    zeep_exc.NamespaceError: ConnectorConfigError,
+    zeep_exc.WsdlSyntaxError: ConnectorConfigError,
+    zeep_exc.DTDForbidden: PermanentError,
+    zeep_exc.EntitiesForbidden: PermanentError,
+    zeep_exc.ExternalReferenceForbidden: PermanentError,
+    zeep_exc.Error: PermanentError,
+    # Plain OS-level connection failures (e.g. from a raw socket).
+    ConnectionError: TransientError,
+    TimeoutError: TransientError,
+}
+
+
+def class_for_status(status: int) -> type[ConnectorError] | None:
+    """ConnectorError class for an HTTP status, or None for success (2xx)."""
+    if 200 <= status < 300:
+        return None
+    if status in (401, 403):
+        return ConnectorAuthError
+    if status in (408, 425, 429) or status >= 500:
+        return TransientError
+    if 300 <= status < 400:
+        return ConnectorConfigError  # we never follow redirects: configure the final URL
+    return PermanentError
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+def error_for_response(response: httpx.Response, *, what: str = "request") -> ConnectorError | None:
+    """ConnectorError for a non-2xx response (no body text: it may quote personal data)."""
+    cls = class_for_status(response.status_code)
+    if cls is None:
+        return None
+    return cls(
+        f"{what} answered HTTP {response.status_code}",
+        status=response.status_code,
+        retry_after=_retry_after(response.headers) if cls is TransientError else None,
+    )
+
+
+def translate(exc: BaseException) -> ConnectorError:
+    """Translate any exception raised by a client into the taxonomy."""
+    if isinstance(exc, ConnectorError):
+        return exc
+    if isinstance(exc, httpx.HTTPStatusError):
+        err = error_for_response(exc.response)
+        if err is not None:
+            return err
+    if isinstance(exc, zeep_exc.TransportError):
+        cls = class_for_status(exc.status_code) or TransientError
+        return cls(f"SOAP transport answered HTTP {exc.status_code}", status=exc.status_code)
+    for klass in type(exc).__mro__:
+        target = EXCEPTION_TABLE.get(klass)
+        if target is not None:
+            return target(f"{type(exc).__name__} ({target.__name__})")
+    return TransientError(f"unexpected {type(exc).__name__}")

@@ -1,0 +1,1 @@
+"""Durable delivery: enqueue with the case, claim, attempt, retry, dead-letter, circuit breaker."""

@@ -1,0 +1,58 @@
+"""The one place that decides: delivered, retry when, or dead letter."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ozg_gateway.config import DeliverySettings
+from ozg_gateway.errors import ConnectorError
+
+DELIVERED = "delivered"
+PENDING = "pending"
+DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens to a delivery after an attempt."""
+
+    status: str
+    next_attempt_at: datetime | None = None
+    reason: str | None = None
+
+
+def backoff_seconds(
+    attempts: int, settings: DeliverySettings, rng: random.Random | None = None
+) -> float:
+    """Capped exponential backoff with equal jitter: between half and all of the step."""
+    step = float(
+        min(settings.backoff_max_seconds, settings.backoff_base_seconds * 2 ** (attempts - 1))
+    )
+    return step / 2 + (rng or random).uniform(0, step / 2)
+
+
+def decide(
+    *,
+    error: ConnectorError | None,
+    attempts: int,
+    created_at: datetime,
+    now: datetime,
+    settings: DeliverySettings,
+    rng: random.Random | None = None,
+) -> Decision:
+    """Outcome of attempt number ``attempts`` (1-based) that ended with ``error`` (None = ok)."""
+    if error is None:
+        return Decision(DELIVERED)
+    if not error.retryable:
+        return Decision(DEAD, reason=f"{error.kind} error, not retried")
+    if attempts >= settings.max_attempts:
+        return Decision(DEAD, reason=f"gave up after {attempts} attempts")
+    delay = backoff_seconds(attempts, settings, rng)
+    if error.retry_after is not None:
+        delay = max(delay, min(error.retry_after, settings.max_retry_after_seconds))
+    next_at = now + timedelta(seconds=delay)
+    if next_at - created_at > timedelta(hours=settings.max_age_hours):
+        return Decision(DEAD, reason=f"older than {settings.max_age_hours:g} h")
+    return Decision(PENDING, next_attempt_at=next_at)

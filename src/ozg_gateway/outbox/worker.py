@@ -1,0 +1,248 @@
+"""The delivery worker: claim a batch, deliver concurrently, record every attempt.
+
+Results of a batch are written in one transaction. If the process dies before that, the
+claims expire and the deliveries are sent again with the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ozg_gateway.connectors.contract import AttachmentRef, DeliveryRequest, DeliveryResult
+from ozg_gateway.connectors.registry import Connectors
+from ozg_gateway.connectors.translate import translate
+from ozg_gateway.context import GatewayContext
+from ozg_gateway.errors import ConnectorError, TransientError
+from ozg_gateway.logging import get_logger
+from ozg_gateway.outbox import breaker
+from ozg_gateway.outbox import store as outbox
+from ozg_gateway.outbox.metrics import DeliveryMetrics
+from ozg_gateway.outbox.policy import decide
+from ozg_gateway.redaction import scrub
+from ozg_gateway.runtime import wait_or_stop
+from ozg_gateway.store import submissions as subs
+from ozg_gateway.store.models import Attachment, Case
+
+log = get_logger("ozg_gateway.worker")
+
+
+def default_worker_id() -> str:
+    """Host and pid: unique per process, readable in attempt records."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    claimed: outbox.Claimed
+    started_at: datetime
+    duration: float
+    result: DeliveryResult | None
+    error: ConnectorError | None
+
+
+class Worker:
+    """Delivers due outbox rows to push connectors."""
+
+    def __init__(
+        self,
+        ctx: GatewayContext,
+        connectors: Connectors,
+        *,
+        worker_id: str | None = None,
+        metrics: DeliveryMetrics | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.connectors = connectors
+        self.worker_id = worker_id or default_worker_id()
+        self.metrics = metrics
+        self.settings = ctx.settings.delivery
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._semaphore = asyncio.Semaphore(self.settings.concurrency)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set; sleep only when nothing was due."""
+        log.info("worker started", count=len(self.connectors.pushing()))
+        while not stop.is_set():
+            try:
+                done = await self.run_once()
+            except Exception as exc:  # keep the worker alive; the next loop retries
+                log.error("worker loop failed", exc_info=exc)
+                done = 0
+            if done == 0:
+                await wait_or_stop(stop, self.settings.poll_interval_seconds)
+
+    async def run_once(self) -> int:
+        """Claim, deliver and record one batch; return how many deliveries were attempted."""
+        claimed = await asyncio.to_thread(self._claim)
+        if not claimed:
+            return 0
+        requests = await asyncio.to_thread(self._load, claimed)
+        outcomes = await asyncio.gather(*(self._attempt(c, requests[c.id]) for c in claimed))
+        await asyncio.to_thread(self._record, outcomes)
+        return len(claimed)
+
+    # -- claim ------------------------------------------------------------------------------
+    def _claim(self) -> list[outbox.Claimed]:
+        now = self.ctx.clock()
+        names = self.connectors.pushing()
+        lease = self.settings.claim_lease_seconds
+        with self.ctx.db.writing() as session:
+            breaker.ensure_states(session, names=names, now=now)
+            states = breaker.snapshot(session)
+            free = [n for n in names if breaker.usable(states.get(n))]
+            claimed = outbox.claim(
+                session,
+                worker_id=self.worker_id,
+                connectors=free,
+                limit=self.settings.batch_size,
+                now=now,
+                lease_seconds=lease,
+            )
+            for name in (n for n in names if n not in free):
+                if breaker.try_acquire_probe(session, name=name, now=now, lease_seconds=lease):
+                    probe = outbox.claim(
+                        session,
+                        worker_id=self.worker_id,
+                        connectors=[name],
+                        limit=1,
+                        now=now,
+                        lease_seconds=lease,
+                    )
+                    if not probe:
+                        breaker.release_probe(session, name=name, now=now)
+                    claimed += probe
+        return claimed
+
+    # -- load -------------------------------------------------------------------------------
+    def _load(self, claimed: list[outbox.Claimed]) -> dict[str, DeliveryRequest]:
+        requests: dict[str, DeliveryRequest] = {}
+        with self.ctx.db.reading() as session:
+            cases = {c.case_id: session.get(Case, c.case_id) for c in claimed}
+            docs = {
+                cid: subs.open_case(self.ctx.keyring, case) for cid, case in cases.items() if case
+            }
+            refs = {cid: self._attachments(session, case) for cid, case in cases.items() if case}
+        for c in claimed:
+            requests[c.id] = DeliveryRequest(
+                delivery_id=c.id,
+                idempotency_key=c.idempotency_key,
+                attempt=c.attempts + 1,
+                case_id=c.case_id,
+                case_number=docs[c.case_id]["case_number"],
+                service_id=docs[c.case_id]["service"]["id"],
+                document=docs[c.case_id],
+                attachments=refs[c.case_id],
+            )
+        return requests
+
+    def _attachments(self, session: Any, case: Case) -> tuple[AttachmentRef, ...]:
+        if case.submission_id is None:
+            return ()
+        rows = session.query(Attachment).filter(Attachment.submission_id == case.submission_id)
+        return tuple(
+            AttachmentRef(
+                id=a.id,
+                filename=subs.open_filename(self.ctx.keyring, a),
+                content_type=a.content_type,
+                size=a.size,
+                sha256=a.sha256,
+                open=self._opener(a.blob_ref),
+            )
+            for a in rows
+        )
+
+    def _opener(self, ref: str) -> Callable[[], AsyncIterator[bytes]]:
+        blobs = self.ctx.blobs
+
+        async def stream() -> AsyncIterator[bytes]:
+            chunks: Iterator[bytes] = blobs.read(ref)
+            sentinel = b""
+            while True:
+                chunk = await asyncio.to_thread(next, chunks, sentinel)
+                if chunk is sentinel:
+                    return
+                yield chunk
+
+        return stream
+
+    # -- attempt ----------------------------------------------------------------------------
+    async def _attempt(self, claimed: outbox.Claimed, request: DeliveryRequest) -> _Outcome:
+        connector = self.connectors.instances[claimed.connector]
+        started_at = self.ctx.clock()
+        t0 = time.perf_counter()
+        result: DeliveryResult | None = None
+        error: ConnectorError | None = None
+        # A call must end well before the claim expires, or another worker would send again.
+        budget = self.settings.claim_lease_seconds * 0.75
+        async with self._semaphore:
+            try:
+                result = await asyncio.wait_for(connector.deliver(request), budget)
+            except TimeoutError:
+                error = TransientError(f"no answer within {budget:g} s")
+            except Exception as exc:  # noqa: BLE001 - every failure goes through the one table
+                error = translate(exc)
+        return _Outcome(claimed, started_at, time.perf_counter() - t0, result, error)
+
+    # -- record -----------------------------------------------------------------------------
+    def _record(self, outcomes: list[_Outcome]) -> None:
+        now = self.ctx.clock()
+        transitions: list[tuple[str, str]] = []
+        with self.ctx.db.writing() as session:
+            for o in outcomes:
+                decision = decide(
+                    error=o.error,
+                    attempts=o.claimed.attempts + 1,
+                    created_at=o.claimed.created_at,
+                    now=now,
+                    settings=self.settings,
+                    rng=self._rng,
+                )
+                outcome = "delivered" if o.error is None else o.error.kind
+                outbox.record_attempt(
+                    session,
+                    worker_id=self.worker_id,
+                    now=now,
+                    rec=outbox.AttemptRecord(
+                        claimed=o.claimed,
+                        started_at=o.started_at,
+                        duration_ms=int(o.duration * 1000),
+                        decision=decision,
+                        outcome=outcome,
+                        error_type=type(o.error).__name__ if o.error else None,
+                        error_detail=_detail(o.error, decision.reason),
+                        http_status=o.error.status if o.error else None,
+                        remote_reference=o.result.remote_reference if o.result else None,
+                    ),
+                )
+                # Only outcomes that say something about the receiver move the breaker.
+                if o.error is None or o.error.retryable:
+                    change = breaker.record(
+                        session,
+                        name=o.claimed.connector,
+                        ok=o.error is None,
+                        now=now,
+                        settings=self.settings,
+                    )
+                    if change:
+                        transitions.append((o.claimed.connector, change))
+                if self.metrics:
+                    self.metrics.attempts.labels(o.claimed.connector, outcome).inc()
+                    self.metrics.latency.labels(o.claimed.connector).observe(o.duration)
+        for name, change in transitions:
+            log.warning("circuit breaker changed", connector=name, outcome=change)
+
+
+def _detail(error: ConnectorError | None, reason: str | None) -> str | None:
+    if error is None:
+        return None
+    text = scrub(str(error))
+    return (f"{text}; {reason}" if reason else text)[:300]

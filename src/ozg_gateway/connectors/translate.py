@@ -23,28 +23,42 @@ from ozg_gateway.errors import (
 )
 
 EXCEPTION_TABLE: dict[type[BaseException], type[ConnectorError]] = {
-    # httpx: transport problems are transient, our own mistakes are configuration.
+    # httpx: every exported exception class has its row (tests prove it).
+    httpx.HTTPError: TransientError,
+    httpx.RequestError: TransientError,
+    httpx.TransportError: TransientError,
     httpx.TimeoutException: TransientError,
+    httpx.ConnectTimeout: TransientError,
+    httpx.ReadTimeout: TransientError,
+    httpx.WriteTimeout: TransientError,
+    httpx.PoolTimeout: TransientError,
     httpx.NetworkError: TransientError,
-    httpx.RemoteProtocolError: TransientError,
-    httpx.LocalProtocolError: ConnectorConfigError,
+    httpx.ConnectError: TransientError,
+    httpx.ReadError: TransientError,
+    httpx.WriteError: TransientError,
+    httpx.CloseError: TransientError,
     httpx.ProxyError: TransientError,
+    httpx.ProtocolError: TransientError,
+    httpx.RemoteProtocolError: TransientError,
+    httpx.LocalProtocolError: ConnectorConfigError,  # we built an invalid request
     httpx.UnsupportedProtocol: ConnectorConfigError,
     httpx.InvalidURL: ConnectorConfigError,
     httpx.TooManyRedirects: ConnectorConfigError,
     httpx.DecodingError: PermanentError,
-    httpx.CookieConflict: ConnectorConfigError,
-    httpx.StreamError: ConnectorConfigError,
     httpx.HTTPStatusError: PermanentError,  # refined by status in translate()
-    httpx.TransportError: TransientError,
-    httpx.RequestError: TransientError,
-    httpx.HTTPError: TransientError,
+    httpx.CookieConflict: ConnectorConfigError,
+    httpx.StreamError: ConnectorConfigError,  # programming errors around streams
+    httpx.StreamConsumed: ConnectorConfigError,
+    httpx.StreamClosed: ConnectorConfigError,
+    httpx.RequestNotRead: ConnectorConfigError,
+    httpx.ResponseNotRead: ConnectorConfigError,
     # TLS: a certificate that does not verify is a configuration matter, not an outage.
     ssl.SSLCertVerificationError: ConnectorConfigError,
     ssl.SSLError: TransientError,
-    # zeep: SOAP faults are refined by the protocol's own fault mapper (e.g. xta.faults).
+    # zeep: SOAP faults are refined by each protocol's own fault mapper (e.g. XTA error codes).
+    zeep_exc.Error: PermanentError,
     zeep_exc.Fault: PermanentError,
-    zeep_exc.TransportError: TransientError,  # refined by status
+    zeep_exc.TransportError: TransientError,  # refined by status in translate()
     zeep_exc.XMLSyntaxError: PermanentError,
     zeep_exc.XMLParseError: PermanentError,
     zeep_exc.UnexpectedElementError: PermanentError,
@@ -58,8 +72,7 @@ EXCEPTION_TABLE: dict[type[BaseException], type[ConnectorError]] = {
     zeep_exc.DTDForbidden: PermanentError,
     zeep_exc.EntitiesForbidden: PermanentError,
     zeep_exc.ExternalReferenceForbidden: PermanentError,
-    zeep_exc.Error: PermanentError,
-    # Plain OS-level connection failures (e.g. from a raw socket).
+    # Plain OS-level failures (e.g. from a raw socket).
     ConnectionError: TransientError,
     TimeoutError: TransientError,
 }

@@ -1,0 +1,83 @@
+"""The translation table is complete and says what the caller should do."""
+
+from __future__ import annotations
+
+import inspect
+
+import httpx
+import pytest
+import zeep.exceptions as zeep_exc
+
+from ozg_gateway.connectors.translate import (
+    EXCEPTION_TABLE,
+    class_for_status,
+    error_for_response,
+    translate,
+)
+from ozg_gateway.errors import (
+    ConnectorAuthError,
+    ConnectorConfigError,
+    PermanentError,
+    TransientError,
+)
+
+
+def _exported_exceptions(module: object) -> list[type[BaseException]]:
+    return [
+        cls
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, Exception) and not issubclass(cls, Warning)
+    ]
+
+
+@pytest.mark.parametrize("module", [httpx, zeep_exc], ids=["httpx", "zeep"])
+def test_every_foreign_exception_has_a_row(module: object) -> None:
+    missing = [c.__name__ for c in _exported_exceptions(module) if c not in EXCEPTION_TABLE]
+    assert missing == []
+
+
+def test_every_http_status_is_classified() -> None:
+    for status in range(100, 600):
+        cls = class_for_status(status)
+        if 200 <= status < 300:
+            assert cls is None
+        elif status in (401, 403):
+            assert cls is ConnectorAuthError
+        elif status in (408, 425, 429) or status >= 500:
+            assert cls is TransientError
+        elif 300 <= status < 400:
+            assert cls is ConnectorConfigError
+        else:
+            assert cls is PermanentError, status
+
+
+def test_retry_after_is_honoured() -> None:
+    seconds = error_for_response(httpx.Response(429, headers={"Retry-After": "120"}))
+    assert isinstance(seconds, TransientError)
+    assert seconds.retry_after == 120
+    date = error_for_response(
+        httpx.Response(503, headers={"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"})
+    )
+    assert date is not None
+    assert date.retry_after is not None
+    assert date.retry_after > 1e6
+    assert error_for_response(httpx.Response(404, headers={"Retry-After": "5"})).retry_after is None  # type: ignore[union-attr]
+
+
+def test_translate_examples() -> None:
+    request = httpx.Request("POST", "https://x.example")
+    assert isinstance(translate(httpx.ConnectError("refused")), TransientError)
+    assert isinstance(translate(httpx.ReadTimeout("slow")), TransientError)
+    assert isinstance(translate(httpx.InvalidURL("bad")), ConnectorConfigError)
+    status_error = httpx.HTTPStatusError(
+        "x", request=request, response=httpx.Response(401, request=request)
+    )
+    assert isinstance(translate(status_error), ConnectorAuthError)
+    assert isinstance(translate(zeep_exc.TransportError(status_code=502)), TransientError)
+    assert isinstance(translate(zeep_exc.Fault("no")), PermanentError)
+    assert isinstance(translate(KeyError("bug")), TransientError)  # unknown: retry, bounded
+
+
+def test_messages_carry_no_foreign_text() -> None:
+    err = translate(httpx.ConnectError("secret-host.internal refused for Erika"))
+    assert "Erika" not in str(err)

@@ -1,0 +1,118 @@
+"""A gateway wired to a real webhook receiver on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ozg_gateway.api.app import create_app
+from ozg_gateway.config import Settings
+from ozg_gateway.connectors.webhook.receiver import ReceiverStore, create_receiver
+from ozg_gateway.context import GatewayContext, build_context
+from ozg_gateway.outbox.worker import Worker
+from ozg_gateway.runtime import uuid_ids
+from ozg_gateway.store import clients, migrate
+from ozg_gateway.store.clients import Role
+from tests.conftest import BACKOFFICE_KEY, PORTAL_KEY, FrozenClock, _truncate, make_settings
+from tests.live import LiveServer
+
+SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5YWI="
+WEBHOOK_CONNECTORS = ("kita-fachverfahren", "sportamt", "aem-system")
+
+
+def connectors_config(receiver_url: str, secret: str = SECRET) -> dict[str, dict[str, Any]]:
+    hook = {
+        "type": "webhook",
+        "url": f"{receiver_url}/webhook",
+        "check_url": f"{receiver_url}/health",
+        "secrets": [secret],
+        "timeouts": {"connect": 1, "read": 2, "write": 2, "pool": 2},
+    }
+    return {**{n: dict(hook) for n in WEBHOOK_CONNECTORS}, "standesamt": {"type": "pull"}}
+
+
+FAST = {
+    "backoff_base_seconds": 1,
+    "backoff_max_seconds": 4,
+    "breaker_threshold": 3,
+    "breaker_cooldown_seconds": 30,
+    "health_timeout_seconds": 1,
+}
+
+
+@dataclass
+class Env:
+    ctx: GatewayContext
+    clock: FrozenClock
+    receiver: LiveServer
+    store: ReceiverStore
+    http: TestClient
+    loop: asyncio.AbstractEventLoop
+
+    def submit(self, service_id: str = "aem-meldung", n: int = 1) -> list[str]:
+        """Submit cases through the API; return their case ids."""
+        ids = []
+        for i in range(n):
+            r = self.http.post(
+                "/v1/submissions",
+                json={
+                    "service_id": service_id,
+                    "form_data": {"nr": i},
+                    "applicant": {"family_name": "Muster", "email": "m@example.org"},
+                    "submit": True,
+                },
+                headers={"Authorization": f"Bearer {PORTAL_KEY}"},
+            )
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["case"]["id"])
+        return ids
+
+    def work(self, rounds: int = 1, worker_id: str = "w1") -> int:
+        """Run worker batches on the env's loop (connector clients are bound to it)."""
+        worker = Worker(self.ctx, self.ctx.connectors, worker_id=worker_id)
+        return sum(self.run(worker.run_once()) for _ in range(rounds))
+
+    def run(self, coro: Any) -> Any:
+        return self.loop.run_until_complete(coro)
+
+
+def build_env(tmp_path: Path, database_url: str, **delivery: Any) -> Env:
+    store = ReceiverStore()
+    receiver = LiveServer(create_receiver([SECRET], store)).start()
+    settings: Settings = make_settings(
+        tmp_path,
+        database_url,
+        connectors=connectors_config(receiver.url),
+        delivery={**FAST, **delivery},
+        public_base_url="http://gateway.test",
+    )
+    # Webhook signatures carry real timestamps: start the test clock at the real time.
+    clock = FrozenClock(datetime.now(UTC))
+    ctx = build_context(settings, clock=clock, ids=uuid_ids)
+    migrate.upgrade(ctx.db)
+    _truncate(ctx)
+    with ctx.db.writing() as session:
+        for cid, role, key in (
+            ("p", Role.portal, PORTAL_KEY),
+            ("b", Role.backoffice, BACKOFFICE_KEY),
+        ):
+            clients.add_client(session, client_id=cid, name=cid, role=role, now=clock(), key=key)
+    return Env(ctx, clock, receiver, store, TestClient(create_app(ctx)), asyncio.new_event_loop())
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> Iterator[Env]:
+    e = build_env(tmp_path, database_url)
+    yield e
+    e.receiver.stop()
+    e.run(e.ctx.connectors.aclose())
+    e.loop.close()
+    _truncate(e.ctx)
+    e.ctx.close()

@@ -60,6 +60,7 @@ class DeliverySettings(BaseModel):
     breaker_cooldown_seconds: float = Field(default=30, gt=0)
     batch_size: int = Field(default=32, ge=1, le=1000)
     concurrency: int = Field(default=16, ge=1, le=256)
+    lanes: int = Field(default=2, ge=1, le=8, description="Batches in flight per worker.")
     poll_interval_seconds: float = Field(default=0.5, gt=0)
     claim_lease_seconds: float = Field(default=120, gt=0)
     health_interval_seconds: float = Field(default=30, gt=0)

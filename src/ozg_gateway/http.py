@@ -100,6 +100,26 @@ def _load_pkcs12(ctx: ssl.SSLContext, path: Path, password: SecretStr | None) ->
         os.unlink(name)
 
 
+def sync_client(
+    *,
+    timeouts: Timeouts,
+    tls: TlsSettings | None = None,
+    max_connections: int = 16,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """A thread-safe Client that never follows redirects and always verifies certificates."""
+    return httpx.Client(
+        timeout=timeouts.httpx(),
+        follow_redirects=False,
+        verify=ssl_context(tls),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        ),
+        headers={"User-Agent": USER_AGENT},
+        transport=transport,
+    )
+
+
 def async_client(
     *,
     timeouts: Timeouts,

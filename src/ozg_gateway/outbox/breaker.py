@@ -10,7 +10,7 @@ burning attempts. In half_open exactly one worker holds the probe slot and sends
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
@@ -43,9 +43,12 @@ def snapshot(session: Session) -> dict[str, ConnectorState]:
     return {s.name: s for s in session.scalars(select(ConnectorState))}
 
 
-def usable(state: ConnectorState | None) -> bool:
-    """Whether the worker may claim freely for this connector."""
-    return state is None or state.breaker == CLOSED
+def breaker_states(session: Session) -> dict[str, tuple[str, int]]:
+    """Breaker state and consecutive failures by connector (cheap: no ORM objects)."""
+    rows = session.execute(
+        select(ConnectorState.name, ConnectorState.breaker, ConnectorState.consecutive_failures)
+    )
+    return {name: (state, failures) for name, state, failures in rows}
 
 
 def try_acquire_probe(session: Session, *, name: str, now: datetime, lease_seconds: float) -> bool:
@@ -80,21 +83,33 @@ def release_probe(session: Session, *, name: str, now: datetime) -> None:
 
 
 def record(
-    session: Session, *, name: str, ok: bool, now: datetime, settings: DeliverySettings
+    session: Session,
+    *,
+    name: str,
+    outcomes: Sequence[bool],
+    now: datetime,
+    settings: DeliverySettings,
 ) -> str | None:
-    """Count a delivery outcome that says something about the connector; return a transition."""
+    """Count delivery outcomes (True = ok) that say something about the connector, in order.
+
+    Returns the transition (e.g. ``closed->open``) if the breaker changed.
+    """
     state = session.get(ConnectorState, name, with_for_update=True)
-    if state is None:
+    if state is None or not outcomes:
         return None
     before = state.breaker
-    if ok:
-        state.consecutive_failures = 0
-        state.breaker = CLOSED
-        state.opened_until = None
-    else:
-        state.consecutive_failures += 1
-        if before == HALF_OPEN or state.consecutive_failures >= settings.breaker_threshold:
-            state.breaker = OPEN
-            state.opened_until = now + timedelta(seconds=settings.breaker_cooldown_seconds)
+    for ok in outcomes:
+        if ok:
+            state.consecutive_failures = 0
+            state.breaker = CLOSED
+            state.opened_until = None
+        else:
+            state.consecutive_failures += 1
+            if (
+                state.breaker == HALF_OPEN
+                or state.consecutive_failures >= settings.breaker_threshold
+            ):
+                state.breaker = OPEN
+                state.opened_until = now + timedelta(seconds=settings.breaker_cooldown_seconds)
     state.updated_at = now
     return f"{before}->{state.breaker}" if before != state.breaker else None

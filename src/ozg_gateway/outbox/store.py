@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ozg_gateway.outbox.policy import DEAD, DELIVERED, PENDING, Decision
@@ -121,84 +122,152 @@ class AttemptRecord:
     remote_reference: str | None = None
 
 
-def record_attempt(session: Session, *, worker_id: str, rec: AttemptRecord, now: datetime) -> bool:
-    """Write the attempt and the delivery's new state; False if the claim was lost meanwhile."""
-    values: dict[str, object] = {
-        "status": rec.decision.status,
-        "attempts": Delivery.attempts + 1,
-        "claimed_by": None,
-        "claimed_until": None,
-        "updated_at": now,
-        "last_error": rec.error_detail if rec.decision.status != DELIVERED else None,
-    }
-    if rec.decision.status == DELIVERED:
-        values["delivered_at"] = now
-        values["remote_reference"] = rec.remote_reference
-    elif rec.decision.next_attempt_at is not None:
-        values["next_attempt_at"] = rec.decision.next_attempt_at
-    result = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.id == rec.claimed.id,
-            Delivery.claimed_by == worker_id,
-            Delivery.status == IN_FLIGHT,
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
+_DELIVERIES = cast(Table, Delivery.__table__)
+_ATTEMPTS = cast(Table, DeliveryAttempt.__table__)
+_TIMELINE = cast(Table, TimelineEvent.__table__)
+_CASES = cast(Table, Case.__table__)
+
+# One statement for the whole batch (executemany); NULL parameters keep the current value.
+_SETTLE = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        attempts=_DELIVERIES.c.attempts + 1,
+        claimed_by=None,
+        claimed_until=None,
+        updated_at=bindparam("b_now"),
+        last_error=bindparam("b_error"),
+        next_attempt_at=func.coalesce(bindparam("b_next"), _DELIVERIES.c.next_attempt_at),
+        delivered_at=func.coalesce(bindparam("b_delivered"), _DELIVERIES.c.delivered_at),
+        remote_reference=func.coalesce(bindparam("b_ref"), _DELIVERIES.c.remote_reference),
     )
-    session.add(
-        DeliveryAttempt(
-            delivery_id=rec.claimed.id,
-            started_at=rec.started_at,
-            duration_ms=rec.duration_ms,
-            outcome=rec.outcome,
-            error_type=rec.error_type,
-            error_detail=rec.error_detail,
-            http_status=rec.http_status,
-            remote_reference=rec.remote_reference,
-            worker=worker_id,
+)
+
+
+def record_batch(
+    session: Session, *, worker_id: str, records: Sequence[AttemptRecord], now: datetime
+) -> list[AttemptRecord]:
+    """Write attempts and new delivery states; return the records whose claim was still held.
+
+    A claim is lost when this worker overran its lease and another worker took the row over;
+    then only the attempt is kept, and the other worker's outcome counts.
+    """
+    if not records:
+        return []
+    ids = [r.claimed.id for r in records]
+    held_ids = set(
+        session.scalars(
+            select(Delivery.id)
+            .where(
+                Delivery.id.in_(ids),
+                Delivery.claimed_by == worker_id,
+                Delivery.status == IN_FLIGHT,
+            )
+            .with_for_update()
         )
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    if rec.decision.status in (DELIVERED, DEAD):
-        note_final(
-            session,
-            case_id=rec.claimed.case_id,
-            connector=rec.claimed.connector,
-            delivered=rec.decision.status == DELIVERED,
-            now=now,
+    conn = session.connection()
+    conn.execute(
+        _ATTEMPTS.insert(),
+        [
+            {
+                "delivery_id": r.claimed.id,
+                "started_at": r.started_at,
+                "duration_ms": r.duration_ms,
+                "outcome": r.outcome,
+                "error_type": r.error_type,
+                "error_detail": r.error_detail,
+                "http_status": r.http_status,
+                "remote_reference": r.remote_reference,
+                "worker": worker_id,
+            }
+            for r in records
+        ],
+    )
+    held = [r for r in records if r.claimed.id in held_ids]
+    if held:
+        conn.execute(
+            _SETTLE,
+            [
+                {
+                    "b_id": r.claimed.id,
+                    "b_status": r.decision.status,
+                    "b_now": now,
+                    "b_error": r.error_detail if r.decision.status != DELIVERED else None,
+                    "b_next": r.decision.next_attempt_at,
+                    "b_delivered": now if r.decision.status == DELIVERED else None,
+                    "b_ref": r.remote_reference if r.decision.status == DELIVERED else None,
+                }
+                for r in held
+            ],
         )
-    return True
+        finals = [
+            (r.claimed.case_id, r.claimed.connector, r.decision.status == DELIVERED)
+            for r in held
+            if r.decision.status in (DELIVERED, DEAD)
+        ]
+        finalize_cases(session, finals=finals, now=now)
+    return held
 
 
 def note_final(
     session: Session, *, case_id: str, connector: str, delivered: bool, now: datetime
 ) -> None:
-    """Timeline event for the portal and the case's overall status after a final outcome."""
-    case = session.get(Case, case_id)
-    if case is None:
+    """One delivery reached a final state (see :func:`finalize_cases`)."""
+    finalize_cases(session, finals=[(case_id, connector, delivered)], now=now)
+
+
+def finalize_cases(
+    session: Session, *, finals: Sequence[tuple[str, str, bool]], now: datetime
+) -> None:
+    """Timeline events for the portal and each case's overall status after final outcomes."""
+    if not finals:
         return
-    session.add(
-        TimelineEvent(
-            submission_id=case.submission_id,
-            case_id=case.id,
-            at=now,
-            status="delivered" if delivered else "delivery_failed",
-            detail=f"an {connector}" if delivered else f"Zustellung an {connector} gescheitert",
+    case_ids = sorted({case_id for case_id, _, _ in finals})
+    conn = session.connection()
+    submissions: dict[str, str | None] = {
+        row.id: row.submission_id
+        for row in conn.execute(
+            select(_CASES.c.id, _CASES.c.submission_id).where(_CASES.c.id.in_(case_ids))
         )
+    }
+    conn.execute(
+        _TIMELINE.insert(),
+        [
+            {
+                "submission_id": submissions.get(case_id),
+                "case_id": case_id,
+                "at": now,
+                "status": "delivered" if delivered else "delivery_failed",
+                "detail": f"an {connector}"
+                if delivered
+                else f"Zustellung an {connector} gescheitert",
+            }
+            for case_id, connector, delivered in finals
+        ],
     )
-    session.flush()
-    statuses = set(
-        session.scalars(select(Delivery.status).where(Delivery.case_id == case_id)).all()
+    statuses: dict[str, set[str]] = {}
+    for case_id, status in conn.execute(
+        select(_DELIVERIES.c.case_id, _DELIVERIES.c.status).where(
+            _DELIVERIES.c.case_id.in_(case_ids)
+        )
+    ):
+        statuses.setdefault(case_id, set()).add(status)
+    conn.execute(
+        update(_CASES)
+        .where(_CASES.c.id == bindparam("b_id"))
+        .values(status=bindparam("b_status"), updated_at=now),
+        [{"b_id": cid, "b_status": _case_status(statuses.get(cid, set()))} for cid in case_ids],
     )
+
+
+def _case_status(statuses: set[str]) -> str:
     if statuses <= {DELIVERED, CANCELLED}:
-        case.status = "delivered"
-    elif DEAD in statuses:
-        case.status = "attention"
-    else:
-        case.status = "delivering"
-    case.updated_at = now
+        return "delivered"
+    if DEAD in statuses:
+        return "attention"
+    return "delivering"
 
 
 @dataclass

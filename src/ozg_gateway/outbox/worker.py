@@ -14,7 +14,8 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from sqlalchemy import select
 
 from ozg_gateway.connectors.contract import AttachmentRef, DeliveryRequest, DeliveryResult
 from ozg_gateway.connectors.registry import Connectors
@@ -67,10 +68,28 @@ class Worker:
         self.settings = ctx.settings.delivery
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._semaphore = asyncio.Semaphore(self.settings.concurrency)
+        self._states_ensured = False
+        self._breakers: dict[str, tuple[str, int]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set; sleep only when nothing was due."""
+        """Work until ``stop`` is set, in ``lanes`` concurrent loops; sleep only when idle."""
         log.info("worker started", count=len(self.connectors.pushing()))
+        await asyncio.gather(*(self._lane(stop) for _ in range(self.settings.lanes)))
+
+    async def drain(self) -> int:
+        """Deliver until nothing is due (tests, benchmarks); return the number of attempts."""
+
+        async def lane() -> int:
+            total = 0
+            while done := await self.run_once():
+                total += done
+            return total
+
+        return sum(await asyncio.gather(*(lane() for _ in range(self.settings.lanes))))
+
+    async def _lane(self, stop: asyncio.Event) -> None:
+        # Several lanes overlap one batch's database work with another batch's HTTP calls;
+        # claims are atomic, so lanes never share a delivery.
         while not stop.is_set():
             try:
                 done = await self.run_once()
@@ -96,9 +115,12 @@ class Worker:
         names = self.connectors.pushing()
         lease = self.settings.claim_lease_seconds
         with self.ctx.db.writing() as session:
-            breaker.ensure_states(session, names=names, now=now)
-            states = breaker.snapshot(session)
-            free = [n for n in names if breaker.usable(states.get(n))]
+            if not self._states_ensured:
+                breaker.ensure_states(session, names=names, now=now)
+                self._states_ensured = True
+            states = breaker.breaker_states(session)
+            self._breakers = states
+            free = [n for n in names if states.get(n, (breaker.CLOSED, 0))[0] == breaker.CLOSED]
             claimed = outbox.claim(
                 session,
                 worker_id=self.worker_id,
@@ -126,11 +148,22 @@ class Worker:
     def _load(self, claimed: list[outbox.Claimed]) -> dict[str, DeliveryRequest]:
         requests: dict[str, DeliveryRequest] = {}
         with self.ctx.db.reading() as session:
-            cases = {c.case_id: session.get(Case, c.case_id) for c in claimed}
-            docs = {
-                cid: subs.open_case(self.ctx.keyring, case) for cid, case in cases.items() if case
+            case_ids = {c.case_id for c in claimed}
+            cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+            docs = {cid: subs.open_case(self.ctx.keyring, case) for cid, case in cases.items()}
+            by_submission: dict[str, list[Attachment]] = {}
+            submission_ids = {c.submission_id for c in cases.values() if c.submission_id}
+            if submission_ids:
+                for att in session.scalars(
+                    select(Attachment)
+                    .where(Attachment.submission_id.in_(submission_ids))
+                    .order_by(Attachment.created_at, Attachment.id)
+                ):
+                    by_submission.setdefault(att.submission_id, []).append(att)
+            refs = {
+                cid: self._attachments(by_submission.get(case.submission_id or "", []))
+                for cid, case in cases.items()
             }
-            refs = {cid: self._attachments(session, case) for cid, case in cases.items() if case}
         for c in claimed:
             requests[c.id] = DeliveryRequest(
                 delivery_id=c.id,
@@ -144,10 +177,7 @@ class Worker:
             )
         return requests
 
-    def _attachments(self, session: Any, case: Case) -> tuple[AttachmentRef, ...]:
-        if case.submission_id is None:
-            return ()
-        rows = session.query(Attachment).filter(Attachment.submission_id == case.submission_id)
+    def _attachments(self, rows: list[Attachment]) -> tuple[AttachmentRef, ...]:
         return tuple(
             AttachmentRef(
                 id=a.id,
@@ -195,48 +225,49 @@ class Worker:
     # -- record -----------------------------------------------------------------------------
     def _record(self, outcomes: list[_Outcome]) -> None:
         now = self.ctx.clock()
-        transitions: list[tuple[str, str]] = []
-        with self.ctx.db.writing() as session:
-            for o in outcomes:
-                decision = decide(
-                    error=o.error,
-                    attempts=o.claimed.attempts + 1,
-                    created_at=o.claimed.created_at,
-                    now=now,
-                    settings=self.settings,
-                    rng=self._rng,
-                )
-                outcome = "delivered" if o.error is None else o.error.kind
-                outbox.record_attempt(
-                    session,
-                    worker_id=self.worker_id,
-                    now=now,
-                    rec=outbox.AttemptRecord(
-                        claimed=o.claimed,
-                        started_at=o.started_at,
-                        duration_ms=int(o.duration * 1000),
-                        decision=decision,
-                        outcome=outcome,
-                        error_type=type(o.error).__name__ if o.error else None,
-                        error_detail=_detail(o.error, decision.reason),
-                        http_status=o.error.status if o.error else None,
-                        remote_reference=o.result.remote_reference if o.result else None,
-                    ),
-                )
-                # Only outcomes that say something about the receiver move the breaker.
-                if o.error is None or o.error.retryable:
-                    change = breaker.record(
-                        session,
-                        name=o.claimed.connector,
-                        ok=o.error is None,
+        records = [
+            outbox.AttemptRecord(
+                claimed=o.claimed,
+                started_at=o.started_at,
+                duration_ms=int(o.duration * 1000),
+                decision=(
+                    decision := decide(
+                        error=o.error,
+                        attempts=o.claimed.attempts + 1,
+                        created_at=o.claimed.created_at,
                         now=now,
                         settings=self.settings,
+                        rng=self._rng,
                     )
-                    if change:
-                        transitions.append((o.claimed.connector, change))
-                if self.metrics:
-                    self.metrics.attempts.labels(o.claimed.connector, outcome).inc()
-                    self.metrics.latency.labels(o.claimed.connector).observe(o.duration)
+                ),
+                outcome="delivered" if o.error is None else o.error.kind,
+                error_type=type(o.error).__name__ if o.error else None,
+                error_detail=_detail(o.error, decision.reason),
+                http_status=o.error.status if o.error else None,
+                remote_reference=o.result.remote_reference if o.result else None,
+            )
+            for o in outcomes
+        ]
+        # Only outcomes that say something about the receiver move the breaker.
+        signals: dict[str, list[bool]] = {}
+        for o in outcomes:
+            if o.error is None or o.error.retryable:
+                signals.setdefault(o.claimed.connector, []).append(o.error is None)
+        transitions = []
+        with self.ctx.db.writing() as session:
+            outbox.record_batch(session, worker_id=self.worker_id, records=records, now=now)
+            for name, oks in signals.items():
+                if all(oks) and self._breakers.get(name) == (breaker.CLOSED, 0):
+                    continue  # healthy and staying healthy: nothing to write
+                change = breaker.record(
+                    session, name=name, outcomes=oks, now=now, settings=self.settings
+                )
+                if change:
+                    transitions.append((name, change))
+        if self.metrics:
+            for o, rec in zip(outcomes, records, strict=True):
+                self.metrics.attempts.labels(o.claimed.connector, rec.outcome).inc()
+                self.metrics.latency.labels(o.claimed.connector).observe(o.duration)
         for name, change in transitions:
             log.warning("circuit breaker changed", connector=name, outcome=change)
 

@@ -166,3 +166,26 @@ def test_attempts_are_recorded(env: Env) -> None:
         outcomes = set(s.scalars(select(DeliveryAttempt.outcome)))
     assert n == 3
     assert outcomes == {"delivered"}
+
+
+def test_unavailable_and_recovered_are_logged_once_each(env: Env) -> None:
+    import io
+    import json
+
+    from ozg_gateway.logging import configure_logging
+
+    stream = io.StringIO()
+    configure_logging(level="INFO", fmt="json", stream=stream)
+    try:
+        poller = HealthPoller(env.ctx, env.ctx.connectors)
+        env.receiver.stop()
+        for _ in range(3):
+            env.run(poller.check_all())
+        env.receiver.start()
+        for _ in range(3):
+            env.run(poller.check_all())
+    finally:
+        configure_logging(level="INFO", fmt="console")
+    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    mine = [e["event"] for e in events if e.get("connector") == "aem-system"]
+    assert mine == ["connector unavailable", "connector recovered"]

@@ -97,12 +97,12 @@ def submission_body(n: int) -> dict[str, Any]:
         "service_id": "aem-meldung",
         "submit": True,
         "form_data": {
-            "art": "Ereignis",
-            "kategorie": "strassenbeleuchtung",
+            "art": "ereignis",
+            "kategorie": "beleuchtung",
             "beschreibung": f"Laterne Nr. {n} in der Kennedystraße ist seit drei Tagen dunkel. "
             "Der Gehweg ist abends kaum zu sehen.",
-            "ort": {"lat": 50.1466 + n * 1e-6, "lon": 8.8363},
-            "adresse": {"strasse": "Kennedystraße", "hausnummer": str(n % 200), "plz": "63477"},
+            "position": {"lat": 50.1466 + n * 1e-6, "lon": 8.8363},
+            "adresse": {"strasse": "Kennedystraße", "hausnummer": str(n % 200 + 1), "plz": "63477"},
         },
         "applicant": {
             "given_name": "Erika",

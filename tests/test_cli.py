@@ -24,6 +24,7 @@ from ozg_gateway.context import build_context
 from ozg_gateway.store.crypto import key_id_of
 from ozg_gateway.store.models import Submission
 from tests.conftest import EXAMPLE_CONFIG, ROOT
+from tests.factories import form
 
 runner = CliRunner()
 
@@ -160,11 +161,7 @@ def test_demo_starts_and_accepts_a_submission(tmp_path: Path) -> None:
                 time.sleep(0.2)
         r = httpx.post(
             f"{base}/v1/submissions",
-            json={
-                "service_id": "aem-meldung",
-                "form_data": {"beschreibung": "Schlagloch"},
-                "submit": True,
-            },
+            json={"service_id": "aem-meldung", "form_data": form("aem-meldung"), "submit": True},
             headers={"Authorization": f"Bearer {keys['portal']}"},
         )
         assert r.status_code == 201, r.text

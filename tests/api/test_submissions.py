@@ -63,7 +63,7 @@ def test_create_attach_submit_track(api: Api, ctx: GatewayContext) -> None:
         case = s.scalar(select(Case))
         assert case is not None
     doc = api.http.get(f"/v1/cases/{case.id}", headers=api.as_("test-backoffice-key")).json()
-    assert doc["document"]["form"]["kategorie"] == "strassenbeleuchtung"
+    assert doc["document"]["form"]["kategorie"] == "beleuchtung"
     assert doc["document"]["attachments"][0]["sha256"] == att["sha256"]
     assert doc["document"]["service"]["office"]["ags"] == "06435019"
 
@@ -177,7 +177,7 @@ def test_idempotent_upload_and_submit(api: Api, ctx: GatewayContext) -> None:
             "/applicant/email",
         ),
         ({"service_id": "aem-meldung", "form_data": {"a": 1}, "surprise": 1}, 422, "/surprise"),
-        ({"service_id": "kita-anmeldung", "form_data": {}, "submit": True}, 422, "/form_data"),
+        ({"service_id": "kita-anmeldung", "form_data": {}, "submit": True}, 422, "/form_data/kind"),
         (
             {"service_id": "kita-anmeldung", "form_data": {"a": 1}, "submit": True},
             422,

@@ -21,6 +21,7 @@ from ozg_gateway.runtime import uuid_ids
 from ozg_gateway.store import clients, migrate
 from ozg_gateway.store.clients import Role
 from tests.conftest import BACKOFFICE_KEY, PORTAL_KEY, FrozenClock, _truncate, make_settings
+from tests.factories import form
 from tests.live import LiveServer
 
 SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5YWI="
@@ -64,7 +65,7 @@ class Env:
                 "/v1/submissions",
                 json={
                     "service_id": service_id,
-                    "form_data": {"nr": i},
+                    "form_data": form(service_id),
                     "applicant": {"family_name": "Muster", "email": "m@example.org"},
                     "submit": True,
                 },

@@ -60,11 +60,21 @@ def load_catalog(path: Path, *, connectors: Collection[str] | None = None) -> Ca
     problems = []
     for index, offer in enumerate(catalog.offers):
         where = f'offers[{index}] (id "{offer.id}")'
-        if offer.form_model and offer.form_model not in FORM_MODELS:
+        model = FORM_MODELS.get(offer.form_model) if offer.form_model else None
+        if offer.form_model and model is None:
             known = ", ".join(sorted(FORM_MODELS))
             problems.append(
                 f"{where} > form_model: unknown form model {offer.form_model!r} (known: {known})"
             )
+        elif model is not None:
+            try:
+                catalog._form_settings[offer.id] = model.parse_settings(offer.form_settings)
+            except ValidationError as exc:
+                problems += [
+                    f"{where} > form_settings > "
+                    f"{' > '.join(str(p) for p in err['loc'])}: {err['msg']}"
+                    for err in exc.errors(include_input=False, include_url=False)
+                ]
         if connectors is not None:
             for r_index, route in enumerate(offer.routes):
                 if route not in connectors:

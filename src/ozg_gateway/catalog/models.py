@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PrivateAttr, model_validator
 
 
 class Channel(StrEnum):
@@ -50,6 +50,10 @@ class Fee(_Strict):
     additional_copy_cents: int = Field(default=0, ge=0)
     pay_before_delivery: bool = False
 
+    def total_cents(self, copies: int = 1) -> int:
+        """Fee for ``copies`` documents: the first at ``amount_cents``, each further one extra."""
+        return self.amount_cents + max(0, copies - 1) * self.additional_copy_cents
+
     @model_validator(mode="after")
     def _payment_needs_fee(self) -> Self:
         if self.pay_before_delivery and self.amount_cents == 0:
@@ -87,6 +91,9 @@ class Offer(_Strict):
     pdf_form_url: HttpUrl | None = None
     routes: tuple[str, ...] = ()
     allow_anonymous: bool = False
+    form_settings: dict[str, Any] = Field(
+        default_factory=dict, description="Settings of the form model (facilities, halls ...)."
+    )
 
     @model_validator(mode="after")
     def _channel_rules(self) -> Self:
@@ -124,6 +131,11 @@ class Catalog(_Strict):
 
     municipality: Municipality
     offers: tuple[Offer, ...]
+    _form_settings: dict[str, BaseModel | None] = PrivateAttr(default_factory=dict)
+
+    def form_settings(self, offer_id: str) -> BaseModel | None:
+        """The offer's validated form settings (set by the loader)."""
+        return self._form_settings.get(offer_id)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Self:

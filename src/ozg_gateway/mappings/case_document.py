@@ -56,6 +56,16 @@ class FeeDoc(_Doc):
     currency: Literal["EUR"] = "EUR"
 
 
+class PersonDoc(_Doc):
+    """A person the case is about (child, guardian, person of a register entry ...)."""
+
+    role: str
+    given_names: str | None = None
+    family_name: str
+    birth_name: str | None = None
+    birth_date: str | None = Field(default=None, description="ISO date.")
+
+
 class AttachmentDoc(_Doc):
     """A file of the case; fetch it from ``download_url`` and compare ``sha256``."""
 
@@ -81,6 +91,7 @@ class CaseDocument(_Doc):
     service: ServiceDoc
     fee: FeeDoc
     applicant: dict[str, Any] | None = Field(description="Contact of the applicant.")
+    persons: list[PersonDoc] = Field(default_factory=list)
     form: dict[str, Any] = Field(description="Validated form data of the offer's form model.")
     attachments: list[AttachmentDoc]
     identity: dict[str, Any] | None = Field(default=None, description="eID result, if any.")
@@ -107,8 +118,10 @@ def build_case_document(
     applicant: dict[str, Any] | None,
     form: dict[str, Any],
     attachments: Sequence[AttachmentInfo],
+    persons: Sequence[dict[str, Any]] = (),
+    fee_cents: int | None = None,
 ) -> dict[str, Any]:
-    """Assemble the normalized case from a validated submission."""
+    """Assemble the normalized case from a validated submission (fee: offer's base fee)."""
     doc = CaseDocument(
         case_id=case_id,
         case_number=case_number,
@@ -123,8 +136,9 @@ def build_case_document(
             ozg_id=offer.ozg_id,
             office=OfficeDoc(name=offer.office.name, ags=offer.office.ags),
         ),
-        fee=FeeDoc(amount_cents=offer.fee.amount_cents),
+        fee=FeeDoc(amount_cents=offer.fee.amount_cents if fee_cents is None else fee_cents),
         applicant=applicant,
+        persons=[PersonDoc(**p) for p in persons],
         form=form,
         attachments=[AttachmentDoc(**a) for a in attachments],
     )

@@ -7,21 +7,56 @@ the JSON Schema portals render forms from. ``FORM_MODELS`` maps the catalogue's
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, JsonValue, RootModel, ValidationError, field_validator
 
-from ozg_gateway.errors import FieldError, field_errors_from_pydantic
+from ozg_gateway.errors import FieldError, field_errors_from_pydantic, pointer
 
 
 @dataclass(frozen=True)
 class FormContext:
-    """What validation may depend on besides the data: today's date and offer settings."""
+    """What validation may depend on besides the data: today's date and the offer's settings."""
 
     today: date
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: BaseModel | None = None
+
+
+class RuleViolations(ValueError):
+    """Raised by a model validator for cross-field rules; each item is (path, German message).
+
+    Paths are relative to the model (``"wunscheinrichtungen/0/einrichtung_id"``), so every
+    violation reaches the portal with its own JSON pointer.
+    """
+
+    def __init__(self, violations: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(message for _, message in violations))
+        self.violations = violations
+
+
+def check(violations: list[tuple[str, str]]) -> None:
+    """Raise RuleViolations if there are any."""
+    if violations:
+        raise RuleViolations(violations)
+
+
+def _field_errors(exc: ValidationError, prefix: tuple[str, ...]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    plain: list[Any] = []
+    for err in exc.errors(include_input=False, include_url=False):
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, RuleViolations):
+            for path, message in cause.violations:
+                steps = [int(p) if p.isdigit() else p for p in path.split("/") if p]
+                loc = [*prefix, *err["loc"], *steps]
+                errors.append(FieldError(pointer(loc), "rule", message))
+        else:
+            plain.append(err)
+    return field_errors_from_pydantic(plain, prefix=prefix) + errors
 
 
 class GenericForm(RootModel[dict[str, JsonValue]]):
@@ -40,24 +75,38 @@ class GenericForm(RootModel[dict[str, JsonValue]]):
         return value
 
 
+def _no_persons(form: dict[str, Any]) -> list[dict[str, Any]]:
+    return []
+
+
 @dataclass(frozen=True)
 class FormModel:
-    """A named form model: validates form data and describes it as JSON Schema."""
+    """A named form model: validates form data and describes it as JSON Schema.
+
+    ``settings`` validates the offer's ``form_settings`` from the catalogue (facilities, halls,
+    categories ...); ``persons`` lists the people a case is about (for the case document);
+    ``copies`` tells how many documents are ordered (for fees per copy).
+    """
 
     name: str
     model: type[BaseModel]
     title: str
+    settings: type[BaseModel] | None = None
+    persons: Callable[[dict[str, Any]], list[dict[str, Any]]] = _no_persons
+    copies: Callable[[dict[str, Any]], int] = field(default=lambda form: 1)
+
+    def parse_settings(self, raw: dict[str, Any] | None) -> BaseModel | None:
+        """Validate the offer's form settings (raises pydantic.ValidationError)."""
+        if self.settings is None:
+            return None
+        return self.settings.model_validate(raw or {})
 
     def validate(self, data: object, *, context: FormContext) -> dict[str, Any]:
         """Validate and normalise; raise :class:`FormInvalid` with pointers under ``/form_data``."""
         try:
             parsed = self.model.model_validate(data, context={"form": context})
         except ValidationError as exc:
-            raise FormInvalid(
-                field_errors_from_pydantic(
-                    exc.errors(include_input=False, include_url=False), prefix=("form_data",)
-                )
-            ) from None
+            raise FormInvalid(_field_errors(exc, ("form_data",))) from None
         dumped = parsed.model_dump(mode="json")
         return dumped if isinstance(dumped, dict) else {"value": dumped}
 
@@ -85,11 +134,21 @@ def register(model: FormModel) -> FormModel:
     return model
 
 
-for _name, _title in (
-    ("generic", "Formular"),
-    ("kita-anmeldung", "Anmeldung Kindertagesbetreuung"),
-    ("personenstandsurkunde", "Bestellung einer Personenstandsurkunde"),
-    ("hallenbelegung", "Antrag auf Hallenbelegung"),
-    ("aem-meldung", "Meldung / Anregung"),
-):
-    register(FormModel(name=_name, model=GenericForm, title=_title))
+register(FormModel(name="generic", model=GenericForm, title="Formular"))
+
+# One package per offer; importing it registers its model.
+OFFER_MODULES = (
+    "ozg_gateway.mappings.kita",
+    "ozg_gateway.mappings.urkunde",
+    "ozg_gateway.mappings.halle",
+    "ozg_gateway.mappings.aem",
+)
+
+
+def load_offer_models() -> None:
+    """Import the per-offer packages (idempotent)."""
+    for module in OFFER_MODULES:
+        importlib.import_module(module)
+
+
+load_offer_models()

@@ -83,7 +83,8 @@ def _validated_form(
     form: dict[str, Any] = {}
     try:
         form = FORM_MODELS[offer.form_model].validate(
-            form_data, context=FormContext(today=ctx.today())
+            form_data,
+            context=FormContext(today=ctx.today(), settings=ctx.catalog.form_settings(offer.id)),
         )
     except FormInvalid as exc:
         errors = [*exc.errors, *errors]
@@ -144,6 +145,8 @@ def _freeze(
     ]
     now = ctx.clock()
 
+    model = FORM_MODELS[offer.form_model or "generic"]
+
     def document(case_id: str, case_number: str) -> dict[str, Any]:
         return build_case_document(
             case_id=case_id,
@@ -156,6 +159,8 @@ def _freeze(
             applicant=applicant,
             form=form,
             attachments=attachments,
+            persons=model.persons(form),
+            fee_cents=offer.fee.total_cents(model.copies(form)),
         )
 
     case_number = f"{ctx.settings.case_number_prefix}-{now.year}-{random_case_suffix()}"

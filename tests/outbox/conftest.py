@@ -60,7 +60,7 @@ class Env:
     def submit(self, service_id: str = "aem-meldung", n: int = 1) -> list[str]:
         """Submit cases through the API; return their case ids."""
         ids = []
-        for i in range(n):
+        for _ in range(n):
             r = self.http.post(
                 "/v1/submissions",
                 json={

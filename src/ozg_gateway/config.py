@@ -37,7 +37,7 @@ _file_values: ContextVar[dict[str, Any] | None] = ContextVar("_file_values", def
 DEFAULT_ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
 
-def _default_specs_dir() -> Path | None:
+def default_specs_dir() -> Path | None:
     """Find ``../shared/specs`` next to the working directory or the source checkout."""
     candidates = [
         Path.cwd().parent / "shared" / "specs",
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default: SQLite file in data_dir."
     )
     catalog_file: Path | None = None
-    specs_dir: Path | None = Field(default_factory=_default_specs_dir)
+    specs_dir: Path | None = Field(default_factory=default_specs_dir)
     public_base_url: str = "http://127.0.0.1:8000"
 
     encryption_keys: dict[str, SecretStr] = Field(

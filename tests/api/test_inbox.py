@@ -147,3 +147,20 @@ def test_schemas_are_served(api: Api) -> None:
     assert schema["$id"].endswith("case-event:1.0")
     assert "data" in schema["properties"]
     assert api.http.get("/v1/schemas/nope").status_code == 404
+
+
+def test_case_in_standard_formats(api: Api, sta: dict[str, str]) -> None:
+    from lxml import etree
+
+    case_id = _order(api, with_file=True)
+    xfall = api.http.get(f"/v1/cases/{case_id}/formats/xfall", headers=sta)
+    assert xfall.status_code == 200
+    assert xfall.headers["content-type"].startswith("application/xml")
+    assert etree.fromstring(xfall.content).tag.endswith("MainApplication")
+    metadata = api.http.get(f"/v1/cases/{case_id}/formats/fitconnect-metadata", headers=sta).json()
+    [att] = metadata["contentStructure"]["attachments"]
+    assert att["hash"]["content"] == hashlib.sha512(PDF_BYTES).hexdigest()
+    order = api.http.get(f"/v1/cases/{case_id}/formats/xpersonenstand", headers=sta)
+    assert b"portal2StA.Geburt.081030" in order.content
+    assert api.http.get(f"/v1/cases/{case_id}/formats/open311", headers=sta).status_code == 404
+    assert api.http.get(f"/v1/cases/{case_id}/formats/nope", headers=sta).status_code == 422

@@ -26,6 +26,7 @@ OPERATION_IDS = {
     "ackCase",
     "nackCase",
     "downloadCaseAttachment",
+    "getCaseFormat",
     "getSchema",
     "listAuditLog",
     "listDeliveries",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from ozg_gateway.api.schemas import (
 )
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.errors import not_found
+from ozg_gateway.mappings import formats
 from ozg_gateway.outbox import inbox
 from ozg_gateway.outbox import store as outbox
 from ozg_gateway.outbox.policy import PENDING
@@ -323,3 +325,50 @@ def download_attachment(
             "Content-Disposition": f'attachment; filename="{ascii_name}"',
         },
     )
+
+
+@router.get(
+    "/{case_id}/formats/{name}",
+    operation_id="getCaseFormat",
+    summary="The case in a standard format",
+    responses={
+        200: {"content": {"application/xml": {}, "application/json": {}}},
+        404: {"description": "Unknown case, or format not applicable", **_PROBLEM},
+    },
+)
+def get_case_format(
+    ctx: Ctx,
+    principal: BackofficePrincipal,
+    case_id: str,
+    name: Annotated[
+        Literal["xfall", "fitconnect-data", "fitconnect-metadata", "open311", "xpersonenstand"],
+        Path(description="`open311` for AEM reports, `xpersonenstand` for certificate orders."),
+    ],
+) -> Response:
+    """XFall 2.0, FIT-Connect data and metadata 1.0.0, Open311 request, XPersonenstand-aligned."""
+    with ctx.db.reading() as session:
+        case = _visible_case(session, principal, case_id)
+        document = store.open_case(ctx.keyring, case)
+        blob_refs = {
+            a.id: a.blob_ref
+            for a in session.scalars(
+                select(Attachment).where(Attachment.submission_id == case.submission_id)
+            )
+        }
+    try:
+        body, media_type = formats.render(
+            ctx,
+            document,
+            name,
+            attachment_sha512=lambda att_id: _sha512(ctx, blob_refs[att_id]),
+        )
+    except formats.NotApplicable as exc:
+        raise not_found(str(exc)) from None
+    return Response(body, media_type=media_type)
+
+
+def _sha512(ctx: GatewayContext, ref: str) -> str:
+    digest = hashlib.sha512()
+    for chunk in ctx.blobs.read(ref):
+        digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,71 @@
+"""Render a case document in a named standard format (used by the API and connectors)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ozg_gateway.mappings import fitconnect, open311, personenstand, xfall
+from ozg_gateway.mappings.aem import AemSettings
+
+if TYPE_CHECKING:
+    from ozg_gateway.context import GatewayContext
+
+
+class NotApplicable(LookupError):
+    """The format does not exist for this kind of case."""
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=2).encode()
+
+
+def aem_settings(ctx: GatewayContext, service_id: str) -> AemSettings:
+    """The AEM offer's settings (categories), or the defaults."""
+    settings = ctx.catalog.form_settings(service_id)
+    return settings if isinstance(settings, AemSettings) else AemSettings()
+
+
+def render(
+    ctx: GatewayContext,
+    document: Mapping[str, Any],
+    name: str,
+    *,
+    attachment_sha512: Callable[[str], str],
+) -> tuple[bytes, str]:
+    """Bytes and media type of ``document`` in format ``name``."""
+    service_id = document["service"]["id"]
+    offer = ctx.catalog.get(service_id)
+    model = offer.form_model if offer else None
+    if name == "xfall":
+        code = None
+        if model == "aem-meldung":
+            category = aem_settings(ctx, service_id).category(str(document["form"]["kategorie"]))
+            code = (category.service_code if category else None) or "0"
+        return xfall.build_xfall(document, klarschiff_category=code), "application/xml"
+    if name == "fitconnect-data":
+        return fitconnect.build_data(document), "application/json"
+    if name == "fitconnect-metadata":
+        hashes = {a["id"]: attachment_sha512(a["id"]) for a in document.get("attachments", [])}
+        data = fitconnect.build_data(document)
+        return _json(fitconnect.build_metadata(document, data=data, attachment_sha512=hashes)), (
+            "application/json"
+        )
+    if name == "open311":
+        if model != "aem-meldung":
+            raise NotApplicable("Open311 exists for AEM reports only")
+        request = open311.build_service_request(document, settings=aem_settings(ctx, service_id))
+        return _json(request), "application/json"
+    if name == "xpersonenstand":
+        if model != "personenstandsurkunde" or offer is None:
+            raise NotApplicable("XPersonenstand orders exist for certificate orders only")
+        order = personenstand.build_order(
+            document,
+            fee_first_cents=offer.fee.amount_cents,
+            fee_further_cents=offer.fee.additional_copy_cents,
+            now=ctx.clock(),
+            new_id=ctx.ids,
+        )
+        return order, "application/xml"
+    raise NotApplicable(f"unknown format {name!r}")

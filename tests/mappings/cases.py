@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from ozg_gateway.catalog import load_catalog
 from ozg_gateway.mappings.case_document import build_case_document
 from ozg_gateway.mappings.registry import FORM_MODELS, FormContext
-from tests.conftest import EXAMPLE_CONFIG
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "maintal" / "config.toml"
 from tests.factories import form
 
 CATALOG = load_catalog(EXAMPLE_CONFIG.parent / "catalog.toml")

@@ -10,9 +10,9 @@ from ozg_gateway.catalog import load_catalog
 from ozg_gateway.mappings.case_document import build_case_document
 from ozg_gateway.mappings.registry import FORM_MODELS, FormContext
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "maintal" / "config.toml"
 from tests.factories import form
 
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "maintal" / "config.toml"
 CATALOG = load_catalog(EXAMPLE_CONFIG.parent / "catalog.toml")
 SUBMITTED = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)
 OFFERS = ("aem-meldung", "kita-anmeldung", "personenstandsurkunde", "hallenbelegung")

@@ -41,9 +41,11 @@ app = typer.Typer(help="ozg-gateway: OZG integration layer.", no_args_is_help=Tr
 clients_app = typer.Typer(help="API clients (portal, backoffice, admin).", no_args_is_help=True)
 catalog_app = typer.Typer(help="Service catalogue.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys.", no_args_is_help=True)
+forms_app = typer.Typer(help="PDF forms.", no_args_is_help=True)
 app.add_typer(clients_app, name="clients")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(keys_app, name="keys")
+app.add_typer(forms_app, name="forms")
 
 ConfigOpt = Annotated[
     Path | None,
@@ -300,6 +302,34 @@ def catalog_check(
         raise typer.Exit(code=1) from None
     online = sum(1 for o in catalog.offers if o.accepts_online)
     typer.echo(f"{file}: ok, {len(catalog.offers)} offers ({online} accept online submissions)")
+
+
+@forms_app.command("pdf")
+def forms_pdf(
+    offer_id: str,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Default: OFFER.pdf")
+    ] = None,
+    catalog_file: Annotated[
+        Path | None, typer.Option("--catalog", help="Default: the Maintal example.")
+    ] = None,
+) -> None:
+    """Write the fillable PDF form of an offer (generated from its form model)."""
+    from ozg_gateway.mappings.pdf.generate import build_form_pdf
+    from ozg_gateway.mappings.registry import FORM_MODELS
+
+    path = catalog_file or _example_config().parent / "catalog.toml"
+    try:
+        catalog = load_catalog(path)
+    except CatalogError as exc:
+        raise _fail(str(exc)) from None
+    offer = catalog.get(offer_id)
+    if offer is None or not offer.form_model:
+        raise _fail(f"no online offer {offer_id!r} in {path}")
+    target = output or Path(f"{offer_id}.pdf")
+    model = FORM_MODELS[offer.form_model]
+    target.write_bytes(build_form_pdf(offer, model, catalog.form_settings(offer.id)))
+    typer.echo(f"wrote {target}")
 
 
 @keys_app.command("generate")

@@ -140,6 +140,9 @@ class ServiceOut(BaseModel):
     fee: FeeOut
     eid: EidOut
     pdf_form_url: str | None
+    generated_form_pdf_url: str | None = Field(
+        description="Fillable PDF generated from the online form model (same fields)."
+    )
     accepts_online_submissions: bool
     allow_anonymous: bool
 

@@ -85,7 +85,8 @@ class FormModel:
 
     ``settings`` validates the offer's ``form_settings`` from the catalogue (facilities, halls,
     categories ...); ``persons`` lists the people a case is about (for the case document);
-    ``copies`` tells how many documents are ordered (for fees per copy).
+    ``copies`` tells how many documents are ordered (for fees per copy); ``choices`` lists
+    options that come from the settings (facility ids ...) for the PDF form.
     """
 
     name: str
@@ -94,6 +95,7 @@ class FormModel:
     settings: type[BaseModel] | None = None
     persons: Callable[[dict[str, Any]], list[dict[str, Any]]] = _no_persons
     copies: Callable[[dict[str, Any]], int] = field(default=lambda form: 1)
+    choices: Callable[[Any], dict[str, tuple[str, ...]]] = field(default=lambda settings: {})
 
     def parse_settings(self, raw: dict[str, Any] | None) -> BaseModel | None:
         """Validate the offer's form settings (raises pydantic.ValidationError)."""

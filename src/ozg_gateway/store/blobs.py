@@ -27,6 +27,10 @@ class BlobStore(Protocol):
         """Yield the plaintext of a committed blob."""
         ...
 
+    def read_pending(self, pending: PendingBlob) -> Iterator[bytes]:
+        """Yield the plaintext of a finished blob before it is placed."""
+        ...
+
     def delete(self, ref: str) -> None:
         """Remove a committed blob (missing blobs are ignored)."""
         ...
@@ -40,12 +44,18 @@ class PendingBlob:
     """A blob being written: tracks size and SHA-256 of the plaintext."""
 
     def __init__(
-        self, tmp_path: Path, final_path: Path, writer: SealedWriter, fh: IO[bytes]
+        self, ref: str, tmp_path: Path, final_path: Path, writer: SealedWriter, fh: IO[bytes]
     ) -> None:
+        self.ref = ref
         self._tmp, self._final, self._writer, self._fh = tmp_path, final_path, writer, fh
         self.size = 0
         self._sha = hashlib.sha256()
         self._placed = False
+
+    @property
+    def tmp_path(self) -> Path:
+        """Where the finished, not yet placed blob lies (sealed)."""
+        return self._tmp
 
     @property
     def sha256(self) -> str:
@@ -99,7 +109,13 @@ class FilesystemBlobStore:
         """Start writing a new blob."""
         tmp = self.root / "tmp" / ref
         fh = tmp.open("wb")
-        return PendingBlob(tmp, self._path(ref), self._sealer.writer(fh, aad=f"blob:{ref}"), fh)
+        writer = self._sealer.writer(fh, aad=f"blob:{ref}")
+        return PendingBlob(ref, tmp, self._path(ref), writer, fh)
+
+    def read_pending(self, pending: PendingBlob) -> Iterator[bytes]:
+        """Yield the plaintext of a finished blob that is not placed yet."""
+        with pending.tmp_path.open("rb") as fh:
+            yield from self._sealer.read(fh, aad=f"blob:{pending.ref}")
 
     def read(self, ref: str) -> Iterator[bytes]:
         """Yield the plaintext of a committed blob."""

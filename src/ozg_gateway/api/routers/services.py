@@ -44,6 +44,11 @@ def _service(ctx: GatewayContext, offer: Offer) -> ServiceOut:
             min_level=offer.eid.min_level.value if offer.eid.min_level else None,
         ),
         pdf_form_url=str(offer.pdf_form_url) if offer.pdf_form_url else None,
+        generated_form_pdf_url=(
+            f"{ctx.settings.public_base_url.rstrip('/')}/v1/services/{offer.id}/form.pdf"
+            if offer.form_model
+            else None
+        ),
         accepts_online_submissions=offer.accepts_online,
         allow_anonymous=offer.allow_anonymous,
     )

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from ozg_gateway.api import intake
 from ozg_gateway.api.deps import Ctx, PortalPrincipal, request_id
 from ozg_gateway.api.idempotency import (
     IdempotencyKey,
@@ -19,24 +20,13 @@ from ozg_gateway.api.idempotency import (
 )
 from ozg_gateway.api.schemas import (
     AttachmentOut,
-    CaseRef,
     SubmissionCreate,
     SubmissionOut,
     SubmissionUpdate,
-    TimelineItem,
 )
 from ozg_gateway.api.uploads import receive_upload
-from ozg_gateway.catalog.models import Offer
-from ozg_gateway.context import GatewayContext
-from ozg_gateway.errors import FieldError, Problem, validation_problem
-from ozg_gateway.mappings.case_document import AttachmentInfo, build_case_document
-from ozg_gateway.mappings.registry import FORM_MODELS, FormContext, FormInvalid
-from ozg_gateway.outbox import store as outbox
-from ozg_gateway.runtime import random_case_suffix
-from ozg_gateway.store import audit
+from ozg_gateway.errors import Problem
 from ozg_gateway.store import submissions as store
-from ozg_gateway.store.clients import Principal
-from ozg_gateway.store.models import Submission
 
 router = APIRouter(prefix="/v1/submissions", tags=["Submissions"])
 Fingerprint = Annotated[str, Depends(body_fingerprint)]
@@ -51,150 +41,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "Not a draft any more, or Idempotency-Key reused", **_PROBLEM},
     422: {"description": "Field errors with JSON pointers", **_PROBLEM},
 }
-
-
-def _offer(ctx: GatewayContext, service_id: str) -> Offer:
-    offer = ctx.catalog.get(service_id)
-    if offer is None:
-        raise validation_problem(
-            [FieldError("/service_id", "unknown_service", "Unbekannte Leistung.")]
-        )
-    if not offer.accepts_online:
-        raise validation_problem(
-            [
-                FieldError(
-                    "/service_id",
-                    "pdf_only",
-                    f"Diese Leistung ist nur als PDF-Formular verfügbar: {offer.pdf_form_url}",
-                )
-            ]
-        )
-    return offer
-
-
-def _validated_form(
-    ctx: GatewayContext, offer: Offer, form_data: object, applicant: dict[str, Any] | None
-) -> dict[str, Any]:
-    """Validate form data and applicant together, so the portal sees every error at once."""
-    errors: list[FieldError] = []
-    if applicant is None and not offer.allow_anonymous:
-        errors.append(FieldError("/applicant", "missing", "Pflichtfeld fehlt."))
-    assert offer.form_model is not None  # guaranteed for online offers by the catalogue
-    form: dict[str, Any] = {}
-    try:
-        form = FORM_MODELS[offer.form_model].validate(
-            form_data,
-            context=FormContext(today=ctx.today(), settings=ctx.catalog.form_settings(offer.id)),
-        )
-    except FormInvalid as exc:
-        errors = [*exc.errors, *errors]
-    if errors:
-        raise validation_problem(errors)
-    return form
-
-
-def _view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
-    attachments = [
-        AttachmentOut(
-            id=a.id,
-            filename=store.open_filename(ctx.keyring, a),
-            purpose=a.purpose,
-            content_type=a.content_type,
-            size=a.size,
-            sha256=a.sha256,
-            created_at=a.created_at,
-        )
-        for a in sub.attachments
-    ]
-    case = sub.case
-    out = SubmissionOut(
-        id=sub.id,
-        service_id=sub.service_id,
-        status="submitted" if sub.status == store.SUBMITTED else "draft",
-        created_at=sub.created_at,
-        updated_at=sub.updated_at,
-        submitted_at=sub.submitted_at,
-        attachments=attachments,
-        case=CaseRef(id=case.id, case_number=case.case_number, status=case.status)
-        if case
-        else None,
-        timeline=[TimelineItem(at=e.at, status=e.status, detail=e.detail) for e in sub.events],
-    )
-    return out.model_dump(mode="json")
-
-
-def _freeze(
-    ctx: GatewayContext,
-    sub: Submission,
-    offer: Offer,
-    principal: Principal,
-    form: dict[str, Any],
-    applicant: dict[str, Any] | None,
-) -> None:
-    """Turn a draft with validated form data into a case (in the caller's transaction)."""
-    attachments: list[AttachmentInfo] = [
-        {
-            "id": a.id,
-            "filename": store.open_filename(ctx.keyring, a),
-            "content_type": a.content_type,
-            "size": a.size,
-            "sha256": a.sha256,
-            "purpose": a.purpose,
-        }
-        for a in sub.attachments
-    ]
-    now = ctx.clock()
-
-    model = FORM_MODELS[offer.form_model or "generic"]
-
-    def document(case_id: str, case_number: str) -> dict[str, Any]:
-        return build_case_document(
-            case_id=case_id,
-            case_number=case_number,
-            offer=offer,
-            source="portal",
-            client_id=principal.client_id,
-            submission_id=sub.id,
-            submitted_at=now,
-            applicant=applicant,
-            form=form,
-            attachments=attachments,
-            persons=model.persons(form),
-            fee_cents=offer.fee.total_cents(model.copies(form)),
-        )
-
-    case_number = f"{ctx.settings.case_number_prefix}-{now.year}-{random_case_suffix()}"
-    case = store.freeze_into_case(
-        keyring=ctx.keyring,
-        sub=sub,
-        case_id=ctx.ids(),
-        case_number=case_number,
-        build_document=document,
-        now=now,
-    )
-    # Same transaction as the case: an accepted case always has its deliveries.
-    outbox.enqueue(case=case, routes=offer.routes, new_id=ctx.ids, now=now)
-
-
-def _audit(
-    ctx: GatewayContext,
-    session: Session,
-    principal: Principal,
-    action: str,
-    target_id: str,
-    rid: str | None,
-    target_type: str = "submission",
-) -> None:
-    audit.record(
-        session,
-        at=ctx.clock(),
-        actor=principal.client_id,
-        actor_role=principal.role.value,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        request_id=rid,
-    )
 
 
 @router.post(
@@ -214,12 +60,12 @@ def create_submission(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Create a draft for an online offer. Upload attachments next, then submit it."""
-    offer = _offer(ctx, body.service_id)
+    offer = intake.offer_for(ctx, body.service_id)
     applicant = (
         body.applicant.model_dump(mode="json", exclude_none=True) if body.applicant else None
     )
     # Validation is pure: do it before the write transaction starts.
-    form = _validated_form(ctx, offer, body.form_data, applicant) if body.submit else None
+    form = intake.validated_form(ctx, offer, body.form_data, applicant) if body.submit else None
 
     def effect(session: Session) -> tuple[int, Any]:
         sub = store.create_submission(
@@ -232,11 +78,11 @@ def create_submission(
             applicant=applicant,
             now=ctx.clock(),
         )
-        _audit(ctx, session, principal, "submission.create", sub.id, rid)
+        intake.record_audit(ctx, session, principal, "submission.create", sub.id, rid)
         if form is not None:
-            _freeze(ctx, sub, offer, principal, form, applicant)
-            _audit(ctx, session, principal, "submission.submit", sub.id, rid)
-        return 201, _view(ctx, sub)
+            intake.freeze(ctx, sub, offer, principal, form, applicant)
+            intake.record_audit(ctx, session, principal, "submission.submit", sub.id, rid)
+        return 201, intake.view(ctx, sub)
 
     response = run_idempotent(
         ctx,
@@ -266,7 +112,7 @@ def get_submission(ctx: Ctx, principal: PortalPrincipal, submission_id: str) -> 
         sub = store.get_submission(
             session, client_id=principal.client_id, submission_id=submission_id
         )
-        return SubmissionOut.model_validate(_view(ctx, sub))
+        return SubmissionOut.model_validate(intake.view(ctx, sub))
 
 
 @router.patch(
@@ -292,8 +138,8 @@ def update_submission(
             else None,
             now=ctx.clock(),
         )
-        _audit(ctx, session, principal, "submission.update", sub.id, rid)
-        return SubmissionOut.model_validate(_view(ctx, sub))
+        intake.record_audit(ctx, session, principal, "submission.update", sub.id, rid)
+        return SubmissionOut.model_validate(intake.view(ctx, sub))
 
 
 @router.post(
@@ -319,12 +165,12 @@ def submit_submission(
         )
         if sub.status != store.DRAFT:
             raise Problem("conflict", detail="Submission was already submitted.")
-        offer = _offer(ctx, sub.service_id)
+        offer = intake.offer_for(ctx, sub.service_id)
         applicant = store.open_applicant(ctx.keyring, sub)
-        form = _validated_form(ctx, offer, store.open_form(ctx.keyring, sub), applicant)
-        _freeze(ctx, sub, offer, principal, form, applicant)
-        _audit(ctx, session, principal, "submission.submit", sub.id, rid)
-        return 200, _view(ctx, sub)
+        form = intake.validated_form(ctx, offer, store.open_form(ctx.keyring, sub), applicant)
+        intake.freeze(ctx, sub, offer, principal, form, applicant)
+        intake.record_audit(ctx, session, principal, "submission.submit", sub.id, rid)
+        return 200, intake.view(ctx, sub)
 
     return run_idempotent(
         ctx,
@@ -424,7 +270,7 @@ async def upload_attachment(
             now=ctx.clock(),
             max_count=ctx.settings.max_attachments_per_submission,
         )
-        _audit(ctx, session, principal, "attachment.upload", att.id, rid, "attachment")
+        intake.record_audit(ctx, session, principal, "attachment.upload", att.id, rid, "attachment")
         pending.place()  # bytes in place before the row commits: a row never lacks its bytes
         out = AttachmentOut(
             id=att.id,
@@ -464,6 +310,8 @@ def delete_attachment(
             session, client_id=principal.client_id, submission_id=submission_id, lock=True
         )
         ref = store.remove_attachment(sub=sub, attachment_id=attachment_id, now=ctx.clock())
-        _audit(ctx, session, principal, "attachment.delete", attachment_id, rid, "attachment")
+        intake.record_audit(
+            ctx, session, principal, "attachment.delete", attachment_id, rid, "attachment"
+        )
     ctx.blobs.delete(ref)
     return Response(status_code=204)

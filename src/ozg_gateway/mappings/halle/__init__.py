@@ -170,6 +170,14 @@ def _name(p: dict[str, Any]) -> dict[str, Any]:
     return {"given_names": p["vornamen"], "family_name": p["familienname"]}
 
 
+def choices(settings: HalleSettings | None) -> dict[str, tuple[str, ...]]:
+    """Halls and sections for the PDF form."""
+    if not settings or not settings.hallen:
+        return {}
+    sections = tuple(dict.fromkeys(t for h in settings.hallen for t in h.teile))
+    return {"halle_id": tuple(h.id for h in settings.hallen), "hallenteil": sections}
+
+
 FORM = register(
     FormModel(
         name="hallenbelegung",
@@ -177,5 +185,6 @@ FORM = register(
         title="Antrag auf Hallenbelegung",
         settings=HalleSettings,
         persons=persons,
+        choices=choices,
     )
 )

@@ -222,6 +222,16 @@ def persons(form: dict[str, Any]) -> list[dict[str, Any]]:
     return people
 
 
+def choices(settings: KitaSettings | None) -> dict[str, tuple[str, ...]]:
+    """Facilities and care scopes for the PDF form."""
+    settings = settings or DEFAULT
+    ids = tuple(e.id for e in settings.einrichtungen)
+    result = {"betreuungsumfang": settings.betreuungsumfaenge}
+    if ids:
+        result |= {"wunscheinrichtungen.*.einrichtung_id": ids, "geschwister.*.einrichtung_id": ids}
+    return result
+
+
 FORM = register(
     FormModel(
         name="kita-anmeldung",
@@ -229,5 +239,6 @@ FORM = register(
         title="Anmeldung Kindertagesbetreuung",
         settings=KitaSettings,
         persons=persons,
+        choices=choices,
     )
 )

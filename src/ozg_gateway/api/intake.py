@@ -1,0 +1,172 @@
+"""Intake steps shared by the JSON and the PDF routes: offer lookup, validation, freezing.
+
+Validation is pure and happens before a write transaction starts where possible; ``freeze``
+runs inside the caller's transaction, so a case, its deliveries, its timeline and audit
+entries are written together or not at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ozg_gateway.api.schemas import AttachmentOut, CaseRef, SubmissionOut, TimelineItem
+from ozg_gateway.catalog.models import Offer
+from ozg_gateway.context import GatewayContext
+from ozg_gateway.errors import FieldError, validation_problem
+from ozg_gateway.mappings.case_document import AttachmentInfo, build_case_document
+from ozg_gateway.mappings.registry import FORM_MODELS, FormContext, FormInvalid
+from ozg_gateway.outbox import store as outbox
+from ozg_gateway.runtime import random_case_suffix
+from ozg_gateway.store import audit
+from ozg_gateway.store import submissions as store
+from ozg_gateway.store.clients import Principal
+from ozg_gateway.store.models import Submission
+
+
+def offer_for(ctx: GatewayContext, service_id: str) -> Offer:
+    """The online offer a submission is for; 422 on /service_id otherwise."""
+    offer = ctx.catalog.get(service_id)
+    if offer is None:
+        raise validation_problem(
+            [FieldError("/service_id", "unknown_service", "Unbekannte Leistung.")]
+        )
+    if not offer.accepts_online:
+        raise validation_problem(
+            [
+                FieldError(
+                    "/service_id",
+                    "pdf_only",
+                    f"Diese Leistung ist nur als PDF-Formular verfügbar: {offer.pdf_form_url}",
+                )
+            ]
+        )
+    return offer
+
+
+def validated_form(
+    ctx: GatewayContext, offer: Offer, form_data: object, applicant: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Validate form data and applicant together, so the portal sees every error at once."""
+    errors: list[FieldError] = []
+    if applicant is None and not offer.allow_anonymous:
+        errors.append(FieldError("/applicant", "missing", "Pflichtfeld fehlt."))
+    assert offer.form_model is not None  # guaranteed for online offers by the catalogue
+    form: dict[str, Any] = {}
+    try:
+        form = FORM_MODELS[offer.form_model].validate(
+            form_data,
+            context=FormContext(today=ctx.today(), settings=ctx.catalog.form_settings(offer.id)),
+        )
+    except FormInvalid as exc:
+        errors = [*exc.errors, *errors]
+    if errors:
+        raise validation_problem(errors)
+    return form
+
+
+def view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
+    """The portal's view of a submission (no form data echoed)."""
+    attachments = [
+        AttachmentOut(
+            id=a.id,
+            filename=store.open_filename(ctx.keyring, a),
+            purpose=a.purpose,
+            content_type=a.content_type,
+            size=a.size,
+            sha256=a.sha256,
+            created_at=a.created_at,
+        )
+        for a in sub.attachments
+    ]
+    case = sub.case
+    out = SubmissionOut(
+        id=sub.id,
+        service_id=sub.service_id,
+        status="submitted" if sub.status == store.SUBMITTED else "draft",
+        created_at=sub.created_at,
+        updated_at=sub.updated_at,
+        submitted_at=sub.submitted_at,
+        attachments=attachments,
+        case=CaseRef(id=case.id, case_number=case.case_number, status=case.status)
+        if case
+        else None,
+        timeline=[TimelineItem(at=e.at, status=e.status, detail=e.detail) for e in sub.events],
+    )
+    return out.model_dump(mode="json")
+
+
+def freeze(
+    ctx: GatewayContext,
+    sub: Submission,
+    offer: Offer,
+    principal: Principal,
+    form: dict[str, Any],
+    applicant: dict[str, Any] | None,
+) -> None:
+    """Turn a draft with validated form data into a case (in the caller's transaction)."""
+    attachments: list[AttachmentInfo] = [
+        {
+            "id": a.id,
+            "filename": store.open_filename(ctx.keyring, a),
+            "content_type": a.content_type,
+            "size": a.size,
+            "sha256": a.sha256,
+            "purpose": a.purpose,
+        }
+        for a in sub.attachments
+    ]
+    now = ctx.clock()
+
+    model = FORM_MODELS[offer.form_model or "generic"]
+
+    def document(case_id: str, case_number: str) -> dict[str, Any]:
+        return build_case_document(
+            case_id=case_id,
+            case_number=case_number,
+            offer=offer,
+            source="portal",
+            client_id=principal.client_id,
+            submission_id=sub.id,
+            submitted_at=now,
+            applicant=applicant,
+            form=form,
+            attachments=attachments,
+            persons=model.persons(form),
+            fee_cents=offer.fee.total_cents(model.copies(form)),
+        )
+
+    case_number = f"{ctx.settings.case_number_prefix}-{now.year}-{random_case_suffix()}"
+    case = store.freeze_into_case(
+        keyring=ctx.keyring,
+        sub=sub,
+        case_id=ctx.ids(),
+        case_number=case_number,
+        build_document=document,
+        now=now,
+    )
+    # Same transaction as the case: an accepted case always has its deliveries.
+    outbox.enqueue(case=case, routes=offer.routes, new_id=ctx.ids, now=now)
+
+
+def record_audit(
+    ctx: GatewayContext,
+    session: Session,
+    principal: Principal,
+    action: str,
+    target_id: str,
+    rid: str | None,
+    target_type: str = "submission",
+) -> None:
+    """Audit entry for an intake action in the caller's transaction."""
+    audit.record(
+        session,
+        at=ctx.clock(),
+        actor=principal.client_id,
+        actor_role=principal.role.value,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        request_id=rid,
+    )

@@ -1,0 +1,227 @@
+"""PDF forms next to the online forms: download the fillable PDF, submit it filled, receipts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from ozg_gateway.api import intake
+from ozg_gateway.api.deps import Ctx, PortalPrincipal
+from ozg_gateway.api.idempotency import IdempotencyKey, fingerprint_of, run_idempotent
+from ozg_gateway.api.routers.submissions import RequestId
+from ozg_gateway.api.schemas import Applicant, SubmissionOut
+from ozg_gateway.api.uploads import receive_upload
+from ozg_gateway.context import GatewayContext
+from ozg_gateway.errors import (
+    FieldError,
+    Problem,
+    field_errors_from_pydantic,
+    not_found,
+    validation_problem,
+)
+from ozg_gateway.mappings.pdf.extract import PdfFormError, extract, open_form
+from ozg_gateway.mappings.pdf.generate import (
+    build_form_pdf,
+    build_receipt_pdf,
+    form_fields,
+    form_version,
+)
+from ozg_gateway.mappings.registry import FORM_MODELS
+from ozg_gateway.store import submissions as store
+
+router = APIRouter(tags=["PDF forms"])
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+_PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}}}
+_FORM_PURPOSE = "antragsformular"
+
+
+@router.get(
+    "/v1/services/{service_id}/form.pdf",
+    operation_id="getServiceFormPdf",
+    summary="The fillable PDF form of an offer",
+    response_class=Response,
+    responses={**_PDF, 404: {"description": "Unknown offer or no form model", **_PROBLEM}},
+)
+def get_form_pdf(ctx: Ctx, service_id: str) -> Response:
+    """Generated from the same form model as the online form, so both always match."""
+    offer = ctx.catalog.get(service_id)
+    if offer is None or not offer.form_model:
+        raise not_found("PDF form")
+    pdf = build_form_pdf(offer, FORM_MODELS[offer.form_model], ctx.catalog.form_settings(offer.id))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{offer.id}.pdf"'},
+    )
+
+
+_STATUS_OF = {"not_a_pdf": "unsupported-media-type", "corrupt": "malformed-request"}
+
+
+def _pdf_problem(exc: PdfFormError) -> Problem:
+    slug = _STATUS_OF.get(exc.code)
+    if slug:
+        return Problem(slug, detail=str(exc))
+    return validation_problem([FieldError("/file", exc.code, str(exc))], detail=str(exc))
+
+
+def _read_filled(
+    ctx: GatewayContext, pdf: bytes
+) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+    """Offer id, form data and applicant of a filled form; Problem on anything unusable."""
+    try:
+        reader, info = open_form(pdf)
+    except PdfFormError as exc:
+        raise _pdf_problem(exc) from None
+    offer = ctx.catalog.get(info.get("offer", ""))
+    if offer is None or not offer.form_model or not offer.accepts_online:
+        raise _pdf_problem(
+            PdfFormError("foreign", "Das Formular gehört zu keiner Online-Leistung.")
+        )
+    model = FORM_MODELS[offer.form_model]
+    if info.get("version") != form_version(model):
+        raise _pdf_problem(
+            PdfFormError("outdated", "Veraltete Formularversion; bitte das aktuelle PDF verwenden.")
+        )
+    form, applicant = extract(reader, form_fields(model, ctx.catalog.form_settings(offer.id)))
+    return offer.id, form, applicant
+
+
+@router.post(
+    "/v1/submissions/pdf",
+    status_code=201,
+    operation_id="createSubmissionFromPdf",
+    summary="Submit a filled PDF form",
+    response_model=SubmissionOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+    responses={
+        400: {"description": "Corrupted PDF", **_PROBLEM},
+        415: {"description": "Not a PDF", **_PROBLEM},
+        422: {
+            "description": "Flattened, encrypted, foreign or outdated PDF, or invalid fields",
+            **_PROBLEM,
+        },
+    },
+)
+async def create_from_pdf(
+    request: Request,
+    ctx: Ctx,
+    principal: PortalPrincipal,
+    rid: RequestId,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Same validation and errors as JSON; the original PDF is kept as the case's form file."""
+    ref = ctx.ids().replace("-", "")
+    pending = ctx.blobs.begin(ref)
+    try:
+        upload = await receive_upload(
+            request, pending, limit=ctx.settings.max_attachment_bytes, allowed=("application/pdf",)
+        )
+        pdf = b"".join(await run_in_threadpool(lambda: list(ctx.blobs.read_pending(pending))))
+        service_id, form_data, applicant_raw = _read_filled(ctx, pdf)
+        offer = intake.offer_for(ctx, service_id)
+        applicant = _applicant(applicant_raw)
+        form = intake.validated_form(ctx, offer, form_data, applicant)
+    except BaseException:
+        pending.discard()
+        raise
+    fingerprint = fingerprint_of("pdf", service_id, pending.sha256)
+
+    def effect(session: Session) -> tuple[int, Any]:
+        sub = store.create_submission(
+            session,
+            keyring=ctx.keyring,
+            submission_id=ctx.ids(),
+            client_id=principal.client_id,
+            service_id=offer.id,
+            form_data=form_data,
+            applicant=applicant,
+            now=ctx.clock(),
+        )
+        store.add_attachment(
+            keyring=ctx.keyring,
+            sub=sub,
+            attachment_id=ctx.ids(),
+            blob_ref=ref,
+            filename=upload.filename,
+            purpose=_FORM_PURPOSE,
+            content_type="application/pdf",
+            size=pending.size,
+            sha256=pending.sha256,
+            now=ctx.clock(),
+            max_count=ctx.settings.max_attachments_per_submission,
+        )
+        intake.freeze(ctx, sub, offer, principal, form, applicant)
+        intake.record_audit(ctx, session, principal, "submission.create_from_pdf", sub.id, rid)
+        pending.place()
+        return 201, intake.view(ctx, sub)
+
+    return await run_in_threadpool(
+        run_idempotent,
+        ctx,
+        client_id=principal.client_id,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        effect=effect,
+        on_failure=pending.discard,
+    )
+
+
+def _applicant(raw: dict[str, Any] | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        return Applicant.model_validate(raw).model_dump(mode="json", exclude_none=True)
+    except ValidationError as exc:
+        errors = field_errors_from_pydantic(
+            exc.errors(include_input=False, include_url=False), prefix=("applicant",)
+        )
+        raise validation_problem(errors) from None
+
+
+@router.get(
+    "/v1/submissions/{submission_id}/receipt.pdf",
+    operation_id="getSubmissionReceipt",
+    summary="Receipt (Eingangsbestätigung) of a submitted case",
+    response_class=Response,
+    responses={
+        **_PDF,
+        404: {"description": "Unknown", **_PROBLEM},
+        409: {"description": "Not submitted yet", **_PROBLEM},
+    },
+)
+def get_receipt(ctx: Ctx, principal: PortalPrincipal, submission_id: str) -> Response:
+    """Offer, case number, date, the entered data and the fee."""
+    with ctx.db.reading() as session:
+        sub = store.get_submission(
+            session, client_id=principal.client_id, submission_id=submission_id
+        )
+        case = sub.case
+        if case is None:
+            raise Problem("conflict", detail="The submission has not been submitted yet.")
+        document = store.open_case(ctx.keyring, case)
+        received = case.created_at
+    pdf = build_receipt_pdf(document, received_at=received.strftime("%d.%m.%Y %H:%M UTC"))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{case.case_number}.pdf"'},
+    )

@@ -35,6 +35,8 @@ def test_detail_has_form_schema_and_fee(api: Api) -> None:
     assert body["eid"] == {"mode": "required", "min_level": "substantial"}
     assert body["channel"] == "hybrid"
     assert body["form_schema"]["type"] == "object"
+    kita = api.http.get("/v1/services/kita-anmeldung").json()
+    assert kita["form_settings"]["einrichtungen"][0]["id"] == "kita-sonnenblume"
     assert api.http.get("/v1/services/hundesteuer-anmeldung").json()["form_schema"] is None
 
 

@@ -148,9 +148,12 @@ class ServiceOut(BaseModel):
 
 
 class ServiceDetailOut(ServiceOut):
-    """An offer with the JSON Schema of its online form."""
+    """An offer with the JSON Schema of its online form and the form's settings."""
 
     form_schema: dict[str, Any] | None
+    form_settings: dict[str, Any] | None = Field(
+        description="Choices the form needs: facilities, halls, categories, area ..."
+    )
 
 
 class ServiceList(BaseModel):

@@ -81,7 +81,9 @@ def get_service(ctx: Ctx, service_id: str) -> ServiceDetailOut:
     if offer is None:
         raise not_found("Service")
     model = FORM_MODELS.get(offer.form_model) if offer.form_model else None
+    settings = ctx.catalog.form_settings(offer.id)
     return ServiceDetailOut(
         **_service(ctx, offer).model_dump(),
         form_schema=model.json_schema() if model else None,
+        form_settings=settings.model_dump(mode="json") if settings else None,
     )

@@ -34,18 +34,15 @@ from standardwebhooks import Webhook
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ozg_gateway.catalog.models import Offer  # noqa: E402
 from ozg_gateway.config import load_settings  # noqa: E402
 from ozg_gateway.context import GatewayContext, build_context  # noqa: E402
-from ozg_gateway.mappings.case_document import build_case_document, build_case_event  # noqa: E402
-from ozg_gateway.outbox import store as outbox  # noqa: E402
+from ozg_gateway.mappings.case_document import build_case_event  # noqa: E402
 from ozg_gateway.outbox.worker import Worker  # noqa: E402
 from ozg_gateway.store import migrate  # noqa: E402
-from ozg_gateway.store import submissions as subs  # noqa: E402
-from ozg_gateway.store.models import Case, Delivery  # noqa: E402
+from ozg_gateway.store.models import Delivery  # noqa: E402
+from tests.outbox.seed import seed_cases  # noqa: E402
 
 SECRET = "whsec_" + base64.b64encode(b"bench-webhook-secret-0123456789ab").decode()
-ROUTE = "aem-system"
 
 
 def _receiver(port: int) -> None:
@@ -100,44 +97,6 @@ def _config(tmp: Path, database_url: str, receiver: str) -> Path:
         + '[connectors.standesamt]\ntype = "pull"\n'
     )
     return path
-
-
-def _seed(ctx: GatewayContext, n: int) -> list[dict[str, Any]]:
-    offer = ctx.catalog.get("aem-meldung")
-    assert isinstance(offer, Offer)
-    docs = []
-    for start in range(0, n, 500):
-        with ctx.db.writing() as session:
-            for i in range(start, min(n, start + 500)):
-                now = ctx.clock()
-                case_id = str(uuid.uuid4())
-                doc = build_case_document(
-                    case_id=case_id,
-                    case_number=f"MTL-2026-{i:08d}",
-                    offer=offer,
-                    source="portal",
-                    client_id=None,
-                    submission_id=None,
-                    submitted_at=now,
-                    applicant={"family_name": "Mustermann", "email": "m@example.org"},
-                    form={"beschreibung": "Laterne defekt " * 8, "i": i},
-                    attachments=[],
-                )
-                docs.append(doc)
-                case = Case(
-                    id=case_id,
-                    case_number=doc["case_number"],
-                    submission_id=None,
-                    service_id=offer.id,
-                    source="portal",
-                    status="received",
-                    payload_sealed=ctx.keyring.seal_json(doc, aad=subs.case_aad(case_id)),
-                    created_at=now,
-                    updated_at=now,
-                )
-                session.add(case)
-                outbox.enqueue(case=case, routes=[ROUTE], new_id=lambda: str(uuid.uuid4()), now=now)
-    return docs
 
 
 def _context(config: Path) -> GatewayContext:
@@ -258,7 +217,7 @@ def main() -> None:
     try:
         sqlite_cfg = _config(tmp, f"sqlite:///{tmp / 'bench.db'}", url)
         ctx = _context(sqlite_cfg)
-        docs = _seed(ctx, args.cases)
+        docs = seed_cases(ctx, args.cases)
         base = baseline(f"{url}/hook", docs)
         one_sqlite = in_process_worker(ctx, args.cases)
         ctx.close()
@@ -269,7 +228,7 @@ def main() -> None:
             try:
                 cfg = _config(tmp, pg_url, url)
                 pg_ctx = _context(cfg)
-                _seed(pg_ctx, args.cases)
+                seed_cases(pg_ctx, args.cases)
                 pg_rates[count] = worker_processes(cfg, pg_ctx, args.cases, count)
                 pg_ctx.close()
             finally:

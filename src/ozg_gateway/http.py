@@ -118,23 +118,3 @@ def sync_client(
         headers={"User-Agent": USER_AGENT},
         transport=transport,
     )
-
-
-def async_client(
-    *,
-    timeouts: Timeouts,
-    tls: TlsSettings | None = None,
-    max_connections: int = 32,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> httpx.AsyncClient:
-    """An AsyncClient that never follows redirects and always verifies certificates."""
-    return httpx.AsyncClient(
-        timeout=timeouts.httpx(),
-        follow_redirects=False,
-        verify=ssl_context(tls),
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
-        headers={"User-Agent": USER_AGENT},
-        transport=transport,
-    )

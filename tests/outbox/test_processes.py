@@ -17,24 +17,20 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from ozg_gateway.catalog.models import Offer
 from ozg_gateway.config import load_settings
 from ozg_gateway.connectors.webhook.receiver import ReceiverStore, create_receiver
 from ozg_gateway.context import GatewayContext, build_context
-from ozg_gateway.mappings.case_document import build_case_document
-from ozg_gateway.outbox import store as outbox
 from ozg_gateway.runtime import system_clock, uuid_ids
 from ozg_gateway.store import migrate
-from ozg_gateway.store import submissions as subs
-from ozg_gateway.store.models import Case, ConnectorState, Delivery
+from ozg_gateway.store.models import ConnectorState, Delivery
 from tests.conftest import EXAMPLE_CONFIG, _truncate
 from tests.live import LiveServer
 from tests.outbox.conftest import SECRET, connectors_config
+from tests.outbox.seed import ROUTE, seed_cases
 
 pytestmark = pytest.mark.slow
 
 ADMIN = "Q7x" * 10
-ROUTE = "aem-system"
 
 
 def _slow(app: Any, seconds: float) -> Any:
@@ -72,43 +68,6 @@ def _write_config(tmp_path: Path, database_url: str, receiver_url: str, **delive
     path = tmp_path / "gateway.toml"
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-def _seed(ctx: GatewayContext, n: int) -> None:
-    """Insert ``n`` cases routed to the webhook connector, in batches."""
-    offer = ctx.catalog.get("aem-meldung")
-    assert isinstance(offer, Offer)
-    for start in range(0, n, 500):
-        with ctx.db.writing() as session:
-            for i in range(start, min(n, start + 500)):
-                now = ctx.clock()
-                case_id = ctx.ids()
-                number = f"MTL-2026-{i:08d}"
-                doc = build_case_document(
-                    case_id=case_id,
-                    case_number=number,
-                    offer=offer,
-                    source="portal",
-                    client_id=None,
-                    submission_id=None,
-                    submitted_at=now,
-                    applicant=None,
-                    form={"i": i},
-                    attachments=[],
-                )
-                case = Case(
-                    id=case_id,
-                    case_number=number,
-                    submission_id=None,
-                    service_id=offer.id,
-                    source="portal",
-                    status="received",
-                    payload_sealed=ctx.keyring.seal_json(doc, aad=subs.case_aad(case_id)),
-                    created_at=now,
-                    updated_at=now,
-                )
-                session.add(case)
-                outbox.enqueue(case=case, routes=[ROUTE], new_id=ctx.ids, now=now)
 
 
 def _delivered(ctx: GatewayContext) -> int:
@@ -198,7 +157,7 @@ def test_sigkill_mid_batch_loses_nothing(setup: Setup, database_url: str) -> Non
         claim_lease_seconds=3,
         poll_interval_seconds=0.05,
     )
-    _seed(ctx, 300)
+    seed_cases(ctx, 300)
     first = workers.start("w-crash")
     _wait(lambda: len(store.events) >= 60, 60, "first deliveries")
     first.send_signal(signal.SIGKILL)  # in the middle of a batch: some sent, not recorded
@@ -218,7 +177,7 @@ def test_two_workers_on_postgres_never_deliver_twice(setup: Setup, pg_database: 
     ctx, _receiver, store, workers = setup(
         pg_database, batch_size=100, concurrency=32, poll_interval_seconds=0.05
     )
-    _seed(ctx, 5000)
+    seed_cases(ctx, 5000)
     workers.start("w-a")
     workers.start("w-b")
     _wait(lambda: _delivered(ctx) == 5000, 240, "5,000 deliveries")
@@ -244,7 +203,7 @@ def test_outage_opens_breaker_and_everything_arrives_after(setup: Setup, tmp_pat
         health_timeout_seconds=1,
         poll_interval_seconds=0.1,
     )
-    _seed(ctx, 20)
+    seed_cases(ctx, 20)
     workers.start("w-outage")
 
     def breaker_open() -> bool:

@@ -160,13 +160,12 @@ def record_audit(
     target_type: str = "submission",
 ) -> None:
     """Audit entry for an intake action in the caller's transaction."""
-    audit.record(
+    audit.record_by(
         session,
-        at=ctx.clock(),
-        actor=principal.client_id,
-        actor_role=principal.role.value,
+        principal=principal,
         action=action,
         target_type=target_type,
         target_id=target_id,
+        at=ctx.clock(),
         request_id=rid,
     )

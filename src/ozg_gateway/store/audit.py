@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ozg_gateway.store.clients import Principal
 from ozg_gateway.store.models import AuditEntry
 
 
@@ -36,6 +37,29 @@ def record(
             request_id=request_id,
             details=details,
         )
+    )
+
+
+def record_by(
+    session: Session,
+    *,
+    principal: Principal,
+    action: str,
+    target_type: str,
+    target_id: str | None,
+    at: datetime,
+    request_id: str | None,
+) -> None:
+    """Audit entry for an API caller's action."""
+    record(
+        session,
+        at=at,
+        actor=principal.client_id,
+        actor_role=principal.role.value,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        request_id=request_id,
     )
 
 

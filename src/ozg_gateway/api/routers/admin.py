@@ -99,14 +99,13 @@ def replay_deliveries(
             session, ids=body.ids, connector=body.connector, status=body.status, now=ctx.clock()
         )
         for delivery_id in ids:
-            audit.record(
+            audit.record_by(
                 session,
-                at=ctx.clock(),
-                actor=principal.client_id,
-                actor_role=principal.role.value,
+                principal=principal,
                 action="delivery.replay",
                 target_type="delivery",
                 target_id=delivery_id,
+                at=ctx.clock(),
                 request_id=rid,
             )
     return ReplayOut(replayed=len(ids))
@@ -121,14 +120,13 @@ def cancel_delivery(
     """Pending, leased or dead deliveries only."""
     with ctx.db.writing() as session:
         delivery = outbox_admin.cancel(session, delivery_id=delivery_id, now=ctx.clock())
-        audit.record(
+        audit.record_by(
             session,
-            at=ctx.clock(),
-            actor=principal.client_id,
-            actor_role=principal.role.value,
+            principal=principal,
             action="delivery.cancel",
             target_type="delivery",
             target_id=delivery_id,
+            at=ctx.clock(),
             request_id=rid,
         )
         return DeliveryOut.model_validate(delivery, from_attributes=True)

@@ -121,26 +121,6 @@ def get_case(ctx: Ctx, principal: BackofficePrincipal, case_id: str) -> CaseOut:
         return _case_out(ctx, _visible_case(session, principal, case_id))
 
 
-def _audit(
-    ctx: GatewayContext,
-    session: Session,
-    principal: Principal,
-    action: str,
-    case_id: str,
-    rid: str | None,
-) -> None:
-    audit.record(
-        session,
-        at=ctx.clock(),
-        actor=principal.client_id,
-        actor_role=principal.role.value,
-        action=action,
-        target_type="case",
-        target_id=case_id,
-        request_id=rid,
-    )
-
-
 @router.post(
     "/{case_id}/lease",
     operation_id="leaseCase",
@@ -174,7 +154,15 @@ def lease_case(
             seconds=seconds,
             now=ctx.clock(),
         )
-        _audit(ctx, session, principal, "case.lease", case_id, rid)
+        audit.record_by(
+            session,
+            principal=principal,
+            action="case.lease",
+            target_type="case",
+            target_id=case_id,
+            at=ctx.clock(),
+            request_id=rid,
+        )
         assert delivery.claimed_until is not None
         out = LeaseOut(
             case_id=case_id,
@@ -222,7 +210,15 @@ def _settle(
             started_at=now,
             now=now,
         )
-        _audit(ctx, session, principal, f"case.{outcome}", case_id, rid)
+        audit.record_by(
+            session,
+            principal=principal,
+            action=f"case.{outcome}",
+            target_type="case",
+            target_id=case_id,
+            at=now,
+            request_id=rid,
+        )
         return 200, {"case_id": case_id, "delivery_status": delivery.status}
 
     return run_idempotent(

@@ -107,6 +107,7 @@ def make_settings(tmp_path: Path, database_url: str, **extra: Any) -> Settings:
         **demo_overrides(tmp_path / "data"),
         "database_url": database_url,
         "admin_key": ADMIN_KEY,
+        "auth_cache_seconds": 0,  # tests revoke keys and expect the effect at once
         **extra,
     }
     return load_settings(EXAMPLE_CONFIG, **overrides)

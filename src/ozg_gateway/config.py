@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     active_key_id: str | None = None
     admin_key: SecretStr | None = None
 
+    auth_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long a verified API key is trusted without a lookup."
+    )
     new_window_days: int = Field(default=90, ge=0)
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_attachments_per_submission: int = Field(default=20, gt=0)

@@ -57,3 +57,18 @@ def test_backoffice_limited_to_its_offers(api: Api, ctx: GatewayContext) -> None
     assert (
         api.http.get(f"/v1/cases/{by_service['kita-anmeldung']}", headers=admin).status_code == 200
     )
+
+
+def test_verified_keys_are_cached_for_a_few_seconds(api: Api, ctx: GatewayContext) -> None:
+    ctx.settings = ctx.settings.model_copy(update={"auth_cache_seconds": 60})
+    body = aem_submission()
+    assert api.http.post("/v1/submissions", json=body, headers=api.portal).status_code == 201
+    with ctx.db.writing() as s:
+        clients.revoke_client(s, client_id="portal-1", now=ctx.clock())
+    # Within the cache time the key still works (documented), then it stops.
+    assert api.http.post("/v1/submissions", json=body, headers=api.portal).status_code == 201
+    ctx.settings = ctx.settings.model_copy(update={"auth_cache_seconds": 0})
+    from ozg_gateway.api import deps
+
+    deps._AUTH_CACHE.clear()
+    assert api.http.post("/v1/submissions", json=body, headers=api.portal).status_code == 401

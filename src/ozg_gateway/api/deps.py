@@ -7,6 +7,7 @@ paying a thread-pool hop each.
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -52,8 +53,7 @@ def authenticate(
     ):
         principal = Principal(client_id=ADMIN_CLIENT_ID, role=Role.admin)
     else:
-        with ctx.db.reading() as session:
-            found = clients.authenticate(session, key=key)
+        found = _cached_principal(ctx, key)
         if found is None:
             raise Problem(
                 "unauthorized",
@@ -63,6 +63,33 @@ def authenticate(
         principal = found
     structlog.contextvars.bind_contextvars(client_id=principal.client_id, role=principal.role.value)
     return principal
+
+
+# key hash -> (principal, monotonic expiry); bounded, so unknown keys cannot grow it.
+_AUTH_CACHE: dict[str, tuple[Principal, float]] = {}
+_AUTH_CACHE_MAX = 1024
+
+
+def _cached_principal(ctx: GatewayContext, key: str) -> Principal | None:
+    """Look the key up, trusting a recent positive answer for ``auth_cache_seconds``.
+
+    A revoked key therefore stops working within that time in every process.
+    """
+    ttl = ctx.settings.auth_cache_seconds
+    digest = clients.hash_key(key)
+    now = time.monotonic()
+    hit = _AUTH_CACHE.get(digest)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    with ctx.db.reading() as session:
+        found = clients.authenticate(session, key=key)
+    if found is not None and ttl > 0:
+        if len(_AUTH_CACHE) >= _AUTH_CACHE_MAX:
+            _AUTH_CACHE.clear()
+        _AUTH_CACHE[digest] = (found, now + ttl)
+    else:
+        _AUTH_CACHE.pop(digest, None)
+    return found
 
 
 def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:

@@ -18,7 +18,13 @@ def test_file_paths_resolve_against_the_file() -> None:
     s = load_settings(EXAMPLE_CONFIG)
     assert s.catalog_file == EXAMPLE_CONFIG.parent / "catalog.toml"
     assert s.case_number_prefix == "MTL"
-    assert set(s.connectors) == {"kita-fachverfahren", "standesamt", "sportamt", "aem-system"}
+    assert set(s.connectors) == {
+        "kita-fachverfahren",
+        "standesamt",
+        "sportamt",
+        "aem-system",
+        "epay21",
+    }
 
 
 def test_environment_overrides_file(monkeypatch: pytest.MonkeyPatch) -> None:

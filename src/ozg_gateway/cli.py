@@ -27,6 +27,7 @@ from ozg_gateway.config import (
     read_config_file,
 )
 from ozg_gateway.context import GatewayContext, build_context
+from ozg_gateway.epayment.poller import PaymentPoller
 from ozg_gateway.errors import ConfigurationError, Problem
 from ozg_gateway.logging import configure_logging, get_logger
 from ozg_gateway.outbox.health import HealthPoller
@@ -157,7 +158,11 @@ def worker(
             loop.add_signal_handler(sig, stop.set)
         runner = Worker(ctx, ctx.connectors, worker_id=worker_id, metrics=DeliveryMetrics(registry))
         try:
-            await asyncio.gather(runner.run(stop), HealthPoller(ctx, ctx.connectors).run(stop))
+            await asyncio.gather(
+                runner.run(stop),
+                HealthPoller(ctx, ctx.connectors).run(stop),
+                PaymentPoller(ctx).run(stop),
+            )
         finally:
             await ctx.connectors.aclose()
 
@@ -208,12 +213,14 @@ def demo(
                 role=role,
                 now=ctx.clock(),
                 key=key,
+                return_urls=[f"{base}/"] if role == Role.portal else None,
             )
     typer.echo(
         "\nozg-gateway demo (Stadt Maintal)\n"
         f"  API docs:     {base}/docs\n"
         f"  catalogue:    {base}/v1/services\n"
         f"  back office:  {base}/demo/backoffice/  (demo receiver: watch cases arrive)\n"
+        f"  paypage:      {base}/demo/epay/  (XBezahldienste simulator, opened by payments)\n"
         f"  connectors:   {base}/v1/admin/connectors  (admin key)\n"
         f"  ready:        {base}/readyz\n"
         f"  data dir:     {data_dir}\n"
@@ -229,14 +236,19 @@ def demo(
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
+DEMO_EPAY_USER, DEMO_EPAY_PASSWORD = "maintal-demo", "demo-epay-password"
+
+
 def _mount_demo_receiver(api: FastAPI) -> None:
     from ozg_gateway.connectors.webhook.receiver import create_receiver
+    from ozg_gateway.epayment.simulator import create_simulator
 
     secrets: list[str] = []
     for raw in api.state.ctx.settings.connectors.values():
         if raw.get("type") == "webhook" and "/demo/backoffice/" in str(raw.get("url")):
             secrets.extend(raw.get("secrets", []))
     api.mount("/demo/backoffice", create_receiver(sorted(set(secrets))))
+    api.mount("/demo/epay", create_simulator(username=DEMO_EPAY_USER, password=DEMO_EPAY_PASSWORD))
 
 
 @clients_app.command("add")
@@ -245,6 +257,10 @@ def clients_add(
     role: Annotated[Role, typer.Option(help="portal, backoffice or admin")],
     offer: Annotated[
         list[str] | None, typer.Option(help="Limit a backoffice client to this offer (repeat).")
+    ] = None,
+    return_url: Annotated[
+        list[str] | None,
+        typer.Option(help="Allowed prefix of a portal's payment/eID return URLs (repeat)."),
     ] = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -255,7 +271,13 @@ def clients_add(
         raise _fail(f"unknown offers: {', '.join(unknown)}")
     with ctx.db.writing() as session:
         client, key = client_store.add_client(
-            session, client_id=ctx.ids(), name=name, role=role, now=ctx.clock(), offers=offer
+            session,
+            client_id=ctx.ids(),
+            name=name,
+            role=role,
+            now=ctx.clock(),
+            offers=offer,
+            return_urls=return_url,
         )
     typer.echo(f"client {client.id} ({role.value}) created")
     typer.echo(f"key (shown once): {key}")

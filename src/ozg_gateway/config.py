@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
 
     delivery: DeliverySettings = DeliverySettings()
+    payment_provider: str | None = Field(
+        default=None, description="Connector (type xbezahldienste) that collects fees."
+    )
+    payment_expiry_minutes: int = Field(default=60, ge=5)
     connectors: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Connector instances by name (see connectors/)."
     )

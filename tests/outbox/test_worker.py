@@ -49,7 +49,7 @@ def test_pull_routes_are_not_pushed(env: Env) -> None:
     env.submit("personenstandsurkunde")
     assert env.work() == 0
     [d] = _deliveries(env)
-    assert (d.connector, d.status) == ("standesamt", "pending")
+    assert (d.connector, d.status) == ("standesamt", "held")  # also waits for its fee
 
 
 def test_receiver_rejection_is_dead_letter_without_retry(env: Env) -> None:

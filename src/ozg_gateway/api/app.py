@@ -12,8 +12,18 @@ from prometheus_client import CollectorRegistry
 from ozg_gateway import __version__
 from ozg_gateway.api.middleware import HttpMetrics, RequestContextMiddleware
 from ozg_gateway.api.problems import install_problem_handlers
-from ozg_gateway.api.routers import admin, cases, ops, pdf_forms, schemas, services, submissions
+from ozg_gateway.api.routers import (
+    admin,
+    cases,
+    ops,
+    payments,
+    pdf_forms,
+    schemas,
+    services,
+    submissions,
+)
 from ozg_gateway.context import GatewayContext
+from ozg_gateway.epayment.poller import PaymentPoller
 from ozg_gateway.outbox.health import HealthPoller
 from ozg_gateway.outbox.metrics import DeliveryMetrics, OutboxCollector
 from ozg_gateway.outbox.worker import Worker
@@ -57,6 +67,7 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
             tasks = [
                 asyncio.create_task(worker.run(stop)),
                 asyncio.create_task(HealthPoller(ctx, ctx.connectors).run(stop)),
+                asyncio.create_task(PaymentPoller(ctx).run(stop)),
             ]
         try:
             yield
@@ -74,6 +85,7 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
             {"name": "Catalogue", "description": "Offers: online, PDF, new."},
             {"name": "Submissions", "description": "Portal intake: create, attach, submit."},
             {"name": "PDF forms", "description": "Fillable PDFs, filled-PDF intake, receipts."},
+            {"name": "Payments", "description": "Fees online via XBezahldienste."},
             {"name": "Back office", "description": "Pull inbox, cases, attachments, schemas."},
             {
                 "name": "Administration",
@@ -86,7 +98,7 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
     app.state.registry = registry
     app.state.migration_head = migrate.head_revision()
     install_problem_handlers(app)
-    for module in (services, pdf_forms, submissions, cases, schemas, admin, ops):
+    for module in (services, pdf_forms, submissions, payments, cases, schemas, admin, ops):
         app.include_router(module.router)
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     return app

@@ -120,6 +120,7 @@ def freeze(
     now = ctx.clock()
 
     model = FORM_MODELS[offer.form_model or "generic"]
+    fee = offer.fee.total_cents(model.copies(form))
 
     def document(case_id: str, case_number: str) -> dict[str, Any]:
         return build_case_document(
@@ -134,7 +135,7 @@ def freeze(
             form=form,
             attachments=attachments,
             persons=model.persons(form),
-            fee_cents=offer.fee.total_cents(model.copies(form)),
+            fee_cents=fee,
         )
 
     case_number = f"{ctx.settings.case_number_prefix}-{now.year}-{random_case_suffix()}"
@@ -147,7 +148,9 @@ def freeze(
         now=now,
     )
     # Same transaction as the case: an accepted case always has its deliveries.
-    outbox.enqueue(case=case, routes=offer.routes, new_id=ctx.ids, now=now)
+    # Offers that must be paid first keep their deliveries held until the payment is confirmed.
+    held = offer.fee.pay_before_delivery and fee > 0
+    outbox.enqueue(case=case, routes=offer.routes, new_id=ctx.ids, now=now, held=held)
 
 
 def record_audit(

@@ -206,7 +206,9 @@ class CaseListItem(BaseModel):
     service_id: str
     created_at: datetime
     connector: str
-    delivery_status: Literal["available", "leased", "delivered", "dead", "cancelled", "in_flight"]
+    delivery_status: Literal[
+        "available", "leased", "delivered", "dead", "cancelled", "in_flight", "held"
+    ] = Field(description="`held`: waits for the fee to be paid.")
     leased_until: datetime | None
 
 

@@ -104,3 +104,4 @@ class ConnectorType:
     settings: type[BaseModel]
     build: Callable[[str, Any, ConnectorEnv], Connector]
     pushes: bool = True  # False: receivers fetch cases themselves (pull inbox)
+    routable: bool = True  # False: a service the gateway uses (payment, eID), not a case route

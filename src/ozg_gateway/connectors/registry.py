@@ -23,7 +23,11 @@ def register(connector_type: ConnectorType) -> ConnectorType:
     return connector_type
 
 
-BUILTIN_MODULES = ("ozg_gateway.connectors.pull", "ozg_gateway.connectors.webhook")
+BUILTIN_MODULES = (
+    "ozg_gateway.connectors.pull",
+    "ozg_gateway.connectors.webhook",
+    "ozg_gateway.epayment.xbezahldienste",
+)
 
 
 def _load_builtin_types() -> None:
@@ -46,7 +50,7 @@ class Connectors:
 
     def pulling(self) -> list[str]:
         """Names of instances whose receivers fetch cases through the pull inbox."""
-        return [n for n, t in self.types.items() if not t.pushes]
+        return [n for n, t in self.types.items() if not t.pushes and t.routable]
 
     async def aclose(self) -> None:
         """Close every instance."""

@@ -24,14 +24,15 @@ from ozg_gateway.store.models import Case, Delivery, DeliveryAttempt, TimelineEv
 
 IN_FLIGHT = "in_flight"
 LEASED = "leased"  # pull inbox: held by a back-office consumer
+HELD = "held"  # waits for the fee to be paid
 CANCELLED = "cancelled"
 OPEN_STATES = (PENDING, IN_FLIGHT, LEASED)
 
 
 def enqueue(
-    *, case: Case, routes: Sequence[str], new_id: IdFactory, now: datetime
+    *, case: Case, routes: Sequence[str], new_id: IdFactory, now: datetime, held: bool = False
 ) -> list[Delivery]:
-    """One delivery per route, in the caller's (the case's) transaction."""
+    """One delivery per route, in the caller's (the case's) transaction; ``held`` until paid."""
     rows = []
     for connector in routes:
         delivery_id = new_id()
@@ -40,7 +41,7 @@ def enqueue(
             case_id=case.id,
             connector=connector,
             idempotency_key=f"dlv_{delivery_id.replace('-', '')}",
-            status=PENDING,
+            status=HELD if held else PENDING,
             attempts=0,
             next_attempt_at=now,
             created_at=now,
@@ -299,3 +300,14 @@ def queue_stats(session: Session, *, now: datetime) -> dict[str, QueueStats]:
             age = (now - oldest).total_seconds()
             entry.oldest_pending_seconds = max(age, entry.oldest_pending_seconds or 0.0)
     return stats
+
+
+def release_held(session: Session, *, case_id: str, now: datetime) -> int:
+    """Let a paid case's deliveries go; return how many were released."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.case_id == case_id, Delivery.status == HELD)
+        .values(status=PENDING, next_attempt_at=now, created_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

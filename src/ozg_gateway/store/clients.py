@@ -58,6 +58,7 @@ def add_client(
     now: datetime,
     offers: Sequence[str] | None = None,
     key: str | None = None,
+    return_urls: Sequence[str] | None = None,
 ) -> tuple[ApiClient, str]:
     """Create a client; return it with its plaintext key (shown once)."""
     key = key or new_key()
@@ -68,6 +69,7 @@ def add_client(
         key_hash=hash_key(key),
         key_hint=key[:10],
         offers=list(offers) if offers else None,
+        return_urls=list(return_urls) if return_urls else None,
         created_at=now,
         revoked_at=None,
     )

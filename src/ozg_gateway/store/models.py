@@ -70,6 +70,7 @@ class ApiClient(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     key_hint: Mapped[str] = mapped_column(String(16))
     offers: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    return_urls: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
@@ -227,3 +228,31 @@ class ConnectorState(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     recent_checks: Mapped[list[Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime]
+
+
+class Payment(Base):
+    """One payment attempt for a submission's fee (amounts in euro cents)."""
+
+    __tablename__ = "payments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str] = mapped_column(String(36), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    transaction_id: Mapped[str | None] = mapped_column(String(64))
+    reference: Mapped[str | None] = mapped_column(String(64))
+    method: Mapped[str | None] = mapped_column(String(32))
+    paypage_url: Mapped[str | None] = mapped_column(String(2100))
+    return_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    portal_return_url: Mapped[str] = mapped_column(String(2100))
+    needs_reconciliation: Mapped[bool] = mapped_column(default=False)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    next_check_at: Mapped[datetime]
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_payments_open", "status", "next_check_at"),)

@@ -60,7 +60,7 @@ def _visible_case(session: Session, principal: Principal, case_id: str) -> Case:
     return case
 
 
-_InboxState = Literal["available", "leased", "delivered", "dead", "cancelled", "in_flight"]
+_InboxState = Literal["available", "leased", "delivered", "dead", "cancelled", "in_flight", "held"]
 
 
 def _delivery_status(d: Delivery, now: datetime) -> _InboxState:

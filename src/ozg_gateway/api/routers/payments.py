@@ -1,0 +1,109 @@
+"""Fees online: start a payment for a submitted case, the citizen's return, the status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from ozg_gateway.api.deps import Ctx, PortalPrincipal
+from ozg_gateway.epayment import service
+from ozg_gateway.errors import not_found
+from ozg_gateway.store import submissions as store
+from ozg_gateway.store.models import Payment
+
+router = APIRouter(tags=["Payments"])
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+class PaymentStart(BaseModel):
+    """Where the portal wants the citizen back (must match the client's allow-list)."""
+
+    model_config = ConfigDict(extra="forbid")
+    return_url: str = Field(min_length=8, max_length=2000)
+
+
+class PaymentOut(BaseModel):
+    """A payment attempt; send the citizen to ``paypage_url`` while ``status`` is open."""
+
+    id: str
+    status: str
+    amount_cents: int
+    paypage_url: str | None
+    transaction_id: str | None
+    reference: str | None
+    method: str | None
+    paid_at: datetime | None
+    created_at: datetime
+
+
+def _out(payment: Payment) -> PaymentOut:
+    return PaymentOut.model_validate(payment, from_attributes=True)
+
+
+@router.post(
+    "/v1/submissions/{submission_id}/payment",
+    operation_id="startPayment",
+    summary="Start paying the fee of a submitted case",
+    responses={
+        409: {"description": "Not submitted, no fee, or paid already", **_PROBLEM},
+        422: {"description": "Return URL not allowed", **_PROBLEM},
+        503: {"description": "Provider unavailable", **_PROBLEM},
+    },
+)
+async def start_payment(
+    ctx: Ctx, principal: PortalPrincipal, submission_id: str, body: PaymentStart
+) -> PaymentOut:
+    """While an attempt is open the same attempt is returned; a paid case cannot be paid twice."""
+    payment, _token = await run_in_threadpool(
+        lambda: service.start_payment(
+            ctx,
+            client_id=principal.client_id,
+            submission_id=submission_id,
+            return_url=body.return_url,
+        )
+    )
+    return _out(payment)
+
+
+@router.get(
+    "/v1/submissions/{submission_id}/payment",
+    operation_id="getPayment",
+    summary="The latest payment attempt (status pulled from the provider)",
+)
+def get_payment(ctx: Ctx, principal: PortalPrincipal, submission_id: str) -> PaymentOut:
+    """Open attempts are checked with the provider before answering."""
+    with ctx.db.reading() as session:
+        store.get_submission(session, client_id=principal.client_id, submission_id=submission_id)
+        payment = service.latest(session, submission_id)
+    if payment is None:
+        raise not_found("Payment")
+    return _out(service.refresh(ctx, payment.id))
+
+
+@router.get(
+    "/v1/payments/return/{token}",
+    operation_id="paymentReturn",
+    summary="The citizen's return from the paypage (browser)",
+    response_class=RedirectResponse,
+    status_code=303,
+)
+def payment_return(ctx: Ctx, token: str) -> RedirectResponse:
+    """The redirect proves nothing: the status is pulled from the provider, then the browser
+    goes on to the portal's return URL with ``payment=paid|open|failed|canceled``."""
+    with ctx.db.reading() as session:
+        payment = session.scalar(
+            select(Payment).where(Payment.return_token_hash == service.token_hash(token))
+        )
+    if payment is None:
+        raise not_found("Payment")
+    payment = service.refresh(ctx, payment.id)
+    separator = "&" if "?" in payment.portal_return_url else "?"
+    target = payment.portal_return_url + separator + urlencode({"payment": payment.status})
+    return RedirectResponse(target, status_code=303)

@@ -9,7 +9,6 @@ notification: the status is always pulled.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -28,6 +27,7 @@ from ozg_gateway.connectors.contract import (
 )
 from ozg_gateway.connectors.registry import register
 from ozg_gateway.connectors.translate import error_for_response, translate
+from ozg_gateway.epayment import money
 from ozg_gateway.epayment.money import to_cents, to_euros
 from ozg_gateway.errors import (
     ConnectorAuthError,
@@ -278,13 +278,9 @@ class XBezahldiensteClient:
     def create(self, request: dict[str, Any]) -> Transaction:
         """POST a PaymentRequest."""
         url = f"{self.base}/paymenttransaction/{self._ids()}"
-        response = self._call(
-            lambda: self._http.post(
-                url,
-                content=json.dumps(request),
-                headers={**self._headers(), "Content-Type": "application/json"},
-            )
-        )
+        content = money.dumps(request)  # exact decimal amounts
+        headers = {**self._headers(), "Content-Type": "application/json"}
+        response = self._call(lambda: self._http.post(url, content=content, headers=headers))
         error = error_from(response)
         if error is not None:
             if isinstance(error, ConnectorAuthError):

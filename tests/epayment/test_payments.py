@@ -1,0 +1,282 @@
+"""Paying a fee end to end against the XBezahldienste simulator over HTTP on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from ozg_gateway.api.app import create_app
+from ozg_gateway.context import GatewayContext, build_context
+from ozg_gateway.epayment import service
+from ozg_gateway.epayment.money import dumps, to_cents, to_euros
+from ozg_gateway.epayment.simulator import create_simulator
+from ozg_gateway.epayment.xbezahldienste import build_payment_request, purpose_text
+from ozg_gateway.runtime import uuid_ids
+from ozg_gateway.store import clients, migrate
+from ozg_gateway.store.clients import Role
+from ozg_gateway.store.models import Delivery, Payment
+from tests.conftest import PORTAL_KEY, FrozenClock, _truncate, make_settings
+from tests.factories import aem_submission
+from tests.live import LiveServer
+
+PORTAL = {"Authorization": f"Bearer {PORTAL_KEY}"}
+RETURN = "https://portal.maintal.example/antrag/fertig"
+
+
+@dataclass
+class Pay:
+    ctx: GatewayContext
+    http: TestClient
+    sim: FastAPI
+    clock: FrozenClock
+
+    def order(self) -> str:
+        body = aem_submission(service_id="personenstandsurkunde", submit=True)
+        r = self.http.post("/v1/submissions", json=body, headers=PORTAL)
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    def start(self, sid: str, return_url: str = RETURN) -> httpx.Response:
+        return self.http.post(
+            f"/v1/submissions/{sid}/payment", json={"return_url": return_url}, headers=PORTAL
+        )
+
+    def deliveries(self) -> list[str]:
+        with self.ctx.db.reading() as s:
+            return list(s.scalars(select(Delivery.status)))
+
+    def payment(self) -> Payment:
+        with self.ctx.db.reading() as s:
+            row = s.scalars(select(Payment)).one()
+            return row
+
+
+@pytest.fixture
+def pay(tmp_path: Path, database_url: str, clock: FrozenClock) -> Iterator[Pay]:
+    sim = create_simulator(username="u", password="p")
+    server = LiveServer(sim).start()
+    connector = {
+        "type": "xbezahldienste",
+        "base_url": server.url,
+        "originator_id": "maintal-portal",
+        "endpoint_id": "06435019",
+        "auth": {"type": "basic", "username": "u", "password": "p"},
+        "timeouts": {"connect": 1, "read": 1, "write": 1, "pool": 1},
+    }
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        connectors={
+            "standesamt": {"type": "pull"},
+            "aem-system": {"type": "pull"},
+            "kita-fachverfahren": {"type": "pull"},
+            "sportamt": {"type": "pull"},
+            "epay21": connector,
+        },
+        payment_provider="epay21",
+        public_base_url="http://gateway.test",
+    )
+    ctx = build_context(settings, clock=clock, ids=uuid_ids)
+    migrate.upgrade(ctx.db)
+    _truncate(ctx)
+    with ctx.db.writing() as s:
+        clients.add_client(
+            s,
+            client_id="portal-1",
+            name="p",
+            role=Role.portal,
+            now=clock(),
+            key=PORTAL_KEY,
+            return_urls=["https://portal.maintal.example/"],
+        )
+    yield Pay(ctx, TestClient(create_app(ctx)), sim, clock)
+    server.stop()
+    _truncate(ctx)
+    ctx.close()
+
+
+def _click(page_url: str, action: str) -> str:
+    """A person on the paypage: returns where the provider sends the browser."""
+    r = httpx.post(f"{page_url}/{action}", follow_redirects=False)
+    assert r.status_code == 303
+    return r.headers["location"]
+
+
+def test_fee_paid_end_to_end_releases_the_case(pay: Pay) -> None:
+    sid = pay.order()
+    assert pay.deliveries() == ["held"]
+    started = pay.start(sid)
+    assert started.status_code == 200, started.text
+    body = started.json()
+    assert body["status"] == "open"
+    assert body["amount_cents"] == 1200 + 2 * 600  # 3 copies
+    assert pay.start(sid).json()["id"] == body["id"]  # same open attempt
+    back_to_gateway = _click(body["paypage_url"], "pay")
+    assert back_to_gateway.startswith("http://gateway.test/v1/payments/return/")
+    r = pay.http.get(urlsplit(back_to_gateway).path, follow_redirects=False)
+    assert r.status_code == 303
+    target = urlsplit(r.headers["location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == RETURN
+    assert parse_qs(target.query) == {"payment": ["paid"]}
+    payment = pay.payment()
+    assert (payment.status, payment.method) == ("paid", "CREDITCARD")
+    assert payment.reference and payment.reference.startswith("KZ-")
+    assert pay.deliveries() == ["pending"]
+    again = pay.start(sid)
+    assert again.status_code == 409
+    # The payment is part of the case: document, FIT-Connect metadata, timeline.
+    case_id = pay.http.get(f"/v1/submissions/{sid}", headers=PORTAL).json()["case"]["id"]
+    with pay.ctx.db.reading() as s:
+        from ozg_gateway.store import submissions as subs
+        from ozg_gateway.store.models import Case
+
+        case = s.get(Case, case_id)
+        assert case is not None
+        doc = subs.open_case(pay.ctx.keyring, case)
+    assert doc["payment"]["status"] == "PAID"
+    assert doc["payment"]["amount_cents"] == 2400
+    from ozg_gateway.mappings import fitconnect
+
+    meta = fitconnect.build_metadata(doc, data=fitconnect.build_data(doc), attachment_sha512={})
+    assert meta["paymentInformation"]["status"] == "BOOKED"
+    timeline = pay.http.get(f"/v1/submissions/{sid}", headers=PORTAL).json()["timeline"]
+    assert timeline[-1]["status"] == "payment_paid"
+
+
+def test_forged_or_early_return_does_not_mark_paid(pay: Pay) -> None:
+    sid = pay.order()
+    body = pay.start(sid).json()
+    assert (
+        pay.http.get("/v1/payments/return/pay_forged-token", follow_redirects=False).status_code
+        == 404
+    )
+    # The real return link before paying: the provider still says INITIAL.
+    with pay.ctx.db.reading() as s:
+        token_hash = s.scalars(select(Payment.return_token_hash)).one()
+    assert token_hash  # only the hash is stored
+    redirect = _click(body["paypage_url"], "cancel")
+    r = pay.http.get(urlsplit(redirect).path, follow_redirects=False)
+    assert parse_qs(urlsplit(r.headers["location"]).query) == {"payment": ["canceled"]}
+    assert pay.deliveries() == ["held"]
+
+
+def test_return_url_must_be_allowed(pay: Pay) -> None:
+    sid = pay.order()
+    r = pay.start(sid, "https://evil.example/steal")
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["pointer"] == "/return_url"
+
+
+def test_provider_down_abandons_attempt_without_blind_retry(pay: Pay) -> None:
+    pay.sim.state.behaviour.create_status = 503
+    sid = pay.order()
+    assert pay.start(sid).status_code == 503
+    assert pay.payment().status == "abandoned"
+    pay.sim.state.behaviour.create_status = None
+    retry = pay.start(sid)  # a new attempt, with a new requestId
+    assert retry.status_code == 200
+    with pay.ctx.db.reading() as s:
+        ids = set(s.scalars(select(Payment.request_id)))
+    assert len(ids) == 2
+
+
+def test_late_payment_after_expiry_wins_and_is_flagged(pay: Pay) -> None:
+    sid = pay.order()
+    body = pay.start(sid).json()
+    pay.clock.advance(minutes=61)
+    service.poll_open(pay.ctx)
+    assert pay.payment().status == "expired"
+    pay.sim.state.behaviour.late_payment.add(body["transaction_id"])
+    pay.clock.advance(hours=1)
+    service.poll_open(pay.ctx)
+    payment = pay.payment()
+    assert payment.status == "paid"
+    assert payment.needs_reconciliation is True
+    assert pay.deliveries() == ["pending"]
+
+
+def test_status_transitions_cannot_go_backwards(pay: Pay) -> None:
+    from ozg_gateway.epayment.xbezahldienste import Transaction
+
+    sid = pay.order()
+    body = pay.start(sid).json()
+    paid = Transaction(body["transaction_id"], "PAYED", 2400, None, "KZ-1", "PAYPAL", None)
+    failed = Transaction(body["transaction_id"], "FAILED", 2400, None, None, None, None)
+    service.apply(pay.ctx, payment_id=body["id"], tx=paid)
+    service.apply(pay.ctx, payment_id=body["id"], tx=failed)
+    service.apply(pay.ctx, payment_id=body["id"], tx=paid)  # a second PAYED books nothing
+    assert pay.payment().status == "paid"
+    with pay.ctx.db.reading() as s:
+        from ozg_gateway.store.models import TimelineEvent
+
+        events = list(
+            s.scalars(select(TimelineEvent.status).where(TimelineEvent.status.like("payment%")))
+        )
+    assert events == ["payment_paid"]
+
+
+def test_wrong_amount_is_not_released(pay: Pay) -> None:
+    from ozg_gateway.epayment.xbezahldienste import Transaction
+
+    sid = pay.order()
+    body = pay.start(sid).json()
+    service.apply(
+        pay.ctx,
+        payment_id=body["id"],
+        tx=Transaction(body["transaction_id"], "PAYED", 100, None, None, None, None),
+    )
+    payment = pay.payment()
+    assert payment.needs_reconciliation is True
+    assert pay.deliveries() == ["held"]
+
+
+def test_sum_check_rejects_items_before_any_call() -> None:
+    from datetime import UTC, datetime
+
+    with pytest.raises(ValueError, match="add up"):
+        build_payment_request(
+            request_id="r1",
+            now=datetime.now(UTC),
+            amount_cents=1200,
+            items=[("a", "x", 1, 1000)],
+            purpose="P",
+            description="d",
+            redirect_url="https://x",
+            booking_data={},
+        )
+
+
+def test_money_is_exact() -> None:
+    assert to_euros(1805) == to_euros(1805).quantize(to_euros(1))
+    assert dumps({"grosAmount": to_euros(1805)}) == '{"grosAmount": 18.05}'
+    assert to_cents("18.05") == 1805
+    assert to_cents(18.05) == 1805
+    assert purpose_text("MTL ", "MTL-2026-7K3M9Q2X") == "MTL MTL-2026-7K3M9Q2X"
+    assert len(purpose_text("", "ä" * 40)) <= 27
+
+
+def test_no_secret_or_personal_data_in_logs(pay: Pay) -> None:
+    import io
+
+    from ozg_gateway.logging import configure_logging
+
+    stream = io.StringIO()
+    configure_logging(level="DEBUG", fmt="json", stream=stream)
+    try:
+        pay.sim.state.behaviour.create_status = 503
+        sid = pay.order()
+        pay.start(sid)
+    finally:
+        configure_logging(level="INFO", fmt="console")
+    text = stream.getvalue()
+    assert "payment create failed" in text
+    for secret in ("Quaxenbrink", "zoltan", "Basic ", ":p", PORTAL_KEY):
+        assert secret not in text

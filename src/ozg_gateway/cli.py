@@ -43,10 +43,14 @@ clients_app = typer.Typer(help="API clients (portal, backoffice, admin).", no_ar
 catalog_app = typer.Typer(help="Service catalogue.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys.", no_args_is_help=True)
 forms_app = typer.Typer(help="PDF forms.", no_args_is_help=True)
+simulate_app = typer.Typer(help="Simulators of external systems.", no_args_is_help=True)
+payments_app = typer.Typer(help="Online payments.", no_args_is_help=True)
 app.add_typer(clients_app, name="clients")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(keys_app, name="keys")
 app.add_typer(forms_app, name="forms")
+app.add_typer(simulate_app, name="simulate")
+app.add_typer(payments_app, name="payments")
 
 ConfigOpt = Annotated[
     Path | None,
@@ -352,6 +356,46 @@ def forms_pdf(
     model = FORM_MODELS[offer.form_model]
     target.write_bytes(build_form_pdf(offer, model, catalog.form_settings(offer.id)))
     typer.echo(f"wrote {target}")
+
+
+@simulate_app.command("epayment")
+def simulate_epayment(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8090,
+    username: Annotated[str | None, typer.Option(help="Require HTTP Basic with this user.")] = None,
+    password: Annotated[str | None, typer.Option(help="Password for --username.")] = None,
+) -> None:
+    """Run the XBezahldienste simulator (with its paypage) alone."""
+    from ozg_gateway.epayment.simulator import create_simulator
+
+    base = f"http://{host}:{port}"
+    typer.echo(
+        f"XBezahldienste simulator: {base}/paymenttransaction/{{originatorId}}/{{endPointId}}"
+    )
+    typer.echo(
+        f"status: {base}/status/{{originatorId}}/{{endPointId}}  paypage: {base}/paypage/{{id}}"
+    )
+    uvicorn.run(create_simulator(username=username, password=password), host=host, port=port)
+
+
+@payments_app.command("reconcile")
+def payments_reconcile(
+    since: Annotated[str, typer.Option(help="ISO date: check attempts created since then.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Compare local payments with the provider; list every mismatch (exit 1 if any)."""
+    from datetime import UTC, datetime
+
+    from ozg_gateway.epayment.reconcile import reconcile
+
+    ctx = _context(_settings(config))
+    start = datetime.fromisoformat(since).replace(tzinfo=UTC)
+    report = reconcile(ctx, since=start)
+    for line in report.lines():
+        typer.echo(line)
+    ctx.close()
+    if report.mismatches:
+        raise typer.Exit(code=1)
 
 
 @keys_app.command("generate")

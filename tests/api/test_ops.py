@@ -33,6 +33,8 @@ OPERATION_IDS = {
     "startPayment",
     "getPayment",
     "paymentReturn",
+    "listPayments",
+    "refundPayment",
     "getSchema",
     "listAuditLog",
     "listDeliveries",

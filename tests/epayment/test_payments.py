@@ -281,3 +281,86 @@ def test_no_secret_or_personal_data_in_logs(pay: Pay) -> None:
     assert "payment create failed" in text
     for secret in ("Quaxenbrink", "zoltan", "Basic ", ":p", PORTAL_KEY):
         assert secret not in text
+
+
+def test_reconcile_and_refund(pay: Pay) -> None:
+    from datetime import UTC, datetime
+
+    from ozg_gateway.epayment.reconcile import reconcile
+    from tests.conftest import ADMIN_KEY
+
+    sid = pay.order()
+    body = pay.start(sid).json()
+    _click(body["paypage_url"], "pay")
+    # The citizen never came back: locally still open, the provider says PAYED.
+    report = reconcile(pay.ctx, since=datetime(2026, 1, 1, tzinfo=UTC))
+    assert report.checked == 1
+    assert any("status here open, at the provider PAYED" in m for m in report.mismatches)
+    service.refresh(pay.ctx, body["id"])
+    assert reconcile(pay.ctx, since=datetime(2026, 1, 1, tzinfo=UTC)).mismatches == []
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    r = pay.http.post(
+        f"/v1/admin/payments/{body['id']}/refund", json={"reason": "Doppelt bezahlt"}, headers=admin
+    )
+    assert r.json()["status"] == "refunded"
+    assert (
+        pay.http.post(
+            f"/v1/admin/payments/{body['id']}/refund", json={"reason": "nochmal"}, headers=admin
+        ).status_code
+        == 409
+    )
+    listed = pay.http.get("/v1/admin/payments", params={"status": "refunded"}, headers=admin).json()
+    assert [p["id"] for p in listed] == [body["id"]]
+
+
+def test_oauth2_token_is_cached_and_renewed() -> None:
+    from datetime import UTC, datetime
+
+    from ozg_gateway.connectors.contract import ConnectorEnv
+    from ozg_gateway.epayment.xbezahldienste import XBezahldiensteClient, XBezahldiensteSettings
+
+    sim = create_simulator(oauth_clients={"portal": "s3cret"})
+    server = LiveServer(sim).start()
+    calls: list[str] = []
+
+    class Counting(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            calls.append(request.url.path)
+            return super().handle_request(request)
+
+    try:
+        settings = XBezahldiensteSettings(
+            base_url=server.url,
+            originator_id="o",
+            endpoint_id="e",
+            auth={
+                "type": "oauth2",
+                "token_url": f"{server.url}/oauth/token",
+                "client_id": "portal",
+                "client_secret": "s3cret",
+            },
+        )
+        client = XBezahldiensteClient(
+            "pm", settings, ConnectorEnv("http://g", Path("."), None), transport=Counting()
+        )
+        client.status()
+        tx = client.create(
+            build_payment_request(
+                request_id="r-oauth",
+                now=datetime.now(UTC),
+                amount_cents=500,
+                items=[("a", "x", 1, 500)],
+                purpose="P",
+                description="d",
+                redirect_url="https://x",
+                booking_data={},
+            )
+        )
+        assert client.get(tx.transaction_id).status == "INITIAL"
+        assert calls.count("/oauth/token") == 1  # cached for the three calls
+        client._token = ("expired", 0.0)  # past its lifetime
+        client.status()
+        assert calls.count("/oauth/token") == 2
+        client.close()
+    finally:
+        server.stop()

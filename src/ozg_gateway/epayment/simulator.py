@@ -99,7 +99,10 @@ def create_simulator(
         return {"paymentRequest": tx.request, "paymentInformation": info}
 
     def base_of(request: Request) -> str:
-        return str(request.base_url).rstrip("/")
+        # Mounted under a prefix (the demo's /demo/epay), links must keep it.
+        base = str(request.base_url).rstrip("/")
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        return base if base.endswith(root) else base + root
 
     @app.post("/oauth/token")
     async def token(request: Request) -> JSONResponse:
@@ -172,7 +175,7 @@ def create_simulator(
             "<body style='font-family:sans-serif'><h1>Bezahlseite (Simulator)</h1>"
             f"<p>{html.escape(str(tx.request.get('description', '')))}</p>"
             f"<p>Verwendungszweck: {html.escape(str(tx.request.get('purpose', '')))}</p>"
-            f"<p><b>Betrag: {html.escape(str(tx.request.get('grosAmount')))} EUR</b></p>"
+            f"<p><b>Betrag: {Decimal(str(tx.request.get('grosAmount'))):.2f} EUR</b></p>"
             f"<p>Status: {tx.status}</p>{buttons if tx.status == 'INITIAL' else ''}"
         )
 

@@ -37,8 +37,9 @@ class HealthPoller:
         self.connectors = connectors
         self.settings = ctx.settings.delivery
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Check until ``stop`` is set."""
+    async def run(self, stop: asyncio.Event, *, first_after: float = 2.0) -> None:
+        """Check until ``stop`` is set; the first check waits until the server is listening."""
+        await wait_or_stop(stop, first_after)
         while not stop.is_set():
             try:
                 await self.check_all()

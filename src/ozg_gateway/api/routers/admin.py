@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from ozg_gateway.api import cursors
 from ozg_gateway.api.deps import AdminPrincipal, Ctx, request_id
@@ -19,11 +21,12 @@ from ozg_gateway.api.schemas import (
     ReplayOut,
     ReplayRequest,
 )
+from ozg_gateway.errors import Problem, not_found
 from ozg_gateway.outbox import admin as outbox_admin
 from ozg_gateway.outbox import store as outbox
 from ozg_gateway.outbox.breaker import CLOSED, HALF_OPEN, OPEN, snapshot
 from ozg_gateway.store import audit
-from ozg_gateway.store.models import ConnectorState
+from ozg_gateway.store.models import ConnectorState, Payment
 
 router = APIRouter(prefix="/v1/admin", tags=["Administration"])
 RequestId = Annotated[str | None, Depends(request_id)]
@@ -187,3 +190,77 @@ def list_connectors(ctx: Ctx, _principal: AdminPrincipal) -> list[ConnectorOut]:
             )
         )
     return result
+
+
+class RefundRequest(BaseModel):
+    """Why the fee goes back (the money itself is refunded out of band)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=300)
+
+
+class AdminPaymentOut(BaseModel):
+    """A payment attempt as administrators see it."""
+
+    id: str
+    submission_id: str
+    provider: str
+    status: str
+    amount_cents: int
+    transaction_id: str | None
+    reference: str | None
+    needs_reconciliation: bool
+    last_error: str | None
+    created_at: datetime
+    paid_at: datetime | None
+
+
+@router.get("/payments", operation_id="listPayments", summary="Payment attempts")
+def list_payments(
+    ctx: Ctx,
+    _principal: AdminPrincipal,
+    status: str | None = None,
+    needs_reconciliation: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AdminPaymentOut]:
+    """Newest first; `needs_reconciliation=true` lists late or odd payments."""
+    query = select(Payment).order_by(Payment.created_at.desc()).limit(limit)
+    if status:
+        query = query.where(Payment.status == status)
+    if needs_reconciliation is not None:
+        query = query.where(Payment.needs_reconciliation.is_(needs_reconciliation))
+    with ctx.db.reading() as session:
+        return [
+            AdminPaymentOut.model_validate(p, from_attributes=True) for p in session.scalars(query)
+        ]
+
+
+@router.post(
+    "/payments/{payment_id}/refund", operation_id="refundPayment", summary="Record a refund"
+)
+def refund_payment(
+    ctx: Ctx, principal: AdminPrincipal, payment_id: str, body: RefundRequest, rid: RequestId
+) -> AdminPaymentOut:
+    """Providers offer no refund API: the refund happens out of band and is recorded here."""
+    with ctx.db.writing() as session:
+        payment = session.get(Payment, payment_id, with_for_update=True)
+        if payment is None:
+            raise not_found("Payment")
+        if payment.status != "paid":
+            raise Problem(
+                "conflict", detail=f"Only paid fees can be refunded (is {payment.status})."
+            )
+        payment.status = "refunded"
+        payment.last_error = None
+        payment.updated_at = ctx.clock()
+        audit.record_by(
+            session,
+            principal=principal,
+            action="payment.refund",
+            target_type="payment",
+            target_id=payment_id,
+            at=ctx.clock(),
+            request_id=rid,
+        )
+        session.flush()
+        return AdminPaymentOut.model_validate(payment, from_attributes=True)

@@ -35,6 +35,7 @@ OPERATION_IDS = {
     "paymentReturn",
     "listPayments",
     "refundPayment",
+    "epayblNotification",
     "getSchema",
     "listAuditLog",
     "listDeliveries",

@@ -27,6 +27,7 @@ BUILTIN_MODULES = (
     "ozg_gateway.connectors.pull",
     "ozg_gateway.connectors.webhook",
     "ozg_gateway.epayment.xbezahldienste",
+    "ozg_gateway.epayment.epaybl",
 )
 
 

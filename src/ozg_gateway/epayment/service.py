@@ -19,7 +19,14 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ozg_gateway.catalog.models import Offer
 from ozg_gateway.context import GatewayContext
+from ozg_gateway.epayment.epaybl import (
+    EpayblClient,
+    EpayblProvider,
+    build_buchungsliste,
+    verify_notification,
+)
 from ozg_gateway.epayment.xbezahldienste import (
     PaymentProvider,
     Transaction,
@@ -60,13 +67,68 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def provider_client(ctx: GatewayContext) -> XBezahldiensteClient:
-    """The configured payment provider; 503 if none is usable."""
+Provider = XBezahldiensteClient | EpayblClient
+
+
+def provider_client(ctx: GatewayContext) -> Provider:
+    """The configured payment provider (XBezahldienste or ePayBL); 503 if none is usable."""
     name = ctx.settings.payment_provider
     instance = ctx.connectors.instances.get(name or "")
-    if not isinstance(instance, PaymentProvider):
+    if not isinstance(instance, PaymentProvider | EpayblProvider):
         raise Problem("unavailable", detail="Online payment is not configured.")
     return instance.client
+
+
+def _create(
+    client: Provider,
+    *,
+    payment: Payment,
+    offer: Offer,
+    case_number: str,
+    redirect_url: str,
+    notify_url: str,
+    now: datetime,
+) -> Transaction:
+    """Create the provider-side payment for an attempt (request id persisted before)."""
+    amount = payment.amount_cents
+    description = f"{offer.title}, Fall {case_number}"
+    if isinstance(client, EpayblClient):
+        body = build_buchungsliste(
+            transaction_number=payment.request_id,
+            amount_cents=amount,
+            text=case_number,
+            description=description,
+            settings=client.settings,
+            urls={
+                "notifyUrl": notify_url,
+                "successUrl": redirect_url,
+                "errorUrl": redirect_url,
+                "cancelUrl": redirect_url,
+            },
+            today=now,
+        )
+        kassenzeichen, paypage = client.create(body)
+        return Transaction(kassenzeichen, "INITIAL", amount, paypage, kassenzeichen, None, None)
+    request = build_payment_request(
+        request_id=payment.request_id,
+        now=now,
+        amount_cents=amount,
+        items=fee_items(
+            offer.title, amount, offer.fee.amount_cents, offer.fee.additional_copy_cents
+        ),
+        purpose=purpose_text(client.settings.purpose_prefix, case_number),
+        description=description,
+        redirect_url=redirect_url,
+        booking_data=client.settings.booking_data,
+    )
+    return client.create(request)
+
+
+def _get(client: Provider, payment: Payment) -> Transaction:
+    assert payment.transaction_id is not None
+    if isinstance(client, EpayblClient):
+        return client.get(payment.transaction_id, payment.amount_cents)
+    return client.get(payment.transaction_id)
 
 
 def _allowed_return(client: ApiClient | None, url: str) -> bool:
@@ -135,33 +197,18 @@ def start_payment(
         case_number = sub.case.case_number
         offer = ctx.catalog.get(sub.service_id)
     assert offer is not None
-    copies = (
-        1 + max(0, (amount - offer.fee.amount_cents) // offer.fee.additional_copy_cents)
-        if offer.fee.additional_copy_cents
-        else 1
-    )
-    items = [("gebuehr-1", f"{offer.title} (1. Exemplar)"[:250], 1, offer.fee.amount_cents)]
-    if copies > 1:
-        items.append(
-            ("gebuehr-weitere", "weitere Exemplare", copies - 1, offer.fee.additional_copy_cents)
-        )
-    if sum(q * u for _, _, q, u in items) != amount:
-        items = [("gebuehr", offer.title[:250], 1, amount)]
-    settings = ctx.connectors.instances[payment.provider]
-    assert isinstance(settings, PaymentProvider)
-    request = build_payment_request(
-        request_id=payment.request_id,
-        now=now,
-        amount_cents=amount,
-        items=items,
-        purpose=purpose_text(settings.client.settings.purpose_prefix, case_number),
-        description=f"{offer.title}, Fall {case_number}",
-        redirect_url=f"{ctx.settings.public_base_url.rstrip('/')}/v1/payments/return/{token}",
-        booking_data=settings.client.settings.booking_data,
-    )
+    base = ctx.settings.public_base_url.rstrip("/")
     try:
-        tx = client.create(request)
-    except ConnectorError as exc:
+        tx = _create(
+            client,
+            payment=payment,
+            offer=offer,
+            case_number=case_number,
+            redirect_url=f"{base}/v1/payments/return/{token}",
+            notify_url=f"{base}/v1/payments/epaybl/notify",
+            now=now,
+        )
+    except (ConnectorError, ValueError) as exc:
         # Outcome unknown or refused: do not re-post this request; the portal may start anew.
         _finish_create(ctx, payment.id, None, error=exc)
         raise Problem("unavailable", detail="Der Bezahldienst ist nicht erreichbar.") from None
@@ -180,7 +227,11 @@ def fee_items(title: str, amount: int, first: int, further: int) -> list[tuple[s
 
 
 def _finish_create(
-    ctx: GatewayContext, payment_id: str, tx: Transaction | None, *, error: ConnectorError | None
+    ctx: GatewayContext,
+    payment_id: str,
+    tx: Transaction | None,
+    *,
+    error: ConnectorError | ValueError | None,
 ) -> Payment:
     with ctx.db.writing() as session:
         payment = session.get(Payment, payment_id)
@@ -205,7 +256,7 @@ def refresh(ctx: GatewayContext, payment_id: str) -> Payment:
     if payment.transaction_id is None or payment.status in (PAID, FAILED, CANCELED, ABANDONED):
         return payment
     try:
-        tx = provider_client(ctx).get(payment.transaction_id)
+        tx = _get(provider_client(ctx), payment)
     except ConnectorError as exc:
         _schedule(ctx, payment, error=exc)
         return payment
@@ -334,3 +385,24 @@ def poll_open(ctx: GatewayContext, *, limit: int = 50) -> int:
                 if row is not None:
                     _reschedule(row, now)
     return len(due)
+
+
+def notification(ctx: GatewayContext, fields: dict[str, str]) -> Payment | None:
+    """An ePayBL notification: verify its hash, then confirm by a status call (never trusted).
+
+    Returns None for an unknown Kassenzeichen; raises Problem 401 for a bad hash. A repeated
+    notification changes nothing: the transition is guarded.
+    """
+    client = provider_client(ctx)
+    if not isinstance(client, EpayblClient):
+        raise Problem("not-found", detail="No ePayBL provider configured.")
+    if not verify_notification(fields, client.settings.notify_secret.get_secret_value()):
+        log.warning("payment notification rejected", error_code="bad_hash")
+        raise Problem("unauthorized", detail="Notification signature invalid.")
+    with ctx.db.reading() as session:
+        payment = session.scalar(
+            select(Payment).where(Payment.transaction_id == str(fields.get("kassenzeichen")))
+        )
+    if payment is None:
+        return None
+    return refresh(ctx, payment.id)

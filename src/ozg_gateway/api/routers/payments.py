@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -107,3 +107,17 @@ def payment_return(ctx: Ctx, token: str) -> RedirectResponse:
     separator = "&" if "?" in payment.portal_return_url else "?"
     target = payment.portal_return_url + separator + urlencode({"payment": payment.status})
     return RedirectResponse(target, status_code=303)
+
+
+@router.post(
+    "/v1/payments/epaybl/notify",
+    operation_id="epayblNotification",
+    summary="ePayBL payment notification (provider to gateway)",
+    responses={401: {"description": "Hash invalid (tampered)", **_PROBLEM}},
+)
+async def epaybl_notification(ctx: Ctx, request: Request) -> dict[str, str]:
+    """Verified by hash, then confirmed with a status call; repeats change nothing."""
+    form = await request.form()
+    fields = {k: str(v) for k, v in form.items()}
+    payment = await run_in_threadpool(service.notification, ctx, fields)
+    return {"result": "unknown" if payment is None else payment.status}

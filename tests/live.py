@@ -20,19 +20,21 @@ def free_port() -> int:
 class LiveServer:
     """Start, stop and restart an ASGI app on a fixed loopback port."""
 
-    def __init__(self, app: Any, port: int | None = None) -> None:
+    def __init__(self, app: Any, port: int | None = None, **ssl: Any) -> None:
         self.app = app
         self.port = port or free_port()
+        self.ssl = ssl  # uvicorn's ssl_* options for HTTPS (and client-certificate checks)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.ssl else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> LiveServer:
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off"
+            self.app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off", **self.ssl
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

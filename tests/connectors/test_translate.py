@@ -81,3 +81,15 @@ def test_translate_examples() -> None:
 def test_messages_carry_no_foreign_text() -> None:
     err = translate(httpx.ConnectError("secret-host.internal refused for Erika"))
     assert "Erika" not in str(err)
+
+
+def test_certificate_failures_inside_connect_errors_are_configuration() -> None:
+    import ssl
+
+    try:
+        try:
+            raise ssl.SSLCertVerificationError("self-signed")
+        except ssl.SSLError as inner:
+            raise httpx.ConnectError("tls") from inner
+    except httpx.ConnectError as outer:
+        assert isinstance(translate(outer), ConnectorConfigError)

@@ -364,3 +364,61 @@ def test_oauth2_token_is_cached_and_renewed() -> None:
         client.close()
     finally:
         server.stop()
+
+
+def test_mutual_tls_with_pkcs12_client_certificate(tmp_path: Path) -> None:
+    import ssl
+
+    from ozg_gateway.connectors.contract import ConnectorEnv
+    from ozg_gateway.epayment.xbezahldienste import XBezahldiensteClient, XBezahldiensteSettings
+    from ozg_gateway.errors import ConnectorError
+    from tests.tls import make_pki
+
+    pki = make_pki(tmp_path / "pki")
+    server = LiveServer(
+        create_simulator(),
+        ssl_certfile=str(pki.server_cert),
+        ssl_keyfile=str(pki.server_key),
+        ssl_ca_certs=str(pki.ca),
+        ssl_cert_reqs=ssl.CERT_REQUIRED,
+    ).start()
+    env = ConnectorEnv("http://g", Path("."), None)
+    base = {"base_url": server.url, "originator_id": "o", "endpoint_id": "e"}
+    try:
+        with_cert = XBezahldiensteClient(
+            "epaybl-facade",
+            XBezahldiensteSettings(
+                **base,
+                tls={
+                    "ca_bundle": pki.ca,
+                    "pkcs12": pki.client_p12,
+                    "pkcs12_password": pki.p12_password,
+                },
+            ),
+            env,
+        )
+        with_cert.status()  # handshake with our client certificate
+        with_cert.close()
+        without = XBezahldiensteClient(
+            "no-cert", XBezahldiensteSettings(**base, tls={"ca_bundle": pki.ca}), env
+        )
+        with pytest.raises(ConnectorError):
+            without.status()
+        without.close()
+        untrusted = XBezahldiensteClient("no-ca", XBezahldiensteSettings(**base), env)
+        with pytest.raises(ConnectorError) as info:
+            untrusted.status()  # verification is always on
+        assert type(info.value).__name__ == "ConnectorConfigError"
+        untrusted.close()
+    finally:
+        server.stop()
+
+
+def test_create_timeout_is_not_retried(pay: Pay) -> None:
+    pay.sim.state.behaviour.create_delay = 2.0  # the client's read timeout is 1 s
+    sid = pay.order()
+    assert pay.start(sid).status_code == 503
+    payment = pay.payment()
+    assert payment.status == "abandoned"
+    assert payment.transaction_id is None
+    assert len(pay.sim.state.transactions) <= 1  # one POST at most, never a blind second one

@@ -127,6 +127,12 @@ def translate(exc: BaseException) -> ConnectorError:
     if isinstance(exc, zeep_exc.TransportError):
         cls = class_for_status(exc.status_code) or TransientError
         return cls(f"SOAP transport answered HTTP {exc.status_code}", status=exc.status_code)
+    # httpx wraps TLS failures in ConnectError: a certificate that does not verify is ours to fix.
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return ConnectorConfigError("server certificate does not verify")
+        cause = cause.__cause__ or cause.__context__
     for klass in type(exc).__mro__:
         target = EXCEPTION_TABLE.get(klass)
         if target is not None:

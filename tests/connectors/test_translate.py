@@ -86,10 +86,6 @@ def test_messages_carry_no_foreign_text() -> None:
 def test_certificate_failures_inside_connect_errors_are_configuration() -> None:
     import ssl
 
-    try:
-        try:
-            raise ssl.SSLCertVerificationError("self-signed")
-        except ssl.SSLError as inner:
-            raise httpx.ConnectError("tls") from inner
-    except httpx.ConnectError as outer:
-        assert isinstance(translate(outer), ConnectorConfigError)
+    outer = httpx.ConnectError("tls")
+    outer.__cause__ = ssl.SSLCertVerificationError("self-signed")
+    assert isinstance(translate(outer), ConnectorConfigError)

@@ -17,6 +17,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -193,7 +194,7 @@ class EpayblClient:
         error = error_for_response(response, what="ePayBL")
         if error is not None:
             raise error
-        data: dict[str, Any] = response.json()
+        data: dict[str, Any] = response.json(parse_float=Decimal)  # amounts stay exact
         result_error = _result_error(data)
         if result_error is not None:
             raise result_error

@@ -205,7 +205,11 @@ def pay(app: FastAPI, transaction_id: str, status: str = "PAYED") -> None:
 
 
 def create_epaybl_simulator(
-    *, secret: str, mandant: str = "m1", bewirtschafter: str = "b1"
+    *,
+    secret: str,
+    mandant: str = "m1",
+    bewirtschafter: str = "b1",
+    duplicate_notifications: bool = False,
 ) -> FastAPI:
     """ePayBL REST connector with a paypage; paying sends the signed notification.
 
@@ -301,11 +305,12 @@ def create_epaybl_simulator(
             )
             fields["hash"] = notification_hash(fields, secret)
             notifications.append(fields)
-            try:
-                async with httpx.AsyncClient(timeout=2) as client:
-                    await client.post(urls["notifyUrl"], data=fields)
-            except httpx.HTTPError:
-                pass  # best effort: the gateway also polls
+            for _ in range(2 if duplicate_notifications else 1):
+                try:
+                    async with httpx.AsyncClient(timeout=2) as client:
+                        await client.post(urls["notifyUrl"], data=fields)
+                except httpx.HTTPError:
+                    pass  # best effort: the gateway also polls
         return RedirectResponse(
             urls["successUrl" if action == "pay" else "cancelUrl"], status_code=303
         )

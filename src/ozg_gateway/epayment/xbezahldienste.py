@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import httpx
@@ -286,7 +287,7 @@ class XBezahldiensteClient:
             if isinstance(error, ConnectorAuthError):
                 self._token = None
             raise error
-        return parse_transaction(response.json())
+        return parse_transaction(response.json(parse_float=Decimal))
 
     def get(self, transaction_id: str) -> Transaction:
         """Current state of a transaction."""
@@ -295,7 +296,7 @@ class XBezahldiensteClient:
         error = error_from(response)
         if error is not None:
             raise error
-        return parse_transaction(response.json())
+        return parse_transaction(response.json(parse_float=Decimal))
 
     def status(self) -> None:
         """Health: 200 means configured and reachable."""

@@ -79,4 +79,13 @@ def build_context(
     )
     # A broken connector is reported (and shown as down) but does not stop the others.
     ctx.connectors = build_connectors(settings.connectors, ctx.connector_env())
+    misrouted = [
+        f"{offer.id} > routes: {route!r} is a {ctype.name} connector, not a delivery route"
+        for offer in catalog.offers
+        for route in offer.routes
+        if (ctype := ctx.connectors.types.get(route)) is not None and not ctype.routable
+    ]
+    if misrouted:
+        ctx.close()
+        raise ConfigurationError("; ".join(misrouted))
     return ctx

@@ -422,3 +422,32 @@ def test_create_timeout_is_not_retried(pay: Pay) -> None:
     assert payment.status == "abandoned"
     assert payment.transaction_id is None
     assert len(pay.sim.state.transactions) <= 1  # one POST at most, never a blind second one
+
+
+def test_concurrent_confirmations_book_once(pay: Pay) -> None:
+    import threading
+
+    from ozg_gateway.epayment.xbezahldienste import Transaction
+    from ozg_gateway.store.models import TimelineEvent
+
+    sid = pay.order()
+    body = pay.start(sid).json()
+    paid = Transaction(body["transaction_id"], "PAYED", 2400, None, "KZ-1", "PAYPAL", None)
+    barrier = threading.Barrier(4)
+
+    def confirm() -> None:
+        barrier.wait(timeout=5)
+        service.apply(pay.ctx, payment_id=body["id"], tx=paid)
+
+    threads = [threading.Thread(target=confirm) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    with pay.ctx.db.reading() as s:
+        events = s.scalars(
+            select(TimelineEvent).where(TimelineEvent.status == "payment_paid")
+        ).all()
+        released = list(s.scalars(select(Delivery.status)))
+    assert len(events) == 1
+    assert released == ["pending"]

@@ -11,7 +11,6 @@ time and then confirmed with a status call, never trusted alone.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import re
@@ -26,13 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from ozg_gateway.connectors.contract import (
     ConnectorEnv,
     ConnectorType,
-    DeliveryRequest,
-    DeliveryResult,
 )
 from ozg_gateway.connectors.registry import register
 from ozg_gateway.connectors.translate import error_for_response, translate
 from ozg_gateway.epayment import money
 from ozg_gateway.epayment.money import to_cents, to_euros
+from ozg_gateway.epayment.provider import PaymentProvider
 from ozg_gateway.epayment.xbezahldienste import Transaction
 from ozg_gateway.errors import ConnectorConfigError, ConnectorError, PermanentError, TransientError
 from ozg_gateway.http import Timeouts, TlsSettings, sync_client
@@ -229,32 +227,12 @@ class EpayblClient:
         self._http.close()
 
 
-class EpayblProvider:
-    """Connector-shaped: health via ``status``; never delivers cases."""
-
-    def __init__(self, client: EpayblClient) -> None:
-        self.name = client.name
-        self.client = client
-
-    async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
-        """Payment providers receive no cases."""
-        raise ConnectorConfigError("a payment provider is not a delivery route")
-
-    async def check(self, *, timeout: float) -> None:
-        """GET status."""
-        await asyncio.to_thread(self.client.status)
-
-    async def aclose(self) -> None:
-        """Close connections."""
-        self.client.close()
-
-
 CONNECTOR = register(
     ConnectorType(
         name="epaybl",
         description="ePayBL REST connector Fachverfahren v1_0 (mutual TLS).",
         settings=EpayblSettings,
-        build=lambda name, settings, env: EpayblProvider(EpayblClient(name, settings, env)),
+        build=lambda name, settings, env: PaymentProvider(EpayblClient(name, settings, env)),
         pushes=False,
         routable=False,
     )

@@ -23,12 +23,11 @@ from ozg_gateway.catalog.models import Offer
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.epayment.epaybl import (
     EpayblClient,
-    EpayblProvider,
     build_buchungsliste,
     verify_notification,
 )
+from ozg_gateway.epayment.provider import PaymentProvider
 from ozg_gateway.epayment.xbezahldienste import (
-    PaymentProvider,
     Transaction,
     XBezahldiensteClient,
     build_payment_request,
@@ -74,9 +73,10 @@ def provider_client(ctx: GatewayContext) -> Provider:
     """The configured payment provider (XBezahldienste or ePayBL); 503 if none is usable."""
     name = ctx.settings.payment_provider
     instance = ctx.connectors.instances.get(name or "")
-    if not isinstance(instance, PaymentProvider | EpayblProvider):
+    if not isinstance(instance, PaymentProvider):
         raise Problem("unavailable", detail="Online payment is not configured.")
-    return instance.client
+    client: Provider = instance.client
+    return client
 
 
 def _create(

@@ -23,13 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from ozg_gateway.connectors.contract import (
     ConnectorEnv,
     ConnectorType,
-    DeliveryRequest,
-    DeliveryResult,
 )
 from ozg_gateway.connectors.registry import register
 from ozg_gateway.connectors.translate import error_for_response, translate
 from ozg_gateway.epayment import money
 from ozg_gateway.epayment.money import to_cents, to_euros
+from ozg_gateway.epayment.provider import PaymentProvider
 from ozg_gateway.errors import (
     ConnectorAuthError,
     ConnectorConfigError,
@@ -311,29 +310,9 @@ class XBezahldiensteClient:
         self._http.close()
 
 
-class PaymentProvider:
-    """Connector-shaped wrapper: health via the status endpoint; never delivers cases."""
-
-    def __init__(self, client: XBezahldiensteClient) -> None:
-        self.name = client.name
-        self.client = client
-
-    async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
-        """Payment providers receive no cases."""
-        raise ConnectorConfigError("a payment provider is not a delivery route")
-
-    async def check(self, *, timeout: float) -> None:
-        """GET /status."""
-        import asyncio
-
-        await asyncio.to_thread(self.client.status)
-
-    async def aclose(self) -> None:
-        """Close connections."""
-        self.client.close()
-
-
-def _build(name: str, settings: XBezahldiensteSettings, env: ConnectorEnv) -> PaymentProvider:
+def _build(
+    name: str, settings: XBezahldiensteSettings, env: ConnectorEnv
+) -> PaymentProvider[XBezahldiensteClient]:
     return PaymentProvider(XBezahldiensteClient(name, settings, env))
 
 

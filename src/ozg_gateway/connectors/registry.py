@@ -28,6 +28,7 @@ BUILTIN_MODULES = (
     "ozg_gateway.connectors.webhook",
     "ozg_gateway.epayment.xbezahldienste",
     "ozg_gateway.epayment.epaybl",
+    "ozg_gateway.eid.client",
 )
 
 

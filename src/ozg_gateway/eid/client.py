@@ -1,0 +1,156 @@
+"""eID-Interface client: signed SOAP 1.1 over mutual TLS; responses verified before parsing."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from lxml import etree
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from ozg_gateway.connectors.contract import (
+    ConnectorEnv,
+    ConnectorType,
+    DeliveryRequest,
+    DeliveryResult,
+)
+from ozg_gateway.connectors.registry import register
+from ozg_gateway.connectors.translate import error_for_response, translate
+from ozg_gateway.eid.messages import (
+    NS,
+    EidPolicy,
+    Identity,
+    UseIdAnswer,
+    build_get_result,
+    build_get_server_info,
+    build_use_id,
+    parse_get_result,
+    parse_use_id,
+)
+from ozg_gateway.eid.wssec import SigningKey, sign_envelope, verify_envelope
+from ozg_gateway.errors import ConnectorConfigError
+from ozg_gateway.http import Timeouts, TlsSettings, sync_client
+from ozg_gateway.runtime import Clock, system_clock
+
+
+class EidSettings(BaseModel):
+    """eID-Server endpoint, our signing identity and the server's certificate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="eID-Interface endpoint; may contain {public_base_url}.")
+    signing_key: Path = Field(description="PEM RSA key that signs our requests.")
+    signing_key_password: SecretStr | None = None
+    signing_certificate: Path
+    server_certificate: Path = Field(description="PEM certificate that signs the responses.")
+    tls: TlsSettings | None = None
+    timeouts: Timeouts = Timeouts(connect=5, read=20, write=20)
+
+
+def load_signing_key(settings: EidSettings) -> SigningKey:
+    """Our RSA key and certificate from the configured files."""
+    password = (
+        settings.signing_key_password.get_secret_value().encode()
+        if settings.signing_key_password
+        else None
+    )
+    try:
+        key = load_pem_private_key(settings.signing_key.read_bytes(), password)
+        cert = x509.load_pem_x509_certificate(settings.signing_certificate.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConnectorConfigError("eID signing key or certificate unusable") from exc
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConnectorConfigError("the eID signing key must be RSA")
+    return SigningKey(key, cert)
+
+
+class EidClient:
+    """I/O only: useID, getResult, getServerInfo. Never logs bodies, PSK or session ids."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: EidSettings,
+        env: ConnectorEnv,
+        *,
+        clock: Clock = system_clock,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.name = name
+        self.url = settings.url.format(public_base_url=env.public_base_url.rstrip("/"))
+        self._key = load_signing_key(settings)
+        try:
+            self._server = x509.load_pem_x509_certificate(settings.server_certificate.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise ConnectorConfigError("eID server certificate unusable") from exc
+        self._clock = clock
+        self._http = sync_client(timeouts=settings.timeouts, tls=settings.tls, transport=transport)
+
+    def _call(self, action: str, body: etree._Element) -> etree._Element:
+        envelope = sign_envelope(body, self._key, now=self._clock())
+        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{NS}{action}"'}
+        try:
+            response = self._http.post(self.url, content=envelope, headers=headers)
+        except Exception as exc:
+            raise translate(exc) from exc
+        if response.status_code >= 400 and b"Fault" not in response.content:
+            error = error_for_response(response, what="eID-Server")
+            if error is not None:
+                raise error
+        # Faults and answers alike must carry the server's signature.
+        return verify_envelope(response.content, self._server, now=self._clock())
+
+    def use_id(self, policy: EidPolicy) -> UseIdAnswer:
+        """Start a session for the attributes of a policy."""
+        return parse_use_id(self._call("useID", build_use_id(policy)))
+
+    def get_result(self, session_id: str, counter: int) -> Identity:
+        """The result; raises NoResultYet while the citizen is still busy."""
+        return parse_get_result(self._call("getResult", build_get_result(session_id, counter)))
+
+    def server_info(self) -> dict[str, Any]:
+        """Server version (health)."""
+        body = self._call("getServerInfo", build_get_server_info())
+        version = {etree.QName(e).localname: e.text for e in body.iter() if isinstance(e.tag, str)}
+        return {"version": version.get("VersionString"), "major": version.get("Major")}
+
+    def close(self) -> None:
+        """Close connections."""
+        self._http.close()
+
+
+class EidService:
+    """Connector-shaped wrapper: health = getServerInfo; not a delivery route."""
+
+    def __init__(self, client: EidClient) -> None:
+        self.name = client.name
+        self.client = client
+
+    async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
+        """The eID-Server receives no cases."""
+        raise ConnectorConfigError("an eID-Server is not a delivery route")
+
+    async def check(self, *, timeout: float) -> None:
+        """getServerInfo, signed both ways."""
+        await asyncio.to_thread(self.client.server_info)
+
+    async def aclose(self) -> None:
+        """Close connections."""
+        self.client.close()
+
+
+CONNECTOR = register(
+    ConnectorType(
+        name="eid",
+        description="BSI TR-03130 eID-Server (signed SOAP over mutual TLS).",
+        settings=EidSettings,
+        build=lambda name, settings, env: EidService(EidClient(name, settings, env)),
+        pushes=False,
+        routable=False,
+    )
+)

@@ -1,0 +1,182 @@
+"""An eID-Server for tests and the demo: signed SOAP, sessions, scripted outcomes.
+
+It verifies each request's signature with the configured client certificate and signs every
+answer (faults included) with its own key. A session ends with the outcome a test or the
+scripted eID-Client chose: ``success``, ``cancelled``, ``expired`` (card), ``wrong_pin``,
+``age_false`` (age check not fulfilled).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from lxml import etree
+from lxml.builder import ElementMaker
+
+from ozg_gateway.eid.messages import DSS, NS, ORDER
+from ozg_gateway.eid.wssec import SignatureRejected, SigningKey, sign_envelope, verify_envelope
+
+E = ElementMaker(namespace=NS, nsmap={"eid": NS, "dss": DSS})
+R = ElementMaker(namespace=DSS)
+MAJOR = "http://www.bsi.bund.de/ecard/api/1.1/resultmajor"
+MINOR = "http://www.bsi.bund.de/eid/server/2.0/resultminor"
+CLIENT_MINOR = "http://www.bsi.bund.de/ecard/api/1.1/resultminor"
+OUTCOMES = {
+    "cancelled": f"{CLIENT_MINOR}/sal#cancellationByUser",
+    "expired": f"{MINOR}/getResult#invalidDocument",
+    "wrong_pin": f"{CLIENT_MINOR}/sal#securityConditionNotSatisfied",
+}
+
+DEFAULT_PERSON: dict[str, Any] = {
+    "GivenNames": "ERIKA",
+    "FamilyNames": "MUSTERMANN",
+    "BirthName": "GABLER",
+    "DateOfBirth": "19640812",
+    "PlaceOfBirth": "BERLIN",
+    "PlaceOfResidence": {
+        "Street": "HEIDESTRASSE 17",
+        "City": "KÖLN",
+        "Country": "D",
+        "ZipCode": "51147",
+    },
+    "DocumentType": "ID",
+    "IssuingState": "D",
+    "Nationality": "D",
+    "RestrictedID": "3b6e8c2f0d4a1e97",
+}
+
+
+@dataclass
+class Session:
+    """Server-side state of one identification."""
+
+    operations: dict[str, str]
+    age: int | None
+    psk_id: str
+    psk_key: str
+    outcome: str | None = None
+    counter: int = 0
+    finished: bool = False
+    person: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PERSON))
+
+
+def _result(minor: str | None = None) -> etree._Element:
+    if minor is None:
+        return R.Result(R.ResultMajor(f"{MAJOR}#ok"))
+    return R.Result(R.ResultMajor(f"{MAJOR}#error"), R.ResultMinor(minor))
+
+
+def create_eid_simulator(*, server: SigningKey, client_certificate: x509.Certificate) -> FastAPI:
+    """The eID-Server; ``app.state.sessions`` by session id, ``complete()`` ends a session."""
+    app = FastAPI(title="eID-Server simulator", docs_url=None, redoc_url=None, openapi_url=None)
+    sessions: dict[str, Session] = {}
+    by_psk: dict[str, str] = {}
+    app.state.sessions = sessions
+
+    def answer(body: etree._Element) -> Response:
+        return Response(sign_envelope(body, server, now=datetime.now(UTC)), media_type="text/xml")
+
+    @app.post("/eid")
+    async def soap(request: Request) -> Response:
+        try:
+            content = verify_envelope(
+                await request.body(), client_certificate, now=datetime.now(UTC)
+            )
+        except SignatureRejected:
+            # As real servers do: an invalid signature only yields internalError.
+            return answer(E.getResultResponse(_result(f"{MINOR}/common#internalError")))
+        kind = etree.QName(content).localname
+        if kind == "useIDRequest":
+            return answer(use_id(content))
+        if kind == "getResultRequest":
+            return answer(get_result(content))
+        return answer(
+            E.getServerInfoResponse(
+                E.ServerVersion(
+                    E.VersionString("Simulator 2.4.0"), E.Major("2"), E.Minor("4"), E.Bugfix("0")
+                ),
+                E.DocumentVerificationRights(),
+            )
+        )
+
+    def use_id(content: etree._Element) -> etree._Element:
+        ops_el = content.find(f"{{{NS}}}UseOperations")
+        operations = {
+            etree.QName(e).localname: e.text or "" for e in (ops_el if ops_el is not None else [])
+        }
+        age = content.findtext(f"{{{NS}}}AgeVerificationRequest/{{{NS}}}Age")
+        session_id, psk_id, psk_key = (
+            secrets.token_hex(16),
+            secrets.token_hex(16),
+            secrets.token_hex(32),
+        )
+        sessions[session_id] = Session(operations, int(age) if age else None, psk_id, psk_key)
+        by_psk[psk_id] = session_id
+        return E.useIDResponse(
+            E.Session(E.ID(session_id)),
+            E.eCardServerAddress("https://eid-server.invalid/ecardpaos"),
+            E.PSK(E.ID(psk_id), E.Key(psk_key)),
+            _result(),
+        )
+
+    def get_result(content: etree._Element) -> etree._Element:
+        session_id = content.findtext(f"{{{NS}}}Session/{{{NS}}}ID") or ""
+        counter = int(content.findtext(f"{{{NS}}}RequestCounter") or "0")
+        session = sessions.get(session_id)
+        if session is None or session.finished:
+            return E.getResultResponse(_result(f"{MINOR}/getResult#invalidSession"))
+        if counter != session.counter + 1:
+            session.finished = True
+            return E.getResultResponse(_result(f"{MINOR}/getResult#invalidCounter"))
+        session.counter = counter
+        if session.outcome is None:
+            return E.getResultResponse(_result(f"{MINOR}/getResult#noResultYet"))
+        session.finished = True  # one-shot, as the TR says
+        if session.outcome in OUTCOMES:
+            return E.getResultResponse(_result(OUTCOMES[session.outcome]))
+        return _personal_data(session)
+
+    @app.post("/simulate/complete")
+    async def complete(request: Request) -> JSONResponse:
+        data = await request.json()
+        session_id = by_psk.get(str(data.get("psk_id")))
+        if session_id is None:
+            return JSONResponse({"error": "unknown session"}, status_code=404)
+        sessions[session_id].outcome = str(data.get("outcome", "success"))
+        return JSONResponse({"ok": True})
+
+    return app
+
+
+def _personal_data(session: Session) -> etree._Element:
+    wanted = {k for k, v in session.operations.items() if v in ("REQUIRED", "ALLOWED")}
+    data = E.PersonalData()
+    for name in ORDER:
+        if name not in wanted or name not in session.person:
+            continue
+        value = session.person[name]
+        if name == "DateOfBirth":
+            data.append(E.DateOfBirth(E.DateString(value)))
+        elif name in ("PlaceOfBirth",):
+            data.append(E.PlaceOfBirth(E.FreetextPlace(value)))
+        elif name == "PlaceOfResidence":
+            data.append(
+                E.PlaceOfResidence(E.StructuredPlace(*(getattr(E, k)(v) for k, v in value.items())))
+            )
+        elif name == "RestrictedID":
+            data.append(E.RestrictedID(E.ID(value)))
+        else:
+            data.append(getattr(E, name)(value))
+    response = E.getResultResponse(data)
+    if session.age is not None:
+        fulfils = "false" if session.outcome == "age_false" else "true"
+        response.append(E.FulfilsAgeVerification(E.FulfilsRequest(fulfils)))
+    response.append(E.LevelOfAssuranceResult("http://bsi.bund.de/eID/LoA/hoch"))
+    response.append(_result())
+    return response

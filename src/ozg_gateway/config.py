@@ -107,6 +107,13 @@ class Settings(BaseSettings):
         default=None, description="Connector (type xbezahldienste) that collects fees."
     )
     payment_expiry_minutes: int = Field(default=60, ge=5)
+    eid_server: str | None = Field(
+        default=None, description="Connector (type eid) to identify with."
+    )
+    eid_session_minutes: int = Field(
+        default=15, ge=1, description="How long an identification may take."
+    )
+    eid_code_seconds: int = Field(default=120, ge=10, description="Lifetime of the one-time code.")
     connectors: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Connector instances by name (see connectors/)."
     )

@@ -15,6 +15,7 @@ from ozg_gateway.api.problems import install_problem_handlers
 from ozg_gateway.api.routers import (
     admin,
     cases,
+    identifications,
     ops,
     payments,
     pdf_forms,
@@ -86,6 +87,7 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
             {"name": "Submissions", "description": "Portal intake: create, attach, submit."},
             {"name": "PDF forms", "description": "Fillable PDFs, filled-PDF intake, receipts."},
             {"name": "Payments", "description": "Fees online via XBezahldienste."},
+            {"name": "Identification", "description": "eID (BSI TR-03130): start, redeem."},
             {"name": "Back office", "description": "Pull inbox, cases, attachments, schemas."},
             {
                 "name": "Administration",
@@ -98,7 +100,17 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
     app.state.registry = registry
     app.state.migration_head = migrate.head_revision()
     install_problem_handlers(app)
-    for module in (services, pdf_forms, submissions, payments, cases, schemas, admin, ops):
+    for module in (
+        services,
+        pdf_forms,
+        submissions,
+        payments,
+        identifications,
+        cases,
+        schemas,
+        admin,
+        ops,
+    ):
         app.include_router(module.router)
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     return app

@@ -136,6 +136,7 @@ def freeze(
             attachments=attachments,
             persons=model.persons(form),
             fee_cents=fee,
+            identity=store.open_identity(ctx.keyring, sub),
         )
 
     case_number = f"{ctx.settings.case_number_prefix}-{now.year}-{random_case_suffix()}"

@@ -8,6 +8,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PrivateAttr, model_validator
 
+from ozg_gateway.eid.messages import ORDER as EID_ATTRIBUTES
+
 
 class Channel(StrEnum):
     """How citizens use an offer: digital process, PDF form, or both."""
@@ -62,15 +64,23 @@ class Fee(_Strict):
 
 
 class EidRequirement(_Strict):
-    """Identification requirement with the minimum level of assurance."""
+    """Identification requirement, minimum level, and exactly what the offer may read."""
 
     mode: EidMode = EidMode.none
     min_level: AssuranceLevel | None = None
+    attributes: tuple[str, ...] = Field(default=(), description="Read (REQUIRED).")
+    optional_attributes: tuple[str, ...] = Field(default=(), description="User may deselect.")
+    min_age: int | None = Field(default=None, ge=0, le=120, description="Yes/no age check.")
+    place_verification: bool = Field(default=False, description="Yes/no: lives here?")
 
     @model_validator(mode="after")
     def _level_only_with_eid(self) -> Self:
         if self.mode == EidMode.none and self.min_level is not None:
             raise ValueError("min_level needs mode optional or required")
+        unknown = set(self.attributes) | set(self.optional_attributes)
+        unknown -= set(EID_ATTRIBUTES)
+        if unknown:
+            raise ValueError(f"unknown eID attributes: {sorted(unknown)}")
         return self
 
 

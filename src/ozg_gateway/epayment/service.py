@@ -14,7 +14,6 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -43,8 +42,9 @@ from ozg_gateway.errors import (
 from ozg_gateway.logging import get_logger
 from ozg_gateway.outbox import store as outbox
 from ozg_gateway.redaction import scrub
+from ozg_gateway.store import clients
 from ozg_gateway.store import submissions as subs
-from ozg_gateway.store.models import ApiClient, Case, Payment, Submission, TimelineEvent
+from ozg_gateway.store.models import Case, Payment, Submission, TimelineEvent
 
 log = get_logger("ozg_gateway.payments")
 
@@ -131,13 +131,6 @@ def _get(client: Provider, payment: Payment) -> Transaction:
     return client.get(payment.transaction_id)
 
 
-def _allowed_return(client: ApiClient | None, url: str) -> bool:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return False
-    return any(url.startswith(prefix) for prefix in (client.return_urls if client else None) or [])
-
-
 def latest(session: Session, submission_id: str) -> Payment | None:
     """Newest payment attempt of a submission."""
     return session.scalars(
@@ -168,7 +161,7 @@ def start_payment(
             raise Problem("conflict", detail="The fee has been paid already.")
         if current is not None and current.status == OPEN and current.paypage_url:
             return current, None
-        if not _allowed_return(session.get(ApiClient, client_id), return_url):
+        if not clients.return_url_allowed(session, client_id=client_id, url=return_url):
             raise validation_problem(
                 [
                     FieldError(

@@ -120,6 +120,7 @@ def build_case_document(
     attachments: Sequence[AttachmentInfo],
     persons: Sequence[dict[str, Any]] = (),
     fee_cents: int | None = None,
+    identity: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the normalized case from a validated submission (fee: offer's base fee)."""
     doc = CaseDocument(
@@ -141,6 +142,7 @@ def build_case_document(
         persons=[PersonDoc(**p) for p in persons],
         form=form,
         attachments=[AttachmentDoc(**a) for a in attachments],
+        identity=identity,
     )
     return doc.model_dump(mode="json")
 

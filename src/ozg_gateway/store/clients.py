@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -100,3 +101,13 @@ def authenticate(session: Session, *, key: str) -> Principal | None:
         return None
     offers = frozenset(client.offers) if client.offers is not None else None
     return Principal(client_id=client.id, role=Role(client.role), offers=offers)
+
+
+def return_url_allowed(session: Session, *, client_id: str, url: str) -> bool:
+    """Whether ``url`` starts with one of the client's allowed return prefixes."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    client = session.get(ApiClient, client_id)
+    prefixes = (client.return_urls if client else None) or []
+    return any(url.startswith(prefix) for prefix in prefixes)

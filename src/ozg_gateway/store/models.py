@@ -85,6 +85,7 @@ class Submission(Base):
     status: Mapped[str] = mapped_column(String(20))
     form_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     applicant_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    identity_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
@@ -256,3 +257,23 @@ class Payment(Base):
     expires_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_payments_open", "status", "next_check_at"),)
+
+
+class Identification(Base):
+    """One eID identification: session secrets and, briefly, the result (both sealed)."""
+
+    __tablename__ = "identifications"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("api_clients.id"), index=True)
+    service_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    session_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    identity_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    error: Mapped[str | None] = mapped_column(String(300))
+    counter: Mapped[int] = mapped_column(Integer, default=0)
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime | None]
+    return_url: Mapped[str] = mapped_column(String(2100))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

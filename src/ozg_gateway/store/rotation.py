@@ -10,7 +10,14 @@ from sqlalchemy import select
 from ozg_gateway.store import idempotency
 from ozg_gateway.store import submissions as subs
 from ozg_gateway.store.crypto import Keyring
-from ozg_gateway.store.models import Attachment, Base, Case, IdempotencyRecord, Submission
+from ozg_gateway.store.models import (
+    Attachment,
+    Base,
+    Case,
+    IdempotencyRecord,
+    Identification,
+    Submission,
+)
 
 if TYPE_CHECKING:
     from ozg_gateway.context import GatewayContext
@@ -24,10 +31,18 @@ _SEALED: list[tuple[type[Base], list[tuple[str, Callable[[Any], str]]]]] = [
         [
             ("form_sealed", lambda r: subs.form_aad(r.id)),
             ("applicant_sealed", lambda r: subs.applicant_aad(r.id)),
+            ("identity_sealed", lambda r: subs.identity_aad(r.id)),
         ],
     ),
     (Attachment, [("filename_sealed", lambda r: subs.filename_aad(r.id))]),
     (Case, [("payload_sealed", lambda r: subs.case_aad(r.id))]),
+    (
+        Identification,
+        [
+            ("session_sealed", lambda r: f"identification:{r.id}:session"),
+            ("identity_sealed", lambda r: f"identification:{r.id}:identity"),
+        ],
+    ),
     (
         IdempotencyRecord,
         [("response_sealed", lambda r: idempotency.record_aad(r.client_id, r.key))],

@@ -30,6 +30,19 @@ def applicant_aad(submission_id: str) -> str:
     return f"submission:{submission_id}:applicant"
 
 
+def identity_aad(submission_id: str) -> str:
+    """Associated data of a submission's eID result."""
+    return f"submission:{submission_id}:identity"
+
+
+def open_identity(keyring: Keyring, sub: Submission) -> dict[str, Any] | None:
+    """Decrypt the eID result attached to a submission, if any."""
+    if sub.identity_sealed is None:
+        return None
+    data: dict[str, Any] = keyring.open_json(sub.identity_sealed, aad=identity_aad(sub.id))
+    return data
+
+
 def filename_aad(attachment_id: str) -> str:
     """Associated data of an attachment's file name."""
     return f"attachment:{attachment_id}:filename"

@@ -11,7 +11,7 @@ import signal
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -27,6 +27,7 @@ from ozg_gateway.config import (
     read_config_file,
 )
 from ozg_gateway.context import GatewayContext, build_context
+from ozg_gateway.eid.service import IdentificationJanitor
 from ozg_gateway.epayment.poller import PaymentPoller
 from ozg_gateway.errors import ConfigurationError, Problem
 from ozg_gateway.logging import configure_logging, get_logger
@@ -166,6 +167,7 @@ def worker(
                 runner.run(stop),
                 HealthPoller(ctx, ctx.connectors).run(stop),
                 PaymentPoller(ctx).run(stop),
+                IdentificationJanitor(ctx).run(stop),
             )
         finally:
             await ctx.connectors.aclose()
@@ -202,9 +204,29 @@ def demo(
     """Start with the Maintal example, a temporary SQLite database and fixed demo keys."""
     data_dir = Path(tempfile.mkdtemp(prefix="ozg-gateway-demo-"))
     base = f"http://{host}:{port}"
+    file_settings = load_settings(config or _example_config(), **demo_overrides(data_dir))
+    # The demo's eID-Server simulator signs with keys made for this run.
+    from ozg_gateway.eid.simulator import demo_keys
+
+    eid_server, eid_gateway, eid_files = demo_keys(data_dir / "eid")
+    connectors = {
+        **file_settings.connectors,
+        "eid-server": {
+            "type": "eid",
+            "url": "{public_base_url}/demo/eid/eid",
+            "signing_key": eid_files["gateway_key"],
+            "signing_certificate": eid_files["gateway_cert"],
+            "server_certificate": eid_files["server_cert"],
+        },
+    }
     settings = load_settings(
-        config or _example_config(), **demo_overrides(data_dir), public_base_url=base
+        config or _example_config(),
+        **demo_overrides(data_dir),
+        public_base_url=base,
+        connectors=connectors,
+        eid_server="eid-server",
     )
+    _DEMO_EID.update(server=eid_server, gateway=eid_gateway)
     configure_logging(level=settings.log_level, fmt="console")
     ctx = _context(settings)
     migrations.upgrade(ctx.db)
@@ -225,6 +247,7 @@ def demo(
         f"  catalogue:    {base}/v1/services\n"
         f"  back office:  {base}/demo/backoffice/  (demo receiver: watch cases arrive)\n"
         f"  paypage:      {base}/demo/epay/  (XBezahldienste simulator, opened by payments)\n"
+        f"  eID-Client:   {base}/demo/eid/client?tcTokenURL=…  (scripted, instead of AusweisApp)\n"
         f"  connectors:   {base}/v1/admin/connectors  (admin key)\n"
         f"  ready:        {base}/readyz\n"
         f"  data dir:     {data_dir}\n"
@@ -241,6 +264,7 @@ def demo(
 
 
 DEMO_EPAY_USER, DEMO_EPAY_PASSWORD = "maintal-demo", "demo-epay-password"
+_DEMO_EID: dict[str, Any] = {}
 
 
 def _mount_demo_receiver(api: FastAPI) -> None:
@@ -253,6 +277,14 @@ def _mount_demo_receiver(api: FastAPI) -> None:
             secrets.extend(raw.get("secrets", []))
     api.mount("/demo/backoffice", create_receiver(sorted(set(secrets))))
     api.mount("/demo/epay", create_simulator(username=DEMO_EPAY_USER, password=DEMO_EPAY_PASSWORD))
+    from ozg_gateway.eid.simulator import create_eid_simulator
+
+    api.mount(
+        "/demo/eid",
+        create_eid_simulator(
+            server=_DEMO_EID["server"], client_certificate=_DEMO_EID["gateway"].certificate
+        ),
+    )
 
 
 @clients_app.command("add")
@@ -376,6 +408,26 @@ def simulate_epayment(
         f"status: {base}/status/{{originatorId}}/{{endPointId}}  paypage: {base}/paypage/{{id}}"
     )
     uvicorn.run(create_simulator(username=username, password=password), host=host, port=port)
+
+
+@simulate_app.command("eid")
+def simulate_eid(host: HostOpt = "127.0.0.1", port: PortOpt = 8091) -> None:
+    """Run the eID-Server simulator alone; prints the key files to configure the gateway with."""
+    from ozg_gateway.eid.simulator import create_eid_simulator, demo_keys
+
+    folder = Path(tempfile.mkdtemp(prefix="ozg-eid-sim-"))
+    server, gateway, files = demo_keys(folder)
+    base = f"http://{host}:{port}"
+    typer.echo(
+        f"eID-Server simulator: {base}/eid  (scripted eID-Client: {base}/client?tcTokenURL=…)"
+    )
+    typer.echo(f"gateway signing key: {files['gateway_key']}  certificate: {files['gateway_cert']}")
+    typer.echo(f"server certificate to trust: {files['server_cert']}")
+    uvicorn.run(
+        create_eid_simulator(server=server, client_certificate=gateway.certificate),
+        host=host,
+        port=port,
+    )
 
 
 @payments_app.command("reconcile")

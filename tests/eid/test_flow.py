@@ -220,3 +220,12 @@ def test_no_personal_data_or_secrets_in_logs(env: Env) -> None:
     for secret in ("ERIKA", "MUSTERMANN", "3b6e8c2f0d4a1e97", psk, params["code"][0]):
         assert secret not in text
     assert all(json.loads(line) for line in text.splitlines() if line.strip())  # JSON lines
+
+
+def test_expired_identifications_are_purged(env: Env) -> None:
+    from ozg_gateway.eid.service import purge_expired
+
+    started = env.start()
+    env.clock.advance(minutes=16)
+    assert purge_expired(env.ctx) == 1
+    assert env.http.get(urlsplit(str(started["tc_token_url"])).path).status_code == 404

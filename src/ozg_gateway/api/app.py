@@ -24,6 +24,7 @@ from ozg_gateway.api.routers import (
     submissions,
 )
 from ozg_gateway.context import GatewayContext
+from ozg_gateway.eid.service import IdentificationJanitor
 from ozg_gateway.epayment.poller import PaymentPoller
 from ozg_gateway.outbox.health import HealthPoller
 from ozg_gateway.outbox.metrics import DeliveryMetrics, OutboxCollector
@@ -69,6 +70,7 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
                 asyncio.create_task(worker.run(stop)),
                 asyncio.create_task(HealthPoller(ctx, ctx.connectors).run(stop)),
                 asyncio.create_task(PaymentPoller(ctx).run(stop)),
+                asyncio.create_task(IdentificationJanitor(ctx).run(stop)),
             ]
         try:
             yield

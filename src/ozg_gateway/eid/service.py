@@ -7,6 +7,7 @@ bound to the portal client that started the identification, and stored as a hash
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -23,6 +24,7 @@ from ozg_gateway.eid.messages import EidPolicy, Identity, NoResultYet, community
 from ozg_gateway.eid.tctoken import build_tc_token
 from ozg_gateway.errors import ConnectorError, FieldError, Problem, not_found, validation_problem
 from ozg_gateway.logging import get_logger
+from ozg_gateway.runtime import wait_or_stop
 from ozg_gateway.store import clients
 from ozg_gateway.store import submissions as subs
 from ozg_gateway.store.models import Identification
@@ -256,3 +258,20 @@ def purge_expired(ctx: GatewayContext) -> int:
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class IdentificationJanitor:
+    """Deletes identifications (and any result still held) once their lifetime is over."""
+
+    def __init__(self, ctx: GatewayContext, interval: float = 60.0) -> None:
+        self.ctx = ctx
+        self.interval = interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Purge until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(purge_expired, self.ctx)
+            except Exception as exc:  # housekeeping must not end the process
+                log.error("identification purge failed", exc_info=exc)
+            await wait_or_stop(stop, self.interval)

@@ -15,7 +15,7 @@ from typing import Any
 
 from cryptography import x509
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from lxml import etree
 from lxml.builder import ElementMaker
 
@@ -142,6 +142,20 @@ def create_eid_simulator(*, server: SigningKey, client_certificate: x509.Certifi
             return E.getResultResponse(_result(OUTCOMES[session.outcome]))
         return _personal_data(session)
 
+    @app.get("/client")
+    async def scripted_client(tcTokenURL: str, outcome: str = "success") -> Response:
+        """A scripted eID-Client (stands in for the AusweisApp): fetch the TC Token, finish the
+        session with ``outcome``, send the browser to the RefreshAddress."""
+        import httpx
+
+        async with httpx.AsyncClient(timeout=10) as client:
+            token = etree.fromstring((await client.get(tcTokenURL)).content)
+        session_id = by_psk.get(token.findtext("SessionIdentifier") or "")
+        if session_id is None:
+            return JSONResponse({"error": "unknown session"}, status_code=404)
+        sessions[session_id].outcome = outcome
+        return RedirectResponse(token.findtext("RefreshAddress") or "/", status_code=303)
+
     @app.post("/simulate/complete")
     async def complete(request: Request) -> JSONResponse:
         data = await request.json()
@@ -180,3 +194,44 @@ def _personal_data(session: Session) -> etree._Element:
     response.append(E.LevelOfAssuranceResult("http://bsi.bund.de/eID/LoA/hoch"))
     response.append(_result())
     return response
+
+
+def demo_keys(folder: Any) -> tuple[SigningKey, SigningKey, dict[str, str]]:
+    """Fresh RSA keys and self-signed certificates for the demo: (server, gateway, file paths)."""
+    import datetime as dt
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    made: dict[str, SigningKey] = {}
+    paths: dict[str, str] = {}
+    for name in ("server", "gateway"):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"demo-{name}")])
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=7))
+            .sign(key, hashes.SHA256())
+        )
+        made[name] = SigningKey(key, cert)
+        key_path, cert_path = folder / f"{name}.key", folder / f"{name}.pem"
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        paths[f"{name}_key"], paths[f"{name}_cert"] = str(key_path), str(cert_path)
+    return made["server"], made["gateway"], paths

@@ -229,3 +229,42 @@ def test_expired_identifications_are_purged(env: Env) -> None:
     env.clock.advance(minutes=16)
     assert purge_expired(env.ctx) == 1
     assert env.http.get(urlsplit(str(started["tc_token_url"])).path).status_code == 404
+
+
+def test_attached_identity_reaches_fit_connect_as_signed_report(env: Env) -> None:
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from ozg_gateway.mappings import fitconnect
+    from ozg_gateway.specs import FIT_CONNECT_METADATA, json_errors
+    from ozg_gateway.store import submissions as subs
+    from ozg_gateway.store.models import Case
+
+    sid = env.http.post(
+        "/v1/submissions", json=aem_submission(service_id="personenstandsurkunde"), headers=PORTAL
+    ).json()["id"]
+    started = env.start()
+    code = env.scripted_client(str(started["tc_token_url"]))["code"][0]
+    env.http.post(
+        f"/v1/identifications/{started['id']}/redeem",
+        json={"code": code, "submission_id": sid},
+        headers=PORTAL,
+    )
+    case_id = env.http.post(f"/v1/submissions/{sid}/submit", headers=PORTAL).json()["case"]["id"]
+    with env.ctx.db.reading() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        doc = subs.open_case(env.ctx.keyring, case)
+    metadata = fitconnect.build_metadata(doc, data=fitconnect.build_data(doc), attachment_sha512={})
+    specs = default_specs_dir()
+    if specs is not None:
+        assert json_errors(specs, FIT_CONNECT_METADATA, metadata) == []
+    [auth] = metadata["authenticationInformation"]
+    header, claims, signature = auth["content"].split(".")
+    pad = lambda s: base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))  # noqa: E731
+    GATEWAY.certificate.public_key().verify(  # type: ignore[call-arg, union-attr]
+        pad(signature), f"{header}.{claims}".encode(), padding.PKCS1v15(), hashes.SHA256()
+    )
+    assert json.loads(pad(claims))["restricted_id"] == "3b6e8c2f0d4a1e97"

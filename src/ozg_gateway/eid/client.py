@@ -91,6 +91,11 @@ class EidClient:
         self._clock = clock
         self._http = sync_client(timeouts=settings.timeouts, tls=settings.tls, transport=transport)
 
+    @property
+    def signing_key(self) -> SigningKey:
+        """Our eService key (also signs identification reports)."""
+        return self._key
+
     def _call(self, action: str, body: etree._Element) -> etree._Element:
         envelope = sign_envelope(body, self._key, now=self._clock())
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{NS}{action}"'}

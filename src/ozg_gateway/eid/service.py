@@ -21,6 +21,7 @@ from sqlalchemy import delete
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.eid.client import EidClient, EidService
 from ozg_gateway.eid.messages import EidPolicy, Identity, NoResultYet, community_id, user_message
+from ozg_gateway.eid.report import build_report
 from ozg_gateway.eid.tctoken import build_tc_token
 from ozg_gateway.errors import ConnectorError, FieldError, Problem, not_found, validation_problem
 from ozg_gateway.logging import get_logger
@@ -238,8 +239,10 @@ def redeem(
             subs.require_draft(sub)
             if sub.service_id != row.service_id:
                 raise Problem("conflict", detail="The identification was made for another offer.")
+            report = build_report(result, key=eid_client(ctx).signing_key, issued_at=now)
             sub.identity_sealed = ctx.keyring.seal_json(
-                {**result, "identification_id": row.id}, aad=subs.identity_aad(sub.id)
+                {**result, "identification_id": row.id, "report": report},
+                aad=subs.identity_aad(sub.id),
             )
         # Deleted after redemption: only the status remains.
         row.identity_sealed = None

@@ -86,7 +86,11 @@ def build_metadata(
     identity = document.get("identity")
     if identity and identity.get("report"):
         metadata["authenticationInformation"] = [
-            {"type": "identificationReport", "version": "1.0.0", "content": identity["report"]}
+            {
+                "type": "identificationReport",
+                "version": str(identity.get("report_version", "1.0.0")),
+                "content": identity["report"],
+            }
         ]
     payment = document.get("payment")
     if payment and payment.get("transaction_id"):

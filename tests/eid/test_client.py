@@ -139,3 +139,50 @@ def test_unsigned_requests_get_internal_error(sim: tuple[LiveServer, EidClient])
     server, _ = sim
     r = httpx.post(f"{server.url}/eid", content=b"<x/>", headers={"Content-Type": "text/xml"})
     assert b"common#internalError" in r.content
+
+
+def test_mutual_tls_with_pem_client_certificate(tmp_path: Path) -> None:
+    import ssl
+
+    from ozg_gateway.errors import ConnectorError
+    from tests.tls import make_pki
+
+    pki = make_pki(tmp_path / "pki")
+    app = create_eid_simulator(server=SERVER, client_certificate=GATEWAY.certificate)
+    server = LiveServer(
+        app,
+        ssl_certfile=str(pki.server_cert),
+        ssl_keyfile=str(pki.server_key),
+        ssl_ca_certs=str(pki.ca),
+        ssl_cert_reqs=ssl.CERT_REQUIRED,
+    ).start()
+    key, cert = _write(tmp_path, "gateway", GATEWAY)
+    _, server_cert = _write(tmp_path, "server", SERVER)
+    env = ConnectorEnv("http://g", tmp_path, None)
+    common = {
+        "url": f"{server.url}/eid",
+        "signing_key": key,
+        "signing_certificate": cert,
+        "server_certificate": server_cert,
+    }
+    try:
+        ok = EidClient(
+            "eid",
+            EidSettings(
+                **common,
+                tls={
+                    "ca_bundle": pki.ca,
+                    "client_cert": pki.client_cert,
+                    "client_key": pki.client_key,
+                },
+            ),
+            env,
+        )
+        assert ok.server_info()["major"] == "2"
+        ok.close()
+        no_cert = EidClient("eid", EidSettings(**common, tls={"ca_bundle": pki.ca}), env)
+        with pytest.raises(ConnectorError):
+            no_cert.server_info()
+        no_cert.close()
+    finally:
+        server.stop()

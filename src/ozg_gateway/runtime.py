@@ -8,6 +8,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
@@ -47,3 +48,9 @@ async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
     """Sleep for ``seconds`` or until ``stop`` is set, whichever comes first."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    """``url`` with ``params`` appended to its query string."""
+    separator = "&" if "?" in url else "?"
+    return url + separator + urlencode(params)

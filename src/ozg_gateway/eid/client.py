@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from ozg_gateway.connectors.contract import (
     ConnectorEnv,
     ConnectorType,
-    DeliveryRequest,
-    DeliveryResult,
 )
 from ozg_gateway.connectors.registry import register
+from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.connectors.translate import error_for_response, translate
 from ozg_gateway.eid.messages import (
     NS,
@@ -124,29 +122,13 @@ class EidClient:
         version = {etree.QName(e).localname: e.text for e in body.iter() if isinstance(e.tag, str)}
         return {"version": version.get("VersionString"), "major": version.get("Major")}
 
+    def status(self) -> None:
+        """Health: getServerInfo, signed both ways."""
+        self.server_info()
+
     def close(self) -> None:
         """Close connections."""
         self._http.close()
-
-
-class EidService:
-    """Connector-shaped wrapper: health = getServerInfo; not a delivery route."""
-
-    def __init__(self, client: EidClient) -> None:
-        self.name = client.name
-        self.client = client
-
-    async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
-        """The eID-Server receives no cases."""
-        raise ConnectorConfigError("an eID-Server is not a delivery route")
-
-    async def check(self, *, timeout: float) -> None:
-        """getServerInfo, signed both ways."""
-        await asyncio.to_thread(self.client.server_info)
-
-    async def aclose(self) -> None:
-        """Close connections."""
-        self.client.close()
 
 
 CONNECTOR = register(
@@ -154,7 +136,7 @@ CONNECTOR = register(
         name="eid",
         description="BSI TR-03130 eID-Server (signed SOAP over mutual TLS).",
         settings=EidSettings,
-        build=lambda name, settings, env: EidService(EidClient(name, settings, env)),
+        build=lambda name, settings, env: ServiceConnector(EidClient(name, settings, env)),
         pushes=False,
         routable=False,
     )

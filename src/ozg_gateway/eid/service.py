@@ -18,8 +18,9 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.context import GatewayContext
-from ozg_gateway.eid.client import EidClient, EidService
+from ozg_gateway.eid.client import EidClient
 from ozg_gateway.eid.messages import EidPolicy, Identity, NoResultYet, community_id, user_message
 from ozg_gateway.eid.report import build_report
 from ozg_gateway.eid.tctoken import build_tc_token
@@ -46,7 +47,7 @@ def _hash(code: str) -> str:
 def eid_client(ctx: GatewayContext) -> EidClient:
     """The configured eID-Server; 503 if none is usable."""
     instance = ctx.connectors.instances.get(ctx.settings.eid_server or "")
-    if not isinstance(instance, EidService):
+    if not isinstance(instance, ServiceConnector) or not isinstance(instance.client, EidClient):
         raise Problem("unavailable", detail="Identification with the eID is not configured.")
     return instance.client
 

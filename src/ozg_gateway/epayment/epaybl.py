@@ -27,10 +27,10 @@ from ozg_gateway.connectors.contract import (
     ConnectorType,
 )
 from ozg_gateway.connectors.registry import register
+from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.connectors.translate import error_for_response, translate
 from ozg_gateway.epayment import money
 from ozg_gateway.epayment.money import to_cents, to_euros
-from ozg_gateway.epayment.provider import PaymentProvider
 from ozg_gateway.epayment.xbezahldienste import Transaction
 from ozg_gateway.errors import ConnectorConfigError, ConnectorError, PermanentError, TransientError
 from ozg_gateway.http import Timeouts, TlsSettings, sync_client
@@ -232,7 +232,7 @@ CONNECTOR = register(
         name="epaybl",
         description="ePayBL REST connector Fachverfahren v1_0 (mutual TLS).",
         settings=EpayblSettings,
-        build=lambda name, settings, env: PaymentProvider(EpayblClient(name, settings, env)),
+        build=lambda name, settings, env: ServiceConnector(EpayblClient(name, settings, env)),
         pushes=False,
         routable=False,
     )

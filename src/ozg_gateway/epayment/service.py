@@ -19,13 +19,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ozg_gateway.catalog.models import Offer
+from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.epayment.epaybl import (
     EpayblClient,
     build_buchungsliste,
     verify_notification,
 )
-from ozg_gateway.epayment.provider import PaymentProvider
 from ozg_gateway.epayment.xbezahldienste import (
     Transaction,
     XBezahldiensteClient,
@@ -73,7 +73,9 @@ def provider_client(ctx: GatewayContext) -> Provider:
     """The configured payment provider (XBezahldienste or ePayBL); 503 if none is usable."""
     name = ctx.settings.payment_provider
     instance = ctx.connectors.instances.get(name or "")
-    if not isinstance(instance, PaymentProvider):
+    if not isinstance(instance, ServiceConnector) or not isinstance(
+        instance.client, XBezahldiensteClient | EpayblClient
+    ):
         raise Problem("unavailable", detail="Online payment is not configured.")
     client: Provider = instance.client
     return client

@@ -25,10 +25,10 @@ from ozg_gateway.connectors.contract import (
     ConnectorType,
 )
 from ozg_gateway.connectors.registry import register
+from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.connectors.translate import error_for_response, translate
 from ozg_gateway.epayment import money
 from ozg_gateway.epayment.money import to_cents, to_euros
-from ozg_gateway.epayment.provider import PaymentProvider
 from ozg_gateway.errors import (
     ConnectorAuthError,
     ConnectorConfigError,
@@ -312,8 +312,8 @@ class XBezahldiensteClient:
 
 def _build(
     name: str, settings: XBezahldiensteSettings, env: ConnectorEnv
-) -> PaymentProvider[XBezahldiensteClient]:
-    return PaymentProvider(XBezahldiensteClient(name, settings, env))
+) -> ServiceConnector[XBezahldiensteClient]:
+    return ServiceConnector(XBezahldiensteClient(name, settings, env))
 
 
 CONNECTOR = register(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Response
 from fastapi.responses import RedirectResponse
@@ -14,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from ozg_gateway.api.deps import Ctx, PortalPrincipal
 from ozg_gateway.eid import service
 from ozg_gateway.eid.tctoken import activation_links
+from ozg_gateway.runtime import with_query
 
 router = APIRouter(tags=["Identification"])
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
@@ -105,10 +105,7 @@ def refresh(ctx: Ctx, identification_id: str) -> RedirectResponse:
     """Fetches the result (server to server), then redirects to the portal with a one-time
     code; no personal data ever appears in a URL."""
     finished = service.refresh(ctx, identification_id)
-    separator = "&" if "?" in finished.return_url else "?"
-    return RedirectResponse(
-        finished.return_url + separator + urlencode(finished.params), status_code=303
-    )
+    return RedirectResponse(with_query(finished.return_url, finished.params), status_code=303)
 
 
 @router.post(

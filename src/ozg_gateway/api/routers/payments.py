@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
@@ -15,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from ozg_gateway.api.deps import Ctx, PortalPrincipal
 from ozg_gateway.epayment import service
 from ozg_gateway.errors import not_found
+from ozg_gateway.runtime import with_query
 from ozg_gateway.store import submissions as store
 from ozg_gateway.store.models import Payment
 
@@ -104,8 +104,7 @@ def payment_return(ctx: Ctx, token: str) -> RedirectResponse:
     if payment is None:
         raise not_found("Payment")
     payment = service.refresh(ctx, payment.id)
-    separator = "&" if "?" in payment.portal_return_url else "?"
-    target = payment.portal_return_url + separator + urlencode({"payment": payment.status})
+    target = with_query(payment.portal_return_url, {"payment": payment.status})
     return RedirectResponse(target, status_code=303)
 
 

@@ -1,4 +1,7 @@
-"""Payment providers as connectors: health through the provider's status call, no case routes."""
+"""External services the gateway uses (payment providers, eID-Server) as connectors.
+
+They receive no cases; their health is the service's own status call.
+"""
 
 from __future__ import annotations
 
@@ -26,19 +29,19 @@ class StatusClient(Protocol):
 C = TypeVar("C", bound=StatusClient)
 
 
-class PaymentProvider(Generic[C]):
-    """Connector-shaped wrapper around a provider client."""
+class ServiceConnector(Generic[C]):
+    """Connector-shaped wrapper around a service client."""
 
     def __init__(self, client: C) -> None:
         self.name = client.name
         self.client = client
 
     async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
-        """Payment providers receive no cases."""
-        raise ConnectorConfigError("a payment provider is not a delivery route")
+        """Services receive no cases."""
+        raise ConnectorConfigError(f"{self.name} is a service, not a delivery route")
 
     async def check(self, *, timeout: float) -> None:
-        """The provider's status call."""
+        """The service's status call."""
         await asyncio.to_thread(self.client.status)
 
     async def aclose(self) -> None:

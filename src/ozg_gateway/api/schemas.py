@@ -45,7 +45,12 @@ class SubmissionCreate(_In):
             "examples": [
                 {
                     "service_id": "aem-meldung",
-                    "form_data": {"art": "Ereignis", "beschreibung": "Laterne defekt"},
+                    "form_data": {
+                        "art": "ereignis",
+                        "kategorie": "beleuchtung",
+                        "position": {"lat": 50.1466, "lon": 8.8363},
+                        "beschreibung": "Laterne defekt",
+                    },
                     "applicant": {"family_name": "Muster", "email": "a.muster@example.org"},
                 }
             ]

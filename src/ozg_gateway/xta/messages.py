@@ -1,0 +1,150 @@
+"""XTA 2 V3 message parts: identifiers, Author, MessageMetaData, SOAP 1.2 + WS-Addressing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+from lxml.builder import ElementMaker
+
+XTA = "http://xoev.de/transport/xta/211"
+OSCI = "http://www.osci.eu/ws/2014/10/transport"
+WSA = "http://www.w3.org/2005/08/addressing"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+ANONYMOUS = f"{WSA}/anonymous"
+
+META = ElementMaker(namespace=OSCI, nsmap={"oscimeta": OSCI, "wsa": WSA})
+WS = ElementMaker(namespace=WSA, nsmap={"wsa": WSA})
+ENV = ElementMaker(namespace=SOAP12, nsmap={"soap": SOAP12, "wsa": WSA})
+PLAIN = ElementMaker()  # XÖV code children are unqualified
+
+_MSGBOX = "http://www.osci.eu/ws/2008/05/transport/urn/messageTypes"
+ACTIONS: dict[str, str] = {
+    "checkAccountActive": "http://www.xta.de/XTA/CheckAccountActive",
+    "createMessageId": "http://www.xta.de/XTA/CreateMessageID",
+    "lookupService": "http://www.xta.de/XTA/IsServiceAvailable",
+    "getTransportReport": "http://www.xta.de/XTA/GetTransportReport",
+    "cancelMessage": "http://www.xta.de/XTA/CancelMessage",
+    "sendMessage": "http://www.xta.de/XTA/SendMessage",
+    "sendMessageSync": "http://www.xta.de/XTA/SendMessageSync",
+    "getStatusList": f"{_MSGBOX}/MsgBoxStatusListRequest",
+    "getMessage": f"{_MSGBOX}/MsgBoxFetchRequest",
+    "close": f"{_MSGBOX}/MsgBoxCloseRequest",
+}
+_PARTY_VALUE = re.compile(r"^[A-Za-z0-9]+:\S+$")
+
+
+@dataclass(frozen=True)
+class PartyId:
+    """An Author or Reader: type plus ``prefix:id`` (e.g. ``gad:010200100000``)."""
+
+    value: str
+    type: str = "xoev"
+    category: str | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _PARTY_VALUE.match(self.value):
+            raise ValueError(f"party identifier must look like prefix:id, got {self.value!r}")
+
+    def element(self) -> etree._Element:
+        """oscimeta:Identifier."""
+        attrs = {"type": self.type}
+        if self.category:
+            attrs["category"] = self.category
+        if self.name:
+            attrs["name"] = self.name
+        identifier: etree._Element = META.Identifier(self.value, **attrs)
+        return identifier
+
+
+@dataclass(frozen=True)
+class Code:
+    """An XÖV code with its list (business scenario, message type)."""
+
+    code: str
+    list_uri: str
+    list_version: str
+    name: str | None = None
+
+    def children(self) -> list[etree._Element]:
+        """Unqualified code/name children."""
+        items = [PLAIN.code(self.code)]
+        if self.name:
+            items.append(PLAIN.name(self.name))
+        return items
+
+
+def author(party: PartyId) -> etree._Element:
+    """Author header (management and mailbox calls)."""
+    element: etree._Element = META.Author(party.element())
+    return element
+
+
+def message_metadata(
+    *,
+    author_party: PartyId,
+    reader: PartyId,
+    message_id: str,
+    service: str,
+    business_scenario: Code,
+    message_type: Code,
+    payload_schema: str,
+    origin: datetime,
+    size: int | None = None,
+    subject: str | None = None,
+) -> etree._Element:
+    """MessageMetaData for sendMessage (order as the OSCI schema requires)."""
+    qualifier = META.Qualifier()
+    if subject:
+        qualifier.append(META.Subject(subject[:255]))
+    qualifier.append(META.Service(service))
+    qualifier.append(
+        META.BusinessScenario(
+            META.Defined(
+                *business_scenario.children(),
+                listURI=business_scenario.list_uri,
+                listVersionID=business_scenario.list_version,
+            )
+        )
+    )
+    qualifier.append(
+        META.MessageType(
+            *message_type.children(),
+            listURI=message_type.list_uri,
+            listVersionID=message_type.list_version,
+            payloadSchema=payload_schema,
+        )
+    )
+    metadata = META.MessageMetaData(
+        META.DeliveryAttributes(META.Origin(origin.isoformat())),
+        META.Originators(META.Author(author_party.element())),
+        META.Destinations(META.Reader(reader.element())),
+        META.MsgIdentification(WS.MessageID(message_id)),
+        qualifier,
+    )
+    if size is not None:
+        metadata.append(META.MsgSize(str(size)))
+    return metadata
+
+
+def envelope(
+    *,
+    operation: str,
+    to: str,
+    call_id: str,
+    headers: list[etree._Element],
+    body: etree._Element | None,
+) -> bytes:
+    """SOAP 1.2 envelope with WS-Addressing: Action, a fresh urn:uuid MessageID, To, ReplyTo."""
+    header = ENV.Header(
+        WS.Action(ACTIONS[operation]),
+        WS.MessageID(f"urn:uuid:{call_id}"),
+        WS.To(to),
+        WS.ReplyTo(WS.Address(ANONYMOUS)),
+        *headers,
+    )
+    soap_body = ENV.Body(*([body] if body is not None else []))
+    return etree.tostring(ENV.Envelope(header, soap_body), xml_declaration=True, encoding="UTF-8")

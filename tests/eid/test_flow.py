@@ -268,3 +268,26 @@ def test_attached_identity_reaches_fit_connect_as_signed_report(env: Env) -> Non
         pad(signature), f"{header}.{claims}".encode(), padding.PKCS1v15(), hashes.SHA256()
     )
     assert json.loads(pad(claims))["restricted_id"] == "3b6e8c2f0d4a1e97"
+
+
+def test_required_identification_is_enforced_on_submit(env: Env) -> None:
+    sid = env.http.post(
+        "/v1/submissions", json=aem_submission(service_id="personenstandsurkunde"), headers=PORTAL
+    ).json()["id"]
+    refused = env.http.post(f"/v1/submissions/{sid}/submit", headers=PORTAL)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["pointer"] == "/identification"
+    at_once = env.http.post(
+        "/v1/submissions",
+        json=aem_submission(service_id="personenstandsurkunde", submit=True),
+        headers=PORTAL,
+    )
+    assert at_once.status_code == 422
+    started = env.start()
+    code = env.scripted_client(str(started["tc_token_url"]))["code"][0]
+    env.http.post(
+        f"/v1/identifications/{started['id']}/redeem",
+        json={"code": code, "submission_id": sid},
+        headers=PORTAL,
+    )
+    assert env.http.post(f"/v1/submissions/{sid}/submit", headers=PORTAL).status_code == 200

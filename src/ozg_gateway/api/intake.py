@@ -66,6 +66,35 @@ def validated_form(
     return form
 
 
+# eID levels of assurance in rising order (TR-03130 spelling).
+_LOA = {"normal": 0, "substantiell": 1, "substantial": 1, "hoch": 2, "high": 2}
+
+
+def require_identity(ctx: GatewayContext, offer: Offer, identity: dict[str, Any] | None) -> None:
+    """Offers with ``eid.mode = required`` need an attached identification of the minimum level.
+
+    Enforced when an eID-Server is configured (without one the offer could never be submitted).
+    """
+    if offer.eid.mode != "required" or not ctx.settings.eid_server:
+        return
+    if identity is None:
+        raise validation_problem(
+            [
+                FieldError(
+                    "/identification",
+                    "missing",
+                    "Für diese Leistung ist die Identifizierung mit dem Ausweis erforderlich.",
+                )
+            ]
+        )
+    level = str(identity.get("level") or "").rsplit("/", 1)[-1]
+    wanted = offer.eid.min_level.value if offer.eid.min_level else None
+    if wanted and level and _LOA.get(level, 0) < _LOA[wanted]:
+        raise validation_problem(
+            [FieldError("/identification", "level", "Das Vertrauensniveau reicht nicht aus.")]
+        )
+
+
 def view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
     """The portal's view of a submission (no form data echoed)."""
     attachments = [
@@ -119,6 +148,8 @@ def freeze(
     ]
     now = ctx.clock()
 
+    identity = store.open_identity(ctx.keyring, sub)
+    require_identity(ctx, offer, identity)
     model = FORM_MODELS[offer.form_model or "generic"]
     fee = offer.fee.total_cents(model.copies(form))
 
@@ -136,7 +167,7 @@ def freeze(
             attachments=attachments,
             persons=model.persons(form),
             fee_cents=fee,
-            identity=store.open_identity(ctx.keyring, sub),
+            identity=identity,
         )
 
     case_number = f"{ctx.settings.case_number_prefix}-{now.year}-{random_case_suffix()}"

@@ -75,6 +75,10 @@ class ConnectorEnv:
     specs_dir: Path | None
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def expand(self, url: str) -> str:
+        """A configured URL with ``{public_base_url}`` replaced by the gateway's own address."""
+        return url.format(public_base_url=self.public_base_url.rstrip("/"))
+
 
 @runtime_checkable
 class Connector(Protocol):

@@ -80,7 +80,7 @@ class EidClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.name = name
-        self.url = settings.url.format(public_base_url=env.public_base_url.rstrip("/"))
+        self.url = env.expand(settings.url)
         self._key = load_signing_key(settings)
         try:
             self._server = x509.load_pem_x509_certificate(settings.server_certificate.read_bytes())

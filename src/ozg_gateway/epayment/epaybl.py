@@ -172,7 +172,7 @@ class EpayblClient:
     ) -> None:
         self.name = name
         self.settings = settings
-        base = settings.base_url.format(public_base_url=env.public_base_url.rstrip("/")).rstrip("/")
+        base = env.expand(settings.base_url).rstrip("/")
         self.root = (
             f"{base}/epayment/fachverfahren/v1_0/mandanten/{settings.mandant}"
             f"/bewirtschafter/{settings.bewirtschafter}"

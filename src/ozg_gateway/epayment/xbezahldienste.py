@@ -214,9 +214,8 @@ class XBezahldiensteClient:
     ) -> None:
         self.name = name
         self.settings = settings
-        self.base = settings.base_url.format(
-            public_base_url=env.public_base_url.rstrip("/")
-        ).rstrip("/")
+        self.base = env.expand(settings.base_url).rstrip("/")
+        self._env = env
         self._http = sync_client(timeouts=settings.timeouts, tls=settings.tls, transport=transport)
         self._token: tuple[str, float] | None = None
         self._lock = threading.Lock()
@@ -253,7 +252,7 @@ class XBezahldiensteClient:
             if auth.scope:
                 data["scope"] = auth.scope
             response = self._call(
-                lambda: self._http.post(auth.token_url.format(public_base_url=self.base), data=data)
+                lambda: self._http.post(self._env.expand(auth.token_url), data=data)
             )
             if response.status_code != 200:
                 raise ConnectorAuthError(

@@ -123,12 +123,8 @@ class WebhookConnector:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.name = name
-        self.url = settings.url.format(public_base_url=env.public_base_url.rstrip("/"))
-        self.check_url = (
-            settings.check_url.format(public_base_url=env.public_base_url.rstrip("/"))
-            if settings.check_url
-            else None
-        )
+        self.url = env.expand(settings.url)
+        self.check_url = env.expand(settings.check_url) if settings.check_url else None
         self._signers = [Webhook(s.get_secret_value()) for s in settings.secrets]
         self._attachment_url = (
             env.public_base_url.rstrip("/") + "/v1/cases/{case_id}/attachments/{attachment_id}"

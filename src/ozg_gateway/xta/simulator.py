@@ -1,0 +1,180 @@
+"""An XTA 2 V3 server for tests (management and send ports so far), strict about its input.
+
+Each request must carry the WS-Addressing headers with the port's action, an Author (management)
+or MessageMetaData (send) header valid against the OSCI XSD, and a body valid against the XTA
+XSD (MTOM parts are resolved first). Violations answer with SOAP 1.2 faults carrying the XTA
+exception and error code, as a standard-conformant server would.
+"""
+
+from __future__ import annotations
+
+import base64
+import email
+import email.policy
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from lxml import etree
+
+from ozg_gateway.specs import xml_schema
+from ozg_gateway.xta.container import XOP
+from ozg_gateway.xta.messages import ACTIONS, OSCI, SOAP12, WSA, XTA
+
+META_XSD = "xta/OSCI_MessageMetaData_V2.02.xsd"
+XTA_XSD = "xta/XTA-Webservice-Globale-Elemente.xsd"
+
+
+@dataclass
+class Stored:
+    """A message in a reader's mailbox."""
+
+    message_id: str
+    metadata: bytes
+    parts: dict[str, bytes]
+
+
+@dataclass
+class XtaState:
+    """Mailboxes by reader identifier, issued message ids."""
+
+    mailboxes: dict[str, list[Stored]] = field(default_factory=dict)
+    issued: set[str] = field(default_factory=set)
+
+
+def _fault(exception: str, code: int, text: str) -> Response:
+    body = (
+        f'<soap:Envelope xmlns:soap="{SOAP12}" xmlns:xta="{XTA}"><soap:Body><soap:Fault>'
+        "<soap:Code><soap:Value>soap:Sender</soap:Value></soap:Code>"
+        f'<soap:Reason><soap:Text xml:lang="de">{text}</soap:Text></soap:Reason>'
+        f"<soap:Detail><xta:{exception}><xta:errorCode><code>{code}</code><name>{text}</name>"
+        f"</xta:errorCode></xta:{exception}></soap:Detail></soap:Fault></soap:Body></soap:Envelope>"
+    )
+    return Response(body.encode(), status_code=500, media_type="application/soap+xml")
+
+
+def _answer(operation: str, relates_to: str, body: etree._Element | None) -> Response:
+    env = etree.Element(f"{{{SOAP12}}}Envelope", nsmap={"soap": SOAP12, "wsa": WSA})
+    header = etree.SubElement(env, f"{{{SOAP12}}}Header")
+    etree.SubElement(header, f"{{{WSA}}}Action").text = ACTIONS[operation] + "Response"
+    etree.SubElement(header, f"{{{WSA}}}RelatesTo").text = relates_to
+    soap_body = etree.SubElement(env, f"{{{SOAP12}}}Body")
+    if body is not None:
+        soap_body.append(body)
+    return Response(etree.tostring(env), media_type="application/soap+xml")
+
+
+def create_xta_simulator(specs_dir: Path, state: XtaState | None = None) -> FastAPI:
+    """ASGI app with ``/management`` and ``/send``."""
+    app = FastAPI(title="XTA simulator", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.xta = state = state or XtaState()
+
+    async def parse(request: Request) -> tuple[etree._Element, dict[str, bytes]]:
+        raw = await request.body()
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith("multipart/related"):
+            msg = email.message_from_bytes(
+                f"Content-Type: {ctype}\r\n\r\n".encode() + raw, policy=email.policy.HTTP
+            )
+            parts = list(msg.iter_parts())
+            payloads: list[bytes] = [p.get_payload(decode=True) for p in parts]  # type: ignore[misc]
+            blobs = {
+                str(p["Content-ID"]).strip("<>"): data
+                for p, data in zip(parts[1:], payloads[1:], strict=True)
+            }
+            return etree.fromstring(payloads[0]), blobs
+        return etree.fromstring(raw), {}
+
+    def check_addressing(root: etree._Element, operation: str) -> str | Response:
+        header = root.find(f"{{{SOAP12}}}Header")
+        action = header.findtext(f"{{{WSA}}}Action") if header is not None else None
+        message_id = header.findtext(f"{{{WSA}}}MessageID") if header is not None else None
+        if action != ACTIONS[operation] or not (message_id or "").startswith("urn:uuid:"):
+            return _fault(
+                "ParameterIsNotValidException", 9020, "WS-Addressing headers missing or wrong"
+            )
+        if (
+            header is None
+            or header.find(f"{{{WSA}}}To") is None
+            or header.find(f"{{{WSA}}}ReplyTo") is None
+        ):
+            return _fault("ParameterIsNotValidException", 9020, "WS-Addressing To/ReplyTo missing")
+        return message_id or ""
+
+    def valid(relative: str, element: etree._Element | None) -> bool:
+        return element is not None and bool(xml_schema(specs_dir, relative).validate(element))
+
+    @app.post("/management")
+    async def management(request: Request) -> Response:
+        root, _parts = await parse(request)
+        header = root.find(f"{{{SOAP12}}}Header")
+        action = header.findtext(f"{{{WSA}}}Action") if header is not None else None
+        operation = next((op for op, uri in ACTIONS.items() if uri == action), None)
+        if operation not in ("checkAccountActive", "createMessageId", "getTransportReport"):
+            return _fault("ParameterIsNotValidException", 9020, "unknown action")
+        relates = check_addressing(root, operation)
+        if isinstance(relates, Response):
+            return relates
+        if not valid(META_XSD, header.find(f"{{{OSCI}}}Author") if header is not None else None):
+            return _fault("PermissionDeniedException", 9010, "Author missing or invalid")
+        if operation == "checkAccountActive":
+            return _answer(operation, relates, None)
+        if operation == "createMessageId":
+            message_id = f"urn:de:xta:messageid:simulator:{uuid.uuid4()}"
+            state.issued.add(message_id)
+            element = etree.Element(f"{{{WSA}}}MessageID", nsmap={"wsa": WSA})
+            element.text = message_id
+            return _answer(operation, relates, element)
+        asked = root.findtext(f"{{{SOAP12}}}Body/{{{WSA}}}MessageID") or ""
+        if asked not in state.issued:
+            return _fault("InvalidMessageIDException", 9070, "unknown message id")
+        delivered = any(m.message_id == asked for box in state.mailboxes.values() for m in box)
+        report = etree.Element(f"{{{XTA}}}TransportReport", nsmap={"xta": XTA})
+        etree.SubElement(report, f"{{{XTA}}}ReportTime").text = datetime.now(UTC).isoformat()
+        status = etree.SubElement(report, f"{{{XTA}}}MessageStatus")
+        etree.SubElement(status, f"{{{XTA}}}Status").text = "1" if delivered else "0"
+        return _answer(operation, relates, report)
+
+    @app.post("/send")
+    async def send(request: Request) -> Response:
+        root, blobs = await parse(request)
+        relates = check_addressing(root, "sendMessage")
+        if isinstance(relates, Response):
+            return relates
+        header = root.find(f"{{{SOAP12}}}Header")
+        metadata = header.find(f"{{{OSCI}}}MessageMetaData") if header is not None else None
+        if not valid(META_XSD, metadata):
+            return _fault("MessageSchemaViolationException", 9050, "MessageMetaData invalid")
+        assert metadata is not None
+        container = root.find(f"{{{SOAP12}}}Body/{{{XTA}}}GenericContentContainer")
+        if container is None:
+            return _fault("MessageSchemaViolationException", 9050, "container missing")
+        parts: dict[str, bytes] = {}
+        for item in container.iter(f"{{{XTA}}}Message", f"{{{XTA}}}Attachment"):
+            include = item.find(f"{{{XOP}}}Include")
+            if include is not None:  # resolve XOP: the part's bytes become the element content
+                cid = include.get("href", "").removeprefix("cid:")
+                if cid not in blobs:
+                    return _fault("ParameterIsNotValidException", 9020, "MTOM part missing")
+                item.remove(include)
+                item.text = base64.b64encode(blobs[cid]).decode()
+                parts[item.get("filename") or cid] = blobs[cid]
+            else:
+                parts[item.get("filename") or "part"] = base64.b64decode(item.text or "")
+        if not valid(XTA_XSD, container):
+            return _fault("MessageSchemaViolationException", 9051, "container invalid")
+        message_id = metadata.findtext(f"{{{OSCI}}}MsgIdentification/{{{WSA}}}MessageID") or ""
+        if message_id not in state.issued:
+            return _fault("InvalidMessageIDException", 9070, "message id not issued by this server")
+        reader = (
+            metadata.findtext(f"{{{OSCI}}}Destinations/{{{OSCI}}}Reader/{{{OSCI}}}Identifier") or ""
+        )
+        state.mailboxes.setdefault(reader, []).append(
+            Stored(message_id, etree.tostring(metadata), parts)
+        )
+        return _answer("sendMessage", relates, None)
+
+    return app

@@ -111,3 +111,24 @@ def test_invalid_author_is_a_permission_fault(
     client.party = PartyId("gad:010200100000", type="")  # empty type violates the OSCI schema
     with pytest.raises(ConnectorConfigError):
         client.check_account_active()
+
+
+def test_mailbox_list_fetch_close(xta: tuple[XtaState, XtaClient, XtaClient]) -> None:
+    _state, client, _ = xta
+    message_id = client.create_message_id()
+    data = b"%PDF-1.7 mailbox"
+    _send(
+        client,
+        message_id,
+        Part("att@gw", "application/pdf", [data], filename="scan.pdf", size=len(data)),
+    )
+    listed = client.get_status_list(READER)
+    assert len(listed) == 1
+    assert listed[0].findtext(".//{http://www.w3.org/2005/08/addressing}MessageID") == message_id
+    parts = client.get_message(READER, message_id)
+    assert parts == {"xfall.xml": b"<MainApplication/>", "scan.pdf": data}
+    assert len(client.get_status_list(READER)) == 1  # fetching changes nothing
+    client.close_message(READER, message_id)
+    assert client.get_status_list(READER) == []
+    with pytest.raises(InvalidMessageId):
+        client.get_message(READER, message_id)

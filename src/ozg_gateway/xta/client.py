@@ -5,6 +5,7 @@ Uses lxml and httpx directly (zeep cannot send MTOM). Requests are streamed when
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -21,14 +22,18 @@ from ozg_gateway.xta.container import Part, generic_container, mtom_content_type
 from ozg_gateway.xta.faults import parse_fault
 from ozg_gateway.xta.messages import (
     ACTIONS,
+    OSCI,
     SOAP12,
     WSA,
     XTA,
     Code,
     PartyId,
     author,
+    close_request,
     envelope,
+    fetch_request,
     message_metadata,
+    status_list_request,
 )
 
 
@@ -174,6 +179,29 @@ class XtaClient:
         boundary = f"xta-{uuid.uuid4().hex}"
         stream = mtom_stream(xml, [message, *attachments], boundary=boundary, action=action)
         self._post("send", "sendMessage", stream, mtom_content_type(boundary, action))
+
+    def _box(self, operation: str, reader: PartyId, body: etree._Element) -> etree._Element:
+        # On mailbox calls the Author header names the reader mailbox being read.
+        return self._call("msgbox", operation, body, [author(reader)])
+
+    def get_status_list(self, reader: PartyId, max_items: int = 100) -> list[etree._Element]:
+        """MessageMetaData of the messages waiting for ``reader`` (unclosed ones included)."""
+        body = self._box("getStatusList", reader, status_list_request(max_items))
+        return list(body.iter(f"{{{OSCI}}}MessageMetaData"))
+
+    def get_message(self, reader: PartyId, message_id: str) -> dict[str, bytes]:
+        """The message's parts by file name (does not change the mailbox)."""
+        body = self._box("getMessage", reader, fetch_request(message_id))
+        parts: dict[str, bytes] = {}
+        for item in body.iter(f"{{{XTA}}}Message", f"{{{XTA}}}Attachment"):
+            parts[item.get("filename") or item.get("id") or f"part{len(parts)}"] = base64.b64decode(
+                item.text or ""
+            )
+        return parts
+
+    def close_message(self, reader: PartyId, message_id: str) -> None:
+        """Mark a message as fetched — only after it was committed on our side."""
+        self._box("close", reader, close_request(message_id))
 
     def close(self) -> None:
         """Close connections."""

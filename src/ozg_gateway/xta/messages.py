@@ -14,6 +14,7 @@ OSCI = "http://www.osci.eu/ws/2014/10/transport"
 WSA = "http://www.w3.org/2005/08/addressing"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 ANONYMOUS = f"{WSA}/anonymous"
+OSCI_TRANSPORT = "http://www.osci.eu/ws/2008/05/transport"
 
 META = ElementMaker(namespace=OSCI, nsmap={"oscimeta": OSCI, "wsa": WSA})
 WS = ElementMaker(namespace=WSA, nsmap={"wsa": WSA})
@@ -148,3 +149,28 @@ def envelope(
     )
     soap_body = ENV.Body(*([body] if body is not None else []))
     return etree.tostring(ENV.Envelope(header, soap_body), xml_declaration=True, encoding="UTF-8")
+
+
+_BOX = ElementMaker(namespace=OSCI_TRANSPORT, nsmap={"osci": OSCI_TRANSPORT, "wsa": WSA})
+
+
+def status_list_request(max_items: int = 100) -> etree._Element:
+    """MsgBoxStatusListRequest asking for MessageMetaData entries."""
+    element: etree._Element = _BOX.MsgBoxStatusListRequest(
+        maxListItems=str(max_items), ListForm="MessageMetaData"
+    )
+    return element
+
+
+def fetch_request(message_id: str) -> etree._Element:
+    """MsgBoxFetchRequest for one message."""
+    element: etree._Element = _BOX.MsgBoxFetchRequest(_BOX.MsgSelector(WS.MessageID(message_id)))
+    return element
+
+
+def close_request(message_id: str, request_id: str = "1") -> etree._Element:
+    """MsgBoxCloseRequest: the message has been taken over (send only after your commit)."""
+    element: etree._Element = _BOX.MsgBoxCloseRequest(
+        _BOX.LastMsgReceived(message_id), MsgBoxRequestID=request_id
+    )
+    return element

@@ -23,9 +23,11 @@ from lxml import etree
 from ozg_gateway.specs import xml_schema
 from ozg_gateway.xta.container import XOP
 from ozg_gateway.xta.messages import ACTIONS, OSCI, SOAP12, WSA, XTA
+from ozg_gateway.xta.messages import OSCI_TRANSPORT as BOX
 
 META_XSD = "xta/OSCI_MessageMetaData_V2.02.xsd"
 XTA_XSD = "xta/XTA-Webservice-Globale-Elemente.xsd"
+BOX_XSD = "xta/OSCI2_02.xsd"
 
 
 @dataclass
@@ -35,6 +37,8 @@ class Stored:
     message_id: str
     metadata: bytes
     parts: dict[str, bytes]
+    content_types: dict[str, str] = field(default_factory=dict)
+    closed: bool = False
 
 
 @dataclass
@@ -56,11 +60,26 @@ def _fault(exception: str, code: int, text: str) -> Response:
     return Response(body.encode(), status_code=500, media_type="application/soap+xml")
 
 
-def _answer(operation: str, relates_to: str, body: etree._Element | None) -> Response:
+def _box_header(pending: int) -> etree._Element:
+    response = etree.Element(f"{{{BOX}}}MsgBoxResponse", nsmap={"osci": BOX}, MsgBoxRequestID="1")
+    if pending > 0:
+        etree.SubElement(response, f"{{{BOX}}}ItemsPending").text = str(pending)
+    else:
+        etree.SubElement(
+            response, f"{{{BOX}}}NoMessageAvailable", reason=f"{BOX}/MsgBox/reasons/NoMatch"
+        )
+    return response
+
+
+def _answer(
+    operation: str, relates_to: str, body: etree._Element | None, *headers: etree._Element
+) -> Response:
     env = etree.Element(f"{{{SOAP12}}}Envelope", nsmap={"soap": SOAP12, "wsa": WSA})
     header = etree.SubElement(env, f"{{{SOAP12}}}Header")
     etree.SubElement(header, f"{{{WSA}}}Action").text = ACTIONS[operation] + "Response"
     etree.SubElement(header, f"{{{WSA}}}RelatesTo").text = relates_to
+    for extra in headers:
+        header.append(extra)
     soap_body = etree.SubElement(env, f"{{{SOAP12}}}Body")
     if body is not None:
         soap_body.append(body)
@@ -68,7 +87,7 @@ def _answer(operation: str, relates_to: str, body: etree._Element | None) -> Res
 
 
 def create_xta_simulator(specs_dir: Path, state: XtaState | None = None) -> FastAPI:
-    """ASGI app with ``/management`` and ``/send``."""
+    """ASGI app with ``/management``, ``/send`` and ``/msgbox``."""
     app = FastAPI(title="XTA simulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.xta = state = state or XtaState()
 
@@ -153,6 +172,7 @@ def create_xta_simulator(specs_dir: Path, state: XtaState | None = None) -> Fast
         if container is None:
             return _fault("MessageSchemaViolationException", 9050, "container missing")
         parts: dict[str, bytes] = {}
+        types: dict[str, str] = {}
         for item in container.iter(f"{{{XTA}}}Message", f"{{{XTA}}}Attachment"):
             include = item.find(f"{{{XOP}}}Include")
             if include is not None:  # resolve XOP: the part's bytes become the element content
@@ -164,6 +184,9 @@ def create_xta_simulator(specs_dir: Path, state: XtaState | None = None) -> Fast
                 parts[item.get("filename") or cid] = blobs[cid]
             else:
                 parts[item.get("filename") or "part"] = base64.b64decode(item.text or "")
+            types[item.get("filename") or "part"] = (
+                item.get("contentType") or "application/octet-stream"
+            )
         if not valid(XTA_XSD, container):
             return _fault("MessageSchemaViolationException", 9051, "container invalid")
         message_id = metadata.findtext(f"{{{OSCI}}}MsgIdentification/{{{WSA}}}MessageID") or ""
@@ -173,8 +196,61 @@ def create_xta_simulator(specs_dir: Path, state: XtaState | None = None) -> Fast
             metadata.findtext(f"{{{OSCI}}}Destinations/{{{OSCI}}}Reader/{{{OSCI}}}Identifier") or ""
         )
         state.mailboxes.setdefault(reader, []).append(
-            Stored(message_id, etree.tostring(metadata), parts)
+            Stored(message_id, etree.tostring(metadata), parts, types)
         )
         return _answer("sendMessage", relates, None)
+
+    @app.post("/msgbox")
+    async def msgbox(request: Request) -> Response:
+        root, _parts = await parse(request)
+        header = root.find(f"{{{SOAP12}}}Header")
+        action = header.findtext(f"{{{WSA}}}Action") if header is not None else None
+        operation = next((op for op, uri in ACTIONS.items() if uri == action), None)
+        if operation not in ("getStatusList", "getMessage", "close"):
+            return _fault("ParameterIsNotValidException", 9020, "unknown action")
+        relates = check_addressing(root, operation)
+        if isinstance(relates, Response):
+            return relates
+        reader_el = header.find(f"{{{OSCI}}}Author") if header is not None else None
+        if not valid(META_XSD, reader_el):
+            return _fault("PermissionDeniedException", 9010, "Author missing or invalid")
+        assert reader_el is not None
+        reader = reader_el.findtext(f"{{{OSCI}}}Identifier") or ""
+        body = root.find(f"{{{SOAP12}}}Body")
+        request_el = (
+            next((c for c in body if isinstance(c.tag, str)), None) if body is not None else None
+        )
+        if not valid(BOX_XSD, request_el):
+            return _fault("ParameterIsNotValidException", 9021, "mailbox request invalid")
+        assert request_el is not None
+        box = [m for m in state.mailboxes.get(reader, []) if not m.closed]
+        if operation == "getStatusList":
+            listing = etree.Element(f"{{{BOX}}}MsgStatusList", nsmap={"osci": BOX})
+            for stored in box:
+                listing.append(etree.fromstring(stored.metadata))
+            return _answer(operation, relates, listing, _box_header(len(box)))
+        wanted = (
+            request_el.findtext(f".//{{{WSA}}}MessageID")
+            or request_el.findtext(f"{{{BOX}}}LastMsgReceived")
+            or ""
+        )
+        match = next((m for m in box if m.message_id == wanted), None)
+        if match is None:
+            return _fault("InvalidMessageIDException", 9070, "no such message in this mailbox")
+        if operation == "close":
+            match.closed = True
+            return _answer(operation, relates, None)
+        container = etree.Element(f"{{{XTA}}}GenericContentContainer", nsmap={"xta": XTA})
+        content = etree.SubElement(container, f"{{{XTA}}}ContentContainer")
+        for i, (name, data) in enumerate(match.parts.items()):
+            item = etree.SubElement(
+                content,
+                f"{{{XTA}}}{'Message' if i == 0 else 'Attachment'}",
+                contentType=match.content_types.get(name, "application/octet-stream"),
+                filename=name,
+            )
+            item.text = base64.b64encode(data).decode()
+        metadata = etree.fromstring(match.metadata)
+        return _answer(operation, relates, container, _box_header(len(box) - 1), metadata)
 
     return app

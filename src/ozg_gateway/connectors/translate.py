@@ -10,6 +10,7 @@ from __future__ import annotations
 import ssl
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
 import zeep.exceptions as zeep_exc
@@ -138,3 +139,11 @@ def translate(exc: BaseException) -> ConnectorError:
         if target is not None:
             return target(f"{type(exc).__name__} ({target.__name__})")
     return TransientError(f"unexpected {type(exc).__name__}")
+
+
+def send(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One HTTP call; any transport failure leaves as a ConnectorError from the table."""
+    try:
+        return client.request(method, url, **kwargs)
+    except Exception as exc:
+        raise translate(exc) from exc

@@ -18,7 +18,7 @@ from ozg_gateway.connectors.contract import (
 )
 from ozg_gateway.connectors.registry import register
 from ozg_gateway.connectors.service import ServiceConnector
-from ozg_gateway.connectors.translate import error_for_response, translate
+from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.eid.messages import (
     NS,
     EidPolicy,
@@ -97,10 +97,7 @@ class EidClient:
     def _call(self, action: str, body: etree._Element) -> etree._Element:
         envelope = sign_envelope(body, self._key, now=self._clock())
         headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{NS}{action}"'}
-        try:
-            response = self._http.post(self.url, content=envelope, headers=headers)
-        except Exception as exc:
-            raise translate(exc) from exc
+        response = send(self._http, "POST", self.url, content=envelope, headers=headers)
         if response.status_code >= 400 and b"Fault" not in response.content:
             error = error_for_response(response, what="eID-Server")
             if error is not None:

@@ -28,7 +28,7 @@ from ozg_gateway.connectors.contract import (
 )
 from ozg_gateway.connectors.registry import register
 from ozg_gateway.connectors.service import ServiceConnector
-from ozg_gateway.connectors.translate import error_for_response, translate
+from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.epayment import money
 from ozg_gateway.epayment.money import to_cents, to_euros
 from ozg_gateway.epayment.xbezahldienste import Transaction
@@ -180,15 +180,13 @@ class EpayblClient:
         self._http = sync_client(timeouts=settings.timeouts, tls=settings.tls, transport=transport)
 
     def _json(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        try:
-            response = self._http.request(
-                method,
-                f"{self.root}/{path}",
-                content=money.dumps(body) if body is not None else None,
-                headers={"Content-Type": "application/json"} if body is not None else None,
-            )
-        except Exception as exc:
-            raise translate(exc) from exc
+        response = send(
+            self._http,
+            method,
+            f"{self.root}/{path}",
+            content=money.dumps(body) if body is not None else None,
+            headers={"Content-Type": "application/json"} if body is not None else None,
+        )
         error = error_for_response(response, what="ePayBL")
         if error is not None:
             raise error

@@ -26,7 +26,7 @@ from ozg_gateway.connectors.contract import (
 )
 from ozg_gateway.connectors.registry import register
 from ozg_gateway.connectors.service import ServiceConnector
-from ozg_gateway.connectors.translate import error_for_response, translate
+from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.epayment import money
 from ozg_gateway.epayment.money import to_cents, to_euros
 from ozg_gateway.errors import (
@@ -251,9 +251,7 @@ class XBezahldiensteClient:
             }
             if auth.scope:
                 data["scope"] = auth.scope
-            response = self._call(
-                lambda: self._http.post(self._env.expand(auth.token_url), data=data)
-            )
+            response = send(self._http, "POST", self._env.expand(auth.token_url), data=data)
             if response.status_code != 200:
                 raise ConnectorAuthError(
                     f"token endpoint answered HTTP {response.status_code}",
@@ -267,19 +265,12 @@ class XBezahldiensteClient:
             )
             return self._token[0]
 
-    def _call(self, fn: Any) -> httpx.Response:
-        try:
-            response: httpx.Response = fn()
-        except Exception as exc:
-            raise translate(exc) from exc
-        return response
-
     def create(self, request: dict[str, Any]) -> Transaction:
         """POST a PaymentRequest."""
         url = f"{self.base}/paymenttransaction/{self._ids()}"
         content = money.dumps(request)  # exact decimal amounts
         headers = {**self._headers(), "Content-Type": "application/json"}
-        response = self._call(lambda: self._http.post(url, content=content, headers=headers))
+        response = send(self._http, "POST", url, content=content, headers=headers)
         error = error_from(response)
         if error is not None:
             if isinstance(error, ConnectorAuthError):
@@ -290,7 +281,7 @@ class XBezahldiensteClient:
     def get(self, transaction_id: str) -> Transaction:
         """Current state of a transaction."""
         url = f"{self.base}/paymenttransaction/{self._ids()}/{transaction_id}"
-        response = self._call(lambda: self._http.get(url, headers=self._headers()))
+        response = send(self._http, "GET", url, headers=self._headers())
         error = error_from(response)
         if error is not None:
             raise error
@@ -299,7 +290,7 @@ class XBezahldiensteClient:
     def status(self) -> None:
         """Health: 200 means configured and reachable."""
         url = f"{self.base}/status/{self._ids()}"
-        response = self._call(lambda: self._http.get(url, headers=self._headers()))
+        response = send(self._http, "GET", url, headers=self._headers())
         error = error_from(response)
         if error is not None:
             raise error

@@ -15,7 +15,7 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
 
 from ozg_gateway.connectors.contract import ConnectorEnv
-from ozg_gateway.connectors.translate import error_for_response, translate
+from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.errors import PermanentError
 from ozg_gateway.http import Timeouts, TlsSettings, sync_client
 from ozg_gateway.xta.container import Part, generic_container, mtom_content_type, mtom_stream
@@ -79,12 +79,13 @@ class XtaClient:
     def _post(
         self, port: str, operation: str, content: bytes | Iterator[bytes], content_type: str
     ) -> etree._Element:
-        try:
-            response = self._http.post(
-                self.urls[port], content=content, headers={"Content-Type": content_type}
-            )
-        except Exception as exc:
-            raise translate(exc) from exc
+        response = send(
+            self._http,
+            "POST",
+            self.urls[port],
+            content=content,
+            headers={"Content-Type": content_type},
+        )
         fault = (
             parse_fault(response.content) if response.content.lstrip().startswith(b"<") else None
         )

@@ -126,19 +126,30 @@ def create_xta_simulator(specs_dir: Path, state: XtaState | None = None) -> Fast
     def valid(relative: str, element: etree._Element | None) -> bool:
         return element is not None and bool(xml_schema(specs_dir, relative).validate(element))
 
-    @app.post("/management")
-    async def management(request: Request) -> Response:
-        root, _parts = await parse(request)
+    def authored(
+        root: etree._Element, operations: tuple[str, ...]
+    ) -> tuple[str, str, etree._Element] | Response:
+        """Operation, the caller's WS-A MessageID and its valid Author header; else a fault."""
         header = root.find(f"{{{SOAP12}}}Header")
         action = header.findtext(f"{{{WSA}}}Action") if header is not None else None
         operation = next((op for op, uri in ACTIONS.items() if uri == action), None)
-        if operation not in ("checkAccountActive", "createMessageId", "getTransportReport"):
+        if operation not in operations:
             return _fault("ParameterIsNotValidException", 9020, "unknown action")
         relates = check_addressing(root, operation)
         if isinstance(relates, Response):
             return relates
-        if not valid(META_XSD, header.find(f"{{{OSCI}}}Author") if header is not None else None):
+        author_el = header.find(f"{{{OSCI}}}Author") if header is not None else None
+        if author_el is None or not valid(META_XSD, author_el):
             return _fault("PermissionDeniedException", 9010, "Author missing or invalid")
+        return operation, relates, author_el
+
+    @app.post("/management")
+    async def management(request: Request) -> Response:
+        root, _parts = await parse(request)
+        checked = authored(root, ("checkAccountActive", "createMessageId", "getTransportReport"))
+        if isinstance(checked, Response):
+            return checked
+        operation, relates, _author = checked
         if operation == "checkAccountActive":
             return _answer(operation, relates, None)
         if operation == "createMessageId":
@@ -203,18 +214,11 @@ def create_xta_simulator(specs_dir: Path, state: XtaState | None = None) -> Fast
     @app.post("/msgbox")
     async def msgbox(request: Request) -> Response:
         root, _parts = await parse(request)
-        header = root.find(f"{{{SOAP12}}}Header")
-        action = header.findtext(f"{{{WSA}}}Action") if header is not None else None
-        operation = next((op for op, uri in ACTIONS.items() if uri == action), None)
-        if operation not in ("getStatusList", "getMessage", "close"):
-            return _fault("ParameterIsNotValidException", 9020, "unknown action")
-        relates = check_addressing(root, operation)
-        if isinstance(relates, Response):
-            return relates
-        reader_el = header.find(f"{{{OSCI}}}Author") if header is not None else None
-        if not valid(META_XSD, reader_el):
-            return _fault("PermissionDeniedException", 9010, "Author missing or invalid")
-        assert reader_el is not None
+        checked = authored(root, ("getStatusList", "getMessage", "close"))
+        if isinstance(checked, Response):
+            return checked
+        operation, relates, reader_el = checked
+        # On mailbox calls the Author header names the reader mailbox being read.
         reader = reader_el.findtext(f"{{{OSCI}}}Identifier") or ""
         body = root.find(f"{{{SOAP12}}}Body")
         request_el = (

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -25,7 +24,7 @@ from ozg_gateway.connectors.contract import (
     DeliveryResult,
 )
 from ozg_gateway.connectors.registry import register
-from ozg_gateway.connectors.translate import error_for_response, translate
+from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.http import Timeouts, TlsSettings, sync_client
 from ozg_gateway.mappings.case_document import build_case_event
 from ozg_gateway.runtime import Clock, system_clock
@@ -138,11 +137,11 @@ class WebhookConnector:
         )
         self._pool = ThreadPoolExecutor(settings.max_connections, thread_name_prefix=f"hook-{name}")
 
-    async def _call(self, fn: Callable[[], httpx.Response]) -> httpx.Response:
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
-        except Exception as exc:  # every transport failure goes through the table
-            raise translate(exc) from exc
+    async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._pool, lambda: send(self._client, method, url, **kwargs)
+        )
 
     async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
         """POST the signed event."""
@@ -152,9 +151,7 @@ class WebhookConnector:
             timestamp=self._clock(),
             attachment_url=self._attachment_url,
         )
-        response = await self._call(
-            lambda: self._client.post(self.url, content=body, headers=headers)
-        )
+        response = await self._call("POST", self.url, content=body, headers=headers)
         error = error_for_response(response, what="webhook receiver")
         if error is not None:
             raise error
@@ -164,10 +161,10 @@ class WebhookConnector:
         """GET check_url (2xx) or HEAD url (anything below 500 means reachable)."""
         if self.check_url:
             check_url = self.check_url
-            response = await self._call(lambda: self._client.get(check_url, timeout=timeout))
+            response = await self._call("GET", check_url, timeout=timeout)
             error = error_for_response(response, what="health check")
         else:
-            response = await self._call(lambda: self._client.head(self.url, timeout=timeout))
+            response = await self._call("HEAD", self.url, timeout=timeout)
             error = (
                 error_for_response(response, what="health check")
                 if response.status_code >= 500

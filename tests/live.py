@@ -23,13 +23,13 @@ class LiveServer:
     def __init__(self, app: Any, port: int | None = None, **ssl: Any) -> None:
         self.app = app
         self.port = port or free_port()
-        self.ssl = ssl  # uvicorn's ssl_* options for HTTPS (and client-certificate checks)
+        self.ssl = ssl  # more uvicorn options: ssl_* for HTTPS and client certificates, http
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        scheme = "https" if self.ssl else "http"
+        scheme = "https" if self.ssl.get("ssl_certfile") else "http"
         return f"{scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> LiveServer:

@@ -8,6 +8,8 @@ exception class httpx and zeep export has a row of its own or an intended parent
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -145,5 +147,19 @@ def send(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Re
     """One HTTP call; any transport failure leaves as a ConnectorError from the table."""
     try:
         return client.request(method, url, **kwargs)
+    except Exception as exc:
+        raise translate(exc) from exc
+
+
+@contextmanager
+def streaming(
+    client: httpx.Client, method: str, url: str, **kwargs: Any
+) -> Iterator[httpx.Response]:
+    """``send`` for streamed answers: read the body inside the block; failures are translated."""
+    try:
+        with client.stream(method, url, **kwargs) as response:
+            yield response
+    except ConnectorError:
+        raise
     except Exception as exc:
         raise translate(exc) from exc

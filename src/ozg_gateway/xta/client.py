@@ -6,19 +6,28 @@ Uses lxml and httpx directly (zeep cannot send MTOM). Requests are streamed when
 from __future__ import annotations
 
 import base64
+import io
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 import httpx
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
 
 from ozg_gateway.connectors.contract import ConnectorEnv
-from ozg_gateway.connectors.translate import error_for_response, send
+from ozg_gateway.connectors.translate import error_for_response, streaming
 from ozg_gateway.errors import PermanentError
 from ozg_gateway.http import Timeouts, TlsSettings, sync_client
-from ozg_gateway.xta.container import Part, generic_container, mtom_content_type, mtom_stream
+from ozg_gateway.xta.container import (
+    XOP,
+    Part,
+    generic_container,
+    mtom_content_type,
+    mtom_stream,
+)
 from ozg_gateway.xta.faults import parse_fault
 from ozg_gateway.xta.messages import (
     ACTIONS,
@@ -32,9 +41,13 @@ from ozg_gateway.xta.messages import (
     close_request,
     envelope,
     fetch_request,
+    lookup_service_request,
     message_metadata,
     status_list_request,
 )
+from ozg_gateway.xta.mtom import MtomReader, PartSink, is_mtom
+
+S = TypeVar("S", bound=PartSink)
 
 
 class XtaSettings(BaseModel):
@@ -76,39 +89,55 @@ class XtaClient:
         self._ids = call_ids
         self._http = sync_client(timeouts=settings.timeouts, tls=settings.tls, transport=transport)
 
-    def _post(
-        self, port: str, operation: str, content: bytes | Iterator[bytes], content_type: str
+    def _exchange(
+        self,
+        port: str,
+        operation: str,
+        content: bytes | Iterator[bytes],
+        content_type: str,
+        open_part: Callable[[str, str], PartSink] | None = None,
     ) -> etree._Element:
-        response = send(
+        """POST one call and read the answer as a stream; MTOM parts go to ``open_part``."""
+        with streaming(
             self._http,
             "POST",
             self.urls[port],
             content=content,
             headers={"Content-Type": content_type},
-        )
-        fault = (
-            parse_fault(response.content) if response.content.lstrip().startswith(b"<") else None
-        )
+        ) as response:
+            answer_type = response.headers.get("content-type", "")
+            if is_mtom(answer_type):
+                reader = MtomReader(answer_type, open_part or _discarding)
+                for chunk in response.iter_bytes():
+                    reader.feed(chunk)
+                raw = reader.finish()
+            else:
+                raw = response.read()
+        fault = parse_fault(raw) if raw.lstrip().startswith(b"<") else None
         if fault is not None:
             raise fault
         error = error_for_response(response, what=f"XTA {operation}")
         if error is not None:
             raise error
-        body = etree.fromstring(response.content).find(f"{{{SOAP12}}}Body")
+        body = etree.fromstring(raw, _PARSER).find(f"{{{SOAP12}}}Body")
         if body is None:
             raise PermanentError(f"XTA {operation}: answer without SOAP body")
         return body
 
     def _call(
-        self, port: str, operation: str, body: etree._Element | None, headers: list[etree._Element]
+        self,
+        port: str,
+        operation: str,
+        body: etree._Element | None,
+        headers: list[etree._Element],
+        open_part: Callable[[str, str], PartSink] | None = None,
     ) -> etree._Element:
         xml = envelope(
             operation=operation, to=self.urls[port], call_id=self._ids(), headers=headers, body=body
         )
         action = ACTIONS[operation]
-        return self._post(
-            port, operation, xml, f'application/soap+xml; charset=utf-8; action="{action}"'
-        )
+        content_type = f'application/soap+xml; charset=utf-8; action="{action}"'
+        return self._exchange(port, operation, xml, content_type, open_part)
 
     def check_account_active(self) -> None:
         """Health: is our Author account usable?"""
@@ -122,83 +151,113 @@ class XtaClient:
             raise PermanentError("createMessageId answered without MessageID")
         return message_id
 
-    def get_transport_report(self, message_id: str) -> int:
-        """MessageStatus/Status: 0 open, 1 green, 2 yellow, 3 red."""
-        body = self._report(message_id)
-        status = body.findtext(f".//{{{XTA}}}MessageStatus/{{{XTA}}}Status")
-        return int(status) if status and status.isdigit() else 0
-
-    def _report(self, message_id: str) -> etree._Element:
+    def get_transport_report(self, message_id: str) -> TransportReport:
+        """The transport report of a sent message (InvalidMessageId if it was never sent)."""
         request = etree.Element(f"{{{WSA}}}MessageID", nsmap={"wsa": WSA})
         request.text = message_id
-        return self._call("management", "getTransportReport", request, [author(self.party)])
+        body = self._call("management", "getTransportReport", request, [author(self.party)])
+        return parse_transport_report(body)
 
-    def send_message(
-        self,
-        *,
-        message_id: str,
-        reader: PartyId,
-        service: str,
-        business_scenario: Code,
-        message_type: Code,
-        payload_schema: str,
-        message: Part,
-        attachments: list[Part],
-        now: datetime,
-    ) -> None:
+    def lookup_service(self, reader: PartyId, service: str) -> bool | None:
+        """Does ``reader`` offer ``service``? None when the server does not know."""
+        body = self._call(
+            "management",
+            "lookupService",
+            lookup_service_request(reader, service),
+            [author(self.party)],
+        )
+        value = body.find(f".//{{{XTA}}}IsServiceAvailableValue")
+        if value is None or value.findtext(f"{{{XTA}}}ServiceIsAvailable") is None:
+            return None
+        return value.findtext(f"{{{XTA}}}ServiceIsAvailable", "").strip() in ("true", "1")
+
+    def cancel_message(self, message_id: str) -> None:
+        """Withdraw a sent message the reader has not fetched yet (CancelDenied otherwise)."""
+        request = etree.Element(f"{{{WSA}}}MessageID", nsmap={"wsa": WSA})
+        request.text = message_id
+        self._call("management", "cancelMessage", request, [author(self.party)])
+
+    def send_message(self, message: Outgoing) -> None:
         """sendMessage; MTOM streams the parts, otherwise they go inline as base64."""
-        size = sum(p.size or 0 for p in [message, *attachments]) or None
+        self._send("sendMessage", message)
+
+    def send_message_sync(
+        self, message: Outgoing, new_sink: Callable[[], S]
+    ) -> tuple[etree._Element, list[Received[S]]]:
+        """sendMessageSync: the reader's answer (MessageMetaData and its content, streamed)."""
+        opened: dict[str, S] = {}
+        body = self._send("sendMessageSync", message, _opener(opened, new_sink))
+        return _received(body, opened, new_sink)
+
+    def _send(
+        self,
+        operation: str,
+        message: Outgoing,
+        open_part: Callable[[str, str], PartSink] | None = None,
+    ) -> etree._Element:
+        parts = [message.message, *message.attachments]
+        size = sum(p.size or 0 for p in parts) or None
         metadata = message_metadata(
             author_party=self.party,
-            reader=reader,
-            message_id=message_id,
-            service=service,
-            business_scenario=business_scenario,
-            message_type=message_type,
-            payload_schema=payload_schema,
-            origin=now,
+            reader=message.reader,
+            message_id=message.message_id,
+            service=message.service,
+            business_scenario=message.business_scenario,
+            message_type=message.message_type,
+            payload_schema=message.payload_schema,
+            origin=message.now,
             size=size,
+            subject=message.subject,
         )
         mtom = self.settings.mtom
-        body = generic_container(message, attachments, mtom=mtom)
+        body = generic_container(message.message, list(message.attachments), mtom=mtom)
         xml = envelope(
-            operation="sendMessage",
+            operation=operation,
             to=self.urls["send"],
             call_id=self._ids(),
             headers=[metadata],
             body=body,
         )
-        action = ACTIONS["sendMessage"]
+        action = ACTIONS[operation]
         if not mtom:
-            self._post(
-                "send",
-                "sendMessage",
-                xml,
-                f'application/soap+xml; charset=utf-8; action="{action}"',
-            )
-            return
+            content_type = f'application/soap+xml; charset=utf-8; action="{action}"'
+            return self._exchange("send", operation, xml, content_type, open_part)
         boundary = f"xta-{uuid.uuid4().hex}"
-        stream = mtom_stream(xml, [message, *attachments], boundary=boundary, action=action)
-        self._post("send", "sendMessage", stream, mtom_content_type(boundary, action))
+        stream = mtom_stream(xml, parts, boundary=boundary, action=action)
+        return self._exchange(
+            "send", operation, stream, mtom_content_type(boundary, action), open_part
+        )
 
-    def _box(self, operation: str, reader: PartyId, body: etree._Element) -> etree._Element:
+    def _box(
+        self,
+        operation: str,
+        reader: PartyId,
+        body: etree._Element,
+        open_part: Callable[[str, str], PartSink] | None = None,
+    ) -> etree._Element:
         # On mailbox calls the Author header names the reader mailbox being read.
-        return self._call("msgbox", operation, body, [author(reader)])
+        return self._call("msgbox", operation, body, [author(reader)], open_part)
 
     def get_status_list(self, reader: PartyId, max_items: int = 100) -> list[etree._Element]:
         """MessageMetaData of the messages waiting for ``reader`` (unclosed ones included)."""
         body = self._box("getStatusList", reader, status_list_request(max_items))
         return list(body.iter(f"{{{OSCI}}}MessageMetaData"))
 
+    def fetch_message(
+        self, reader: PartyId, message_id: str, new_sink: Callable[[], S]
+    ) -> tuple[etree._Element, list[Received[S]]]:
+        """getMessage, streamed: MessageMetaData and each content item written to a new sink.
+
+        Does not change the mailbox; call ``close_message`` after your own commit.
+        """
+        opened: dict[str, S] = {}
+        body = self._box("getMessage", reader, fetch_request(message_id), _opener(opened, new_sink))
+        return _received(body, opened, new_sink)
+
     def get_message(self, reader: PartyId, message_id: str) -> dict[str, bytes]:
-        """The message's parts by file name (does not change the mailbox)."""
-        body = self._box("getMessage", reader, fetch_request(message_id))
-        parts: dict[str, bytes] = {}
-        for item in body.iter(f"{{{XTA}}}Message", f"{{{XTA}}}Attachment"):
-            parts[item.get("filename") or item.get("id") or f"part{len(parts)}"] = base64.b64decode(
-                item.text or ""
-            )
-        return parts
+        """The message's parts by file name, in memory (small messages, tests)."""
+        _meta, items = self.fetch_message(reader, message_id, io.BytesIO)
+        return {item.name: item.sink.getvalue() for item in items}
 
     def close_message(self, reader: PartyId, message_id: str) -> None:
         """Mark a message as fetched — only after it was committed on our side."""
@@ -207,3 +266,102 @@ class XtaClient:
     def close(self) -> None:
         """Close connections."""
         self._http.close()
+
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+_STATUS_LABELS = ("open", "green", "yellow", "red")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to send: addressing, qualifier and content parts (read lazily)."""
+
+    message_id: str
+    reader: PartyId
+    service: str
+    business_scenario: Code
+    message_type: Code
+    payload_schema: str
+    message: Part
+    attachments: tuple[Part, ...]
+    now: datetime
+    subject: str | None = None
+
+
+@dataclass(frozen=True)
+class Received(Generic[S]):
+    """One content item of a received message; its bytes went into ``sink``."""
+
+    name: str
+    content_type: str
+    attachment: bool
+    sink: S
+
+
+@dataclass(frozen=True)
+class TransportReport:
+    """MessageStatus of a sent message and the reasons the server listed."""
+
+    status: int
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """open / green / yellow / red."""
+        return _STATUS_LABELS[self.status] if 0 <= self.status < 4 else "open"
+
+
+def parse_transport_report(body: etree._Element) -> TransportReport:
+    """TransportReport from a getTransportReport answer body (pure)."""
+    status = body.findtext(f".//{{{XTA}}}MessageStatus/{{{XTA}}}Status")
+    reasons = tuple(
+        (r.text or "").strip()[:200]
+        for r in body.iter(f"{{{XTA}}}Reason")
+        if (r.text or "").strip()
+    )
+    return TransportReport(int(status) if status and status.strip().isdigit() else 0, reasons)
+
+
+def _discarding(_cid: str, _type: str) -> PartSink:
+    return io.BytesIO()
+
+
+def _opener(opened: dict[str, S], new_sink: Callable[[], S]) -> Callable[[str, str], PartSink]:
+    def open_part(cid: str, _type: str) -> PartSink:
+        opened[cid] = sink = new_sink()
+        return sink
+
+    return open_part
+
+
+def _received(
+    body: etree._Element, opened: dict[str, S], new_sink: Callable[[], S]
+) -> tuple[etree._Element, list[Received[S]]]:
+    envelope_el = body.getparent()
+    metadata = (
+        envelope_el.find(f"{{{SOAP12}}}Header/{{{OSCI}}}MessageMetaData")
+        if envelope_el is not None
+        else None
+    )
+    if metadata is None:
+        raise PermanentError("XTA answer without MessageMetaData")
+    items: list[Received[S]] = []
+    for item in body.iter(f"{{{XTA}}}Message", f"{{{XTA}}}Attachment"):
+        include = item.find(f"{{{XOP}}}Include")
+        if include is not None:
+            cid = include.get("href", "").removeprefix("cid:")
+            if cid not in opened:
+                raise PermanentError("XTA answer refers to a missing MTOM part")
+            sink = opened[cid]
+        else:
+            sink = new_sink()
+            sink.write(base64.b64decode(item.text or ""))
+        items.append(
+            Received(
+                name=item.get("filename") or f"part{len(items)}",
+                content_type=item.get("contentType") or "application/octet-stream",
+                attachment=item.tag == f"{{{XTA}}}Attachment",
+                sink=sink,
+            )
+        )
+    return metadata, items

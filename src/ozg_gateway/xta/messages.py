@@ -174,3 +174,14 @@ def close_request(message_id: str, request_id: str = "1") -> etree._Element:
         _BOX.LastMsgReceived(message_id), MsgBoxRequestID=request_id
     )
     return element
+
+
+def lookup_service_request(reader: PartyId, service: str) -> etree._Element:
+    """LookupServiceRequest for one reader and service URI."""
+    xta = ElementMaker(namespace=XTA, nsmap={"xta": XTA})
+    element: etree._Element = xta.LookupServiceRequest(
+        xta.LookupServiceRequestList(
+            xta.LookupService(META.Reader(reader.element()), xta.ServiceType(service))
+        )
+    )
+    return element

@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, start_http_server
 
+from ozg_gateway.background import background_jobs
 from ozg_gateway.catalog import CatalogError, load_catalog
 from ozg_gateway.config import (
     DEMO_ADMIN_KEY,
@@ -27,11 +28,8 @@ from ozg_gateway.config import (
     read_config_file,
 )
 from ozg_gateway.context import GatewayContext, build_context
-from ozg_gateway.eid.service import IdentificationJanitor
-from ozg_gateway.epayment.poller import PaymentPoller
 from ozg_gateway.errors import ConfigurationError, Problem
 from ozg_gateway.logging import configure_logging, get_logger
-from ozg_gateway.outbox.health import HealthPoller
 from ozg_gateway.outbox.metrics import DeliveryMetrics
 from ozg_gateway.outbox.worker import Worker
 from ozg_gateway.store import clients as client_store
@@ -163,12 +161,7 @@ def worker(
             loop.add_signal_handler(sig, stop.set)
         runner = Worker(ctx, ctx.connectors, worker_id=worker_id, metrics=DeliveryMetrics(registry))
         try:
-            await asyncio.gather(
-                runner.run(stop),
-                HealthPoller(ctx, ctx.connectors).run(stop),
-                PaymentPoller(ctx).run(stop),
-                IdentificationJanitor(ctx).run(stop),
-            )
+            await asyncio.gather(*background_jobs(ctx, runner, stop))
         finally:
             await ctx.connectors.aclose()
 

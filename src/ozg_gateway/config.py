@@ -65,6 +65,9 @@ class DeliverySettings(BaseModel):
     claim_lease_seconds: float = Field(default=120, gt=0)
     health_interval_seconds: float = Field(default=30, gt=0)
     health_timeout_seconds: float = Field(default=5, gt=0)
+    report_interval_seconds: float = Field(
+        default=30, gt=0, description="How often open transport reports (XTA) are asked for."
+    )
     pull_lease_seconds: int = Field(default=300, ge=10)
 
 

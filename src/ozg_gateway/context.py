@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from ozg_gateway.catalog import Catalog, load_catalog
 from ozg_gateway.config import Settings
@@ -44,7 +46,17 @@ class GatewayContext:
             public_base_url=self.settings.public_base_url,
             data_dir=self.settings.data_dir,
             specs_dir=self.settings.specs_dir,
+            render=self._render,
         )
+
+    def _render(self, document: Mapping[str, Any], name: str) -> bytes:
+        from ozg_gateway.mappings import formats  # formats needs the context type: import late
+
+        def no_hashes(_attachment_id: str) -> str:
+            raise formats.NotApplicable("attachment hashes are not available here")
+
+        body, _media_type = formats.render(self, document, name, attachment_sha512=no_hashes)
+        return body
 
 
 def build_keyring(settings: Settings) -> Keyring:

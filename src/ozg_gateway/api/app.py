@@ -23,10 +23,8 @@ from ozg_gateway.api.routers import (
     services,
     submissions,
 )
+from ozg_gateway.background import background_jobs
 from ozg_gateway.context import GatewayContext
-from ozg_gateway.eid.service import IdentificationJanitor
-from ozg_gateway.epayment.poller import PaymentPoller
-from ozg_gateway.outbox.health import HealthPoller
 from ozg_gateway.outbox.metrics import DeliveryMetrics, OutboxCollector
 from ozg_gateway.outbox.worker import Worker
 from ozg_gateway.store import migrate
@@ -66,12 +64,7 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
         tasks = []
         if with_worker:
             worker = Worker(ctx, ctx.connectors, metrics=delivery_metrics)
-            tasks = [
-                asyncio.create_task(worker.run(stop)),
-                asyncio.create_task(HealthPoller(ctx, ctx.connectors).run(stop)),
-                asyncio.create_task(PaymentPoller(ctx).run(stop)),
-                asyncio.create_task(IdentificationJanitor(ctx).run(stop)),
-            ]
+            tasks = [asyncio.create_task(job) for job in background_jobs(ctx, worker, stop)]
         try:
             yield
         finally:

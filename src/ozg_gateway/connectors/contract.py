@@ -15,6 +15,16 @@ An instance implements :class:`Connector`:
     XTA message id, FIT-Connect submission id) so a redelivery after a crash is recognisable.
     Must be safe to call concurrently.
 
+``request.state`` / ``request.remember(state)``
+    What the connector stored for this delivery in an earlier attempt, and a way to store it
+    durably *before* a step that must not be repeated differently after a crash (the XTA
+    message id is remembered before sendMessage, so a resend reuses it).
+
+``track(reference)`` (optional)
+    Connectors whose receivers report later (XTA transport reports) return
+    ``DeliveryResult(track=True)`` and implement ``track``; a poller calls it until the
+    answer is final (green / yellow / red).
+
 ``check()``
     Cheap health probe, bounded by ``timeout`` seconds; raise a ConnectorError when down.
 
@@ -24,7 +34,7 @@ An instance implements :class:`Connector`:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -44,6 +54,10 @@ class AttachmentRef:
     open: Callable[[], AsyncIterator[bytes]]
 
 
+async def _forget(_state: Mapping[str, Any]) -> None:
+    """Default ``remember`` for requests built outside the worker (tests, tools)."""
+
+
 @dataclass(frozen=True)
 class DeliveryRequest:
     """One delivery of one case to one connector instance."""
@@ -56,6 +70,8 @@ class DeliveryRequest:
     service_id: str
     document: dict[str, Any]
     attachments: tuple[AttachmentRef, ...] = ()
+    state: Mapping[str, Any] = field(default_factory=dict)
+    remember: Callable[[Mapping[str, Any]], Awaitable[None]] = field(default=_forget)
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,20 @@ class DeliveryResult:
 
     remote_reference: str | None = None
     detail: str | None = None
+    track: bool = False  # the receiver's final report comes later, via ``track``
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    """A tracked delivery's report: open / green / yellow / red, with the reasons given."""
+
+    status: str
+    detail: str | None = None
+
+    @property
+    def final(self) -> bool:
+        """Green, yellow and red do not change any more."""
+        return self.status != "open"
 
 
 @dataclass(frozen=True)
@@ -74,10 +104,79 @@ class ConnectorEnv:
     data_dir: Path
     specs_dir: Path | None
     extras: dict[str, Any] = field(default_factory=dict)
+    # Renders a case document in a standard format ("xfall", "open311", ...) with the
+    # catalogue's settings; connectors use it instead of reaching into the catalogue.
+    render: Callable[[Mapping[str, Any], str], bytes] | None = None
 
     def expand(self, url: str) -> str:
         """A configured URL with ``{public_base_url}`` replaced by the gateway's own address."""
         return url.format(public_base_url=self.public_base_url.rstrip("/"))
+
+
+@runtime_checkable
+class Tracking(Protocol):
+    """A connector whose receiver reports on a delivery after accepting it."""
+
+    async def track(self, *, reference: str) -> TrackResult:
+        """The current report for a delivered message; raise ConnectorError if unreadable."""
+        ...
+
+
+@dataclass(frozen=True)
+class InboundFile:
+    """One file of a received message, already written to ``blob`` (a PendingBlob)."""
+
+    name: str
+    content_type: str
+    blob: Any
+    primary: bool  # the message itself (vs. an attachment)
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message taken from an external system, ready to become a case of ``offer_id``."""
+
+    external_id: str
+    offer_id: str
+    channel: str
+    message_type: str | None
+    sender: str | None
+    files: tuple[InboundFile, ...]
+
+
+class InboundSink(Protocol):
+    """The gateway's side of receiving: de-duplicate, store files, commit cases."""
+
+    async def known(self, external_id: str) -> bool:
+        """True if this message was committed (or rejected) before."""
+        ...
+
+    def new_blob(self) -> Any:
+        """A PendingBlob for one file (written from the connector's thread)."""
+        ...
+
+    async def accept(self, message: InboundMessage) -> str:
+        """Commit the case (files, deliveries, de-dup record) and return its id."""
+        ...
+
+    async def reject(self, *, external_id: str, message_type: str | None, reason: str) -> None:
+        """Record a message that will not become a case (unsupported type)."""
+        ...
+
+
+@runtime_checkable
+class Receiving(Protocol):
+    """A connector that also receives: poll the external system, hand messages to the sink.
+
+    Close or acknowledge a message at the external system only after ``sink.accept``
+    returned; a crash in between means it is fetched again and ``sink.known`` says so.
+    """
+
+    receive_interval: float
+
+    async def receive(self, sink: InboundSink) -> int:
+        """One round; return the number of messages accepted."""
+        ...
 
 
 @runtime_checkable

@@ -29,6 +29,7 @@ BUILTIN_MODULES = (
     "ozg_gateway.epayment.xbezahldienste",
     "ozg_gateway.epayment.epaybl",
     "ozg_gateway.eid.client",
+    "ozg_gateway.xta",
 )
 
 

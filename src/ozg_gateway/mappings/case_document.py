@@ -96,6 +96,11 @@ class CaseDocument(_Doc):
     attachments: list[AttachmentDoc]
     identity: dict[str, Any] | None = Field(default=None, description="eID result, if any.")
     payment: dict[str, Any] | None = Field(default=None, description="Payment, if any.")
+    origin: dict[str, Any] | None = Field(
+        default=None,
+        description="Cases received from another system: channel (xta), message id, sender, "
+        "message type, and format (xfall: fields read from the container; raw: files only).",
+    )
 
 
 class CaseEvent(_Doc):
@@ -121,6 +126,7 @@ def build_case_document(
     persons: Sequence[dict[str, Any]] = (),
     fee_cents: int | None = None,
     identity: dict[str, Any] | None = None,
+    origin: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the normalized case from a validated submission (fee: offer's base fee)."""
     doc = CaseDocument(
@@ -143,6 +149,7 @@ def build_case_document(
         form=form,
         attachments=[AttachmentDoc(**a) for a in attachments],
         identity=identity,
+        origin=origin,
     )
     return doc.model_dump(mode="json")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -62,6 +62,7 @@ class Claimed:
     idempotency_key: str
     attempts: int
     created_at: datetime
+    connector_state: dict[str, Any] | None = None
 
 
 def claim(
@@ -102,6 +103,7 @@ def claim(
             Delivery.idempotency_key,
             Delivery.attempts,
             Delivery.created_at,
+            Delivery.connector_state,
         )
         .execution_options(synchronize_session=False)
     )
@@ -121,6 +123,7 @@ class AttemptRecord:
     error_detail: str | None = None
     http_status: int | None = None
     remote_reference: str | None = None
+    track: bool = False
 
 
 _DELIVERIES = cast(Table, Delivery.__table__)
@@ -142,6 +145,7 @@ _SETTLE = (
         next_attempt_at=func.coalesce(bindparam("b_next"), _DELIVERIES.c.next_attempt_at),
         delivered_at=func.coalesce(bindparam("b_delivered"), _DELIVERIES.c.delivered_at),
         remote_reference=func.coalesce(bindparam("b_ref"), _DELIVERIES.c.remote_reference),
+        tracking=func.coalesce(bindparam("b_tracking"), _DELIVERIES.c.tracking),
     )
 )
 
@@ -199,6 +203,7 @@ def record_batch(
                     "b_next": r.decision.next_attempt_at,
                     "b_delivered": now if r.decision.status == DELIVERED else None,
                     "b_ref": r.remote_reference if r.decision.status == DELIVERED else None,
+                    "b_tracking": ("open" if r.track and r.decision.status == DELIVERED else None),
                 }
                 for r in held
             ],
@@ -210,6 +215,70 @@ def record_batch(
         ]
         finalize_cases(session, finals=finals, now=now)
     return held
+
+
+def remember_state(
+    session: Session, *, delivery_id: str, worker_id: str, state: dict[str, Any], now: datetime
+) -> bool:
+    """Store a connector's state for a delivery this worker still holds; False if it lost it."""
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.claimed_by == worker_id,
+            Delivery.status == IN_FLIGHT,
+        )
+        .values(connector_state=state, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A delivered message whose transport report is still open."""
+
+    id: str
+    case_id: str
+    connector: str
+    reference: str
+
+
+def open_tracking(session: Session, *, connectors: Sequence[str], limit: int) -> list[Tracked]:
+    """Delivered rows of ``connectors`` with an open report, oldest first."""
+    rows = session.execute(
+        select(Delivery.id, Delivery.case_id, Delivery.connector, Delivery.remote_reference)
+        .where(
+            Delivery.connector.in_(connectors),
+            Delivery.tracking == "open",
+            Delivery.status == DELIVERED,
+            Delivery.remote_reference.is_not(None),
+        )
+        .order_by(Delivery.delivered_at)
+        .limit(limit)
+    ).all()
+    return [Tracked(*row) for row in rows]
+
+
+def settle_tracking(
+    session: Session, *, tracked: Tracked, status: str, detail: str | None, now: datetime
+) -> None:
+    """Write a final report; red turns the delivery into a dead letter an admin can replay."""
+    delivery = session.get(Delivery, tracked.id)
+    if delivery is None or delivery.tracking != "open":
+        return
+    delivery.tracking = status
+    delivery.updated_at = now
+    if status == "red":
+        delivery.status = DEAD
+        delivery.last_error = (detail or "transport report red")[:300]
+        # A replay must send a new message, not the refused one again.
+        delivery.connector_state = None
+        note_final(
+            session, case_id=tracked.case_id, connector=tracked.connector, delivered=False, now=now
+        )
+    elif detail:
+        delivery.last_error = detail[:300]
 
 
 def note_final(

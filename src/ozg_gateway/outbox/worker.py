@@ -11,11 +11,12 @@ import os
 import random
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ozg_gateway.connectors.contract import AttachmentRef, DeliveryRequest, DeliveryResult
 from ozg_gateway.connectors.registry import Connectors
@@ -151,19 +152,21 @@ class Worker:
             case_ids = {c.case_id for c in claimed}
             cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
             docs = {cid: subs.open_case(self.ctx.keyring, case) for cid, case in cases.items()}
-            by_submission: dict[str, list[Attachment]] = {}
-            submission_ids = {c.submission_id for c in cases.values() if c.submission_id}
-            if submission_ids:
-                for att in session.scalars(
-                    select(Attachment)
-                    .where(Attachment.submission_id.in_(submission_ids))
-                    .order_by(Attachment.created_at, Attachment.id)
-                ):
-                    by_submission.setdefault(att.submission_id, []).append(att)
-            refs = {
-                cid: self._attachments(by_submission.get(case.submission_id or "", []))
-                for cid, case in cases.items()
-            }
+            by_case: dict[str, list[Attachment]] = {}
+            case_of = {c.submission_id: c.id for c in cases.values() if c.submission_id}
+            for att in session.scalars(
+                select(Attachment)
+                .where(
+                    or_(
+                        Attachment.submission_id.in_(list(case_of)),
+                        Attachment.case_id.in_(case_ids),  # inbound cases own their files
+                    )
+                )
+                .order_by(Attachment.created_at, Attachment.id)
+            ):
+                owner = att.case_id or case_of[att.submission_id or ""]
+                by_case.setdefault(owner, []).append(att)
+            refs = {cid: self._attachments(by_case.get(cid, [])) for cid in cases}
         for c in claimed:
             requests[c.id] = DeliveryRequest(
                 delivery_id=c.id,
@@ -174,8 +177,28 @@ class Worker:
                 service_id=docs[c.case_id]["service"]["id"],
                 document=docs[c.case_id],
                 attachments=refs[c.case_id],
+                state=dict(c.connector_state or {}),
+                remember=self._rememberer(c.id),
             )
         return requests
+
+    def _rememberer(self, delivery_id: str) -> Callable[[Mapping[str, Any]], Awaitable[None]]:
+        def write(state: Mapping[str, Any]) -> None:
+            with self.ctx.db.writing() as session:
+                kept = outbox.remember_state(
+                    session,
+                    delivery_id=delivery_id,
+                    worker_id=self.worker_id,
+                    state=dict(state),
+                    now=self.ctx.clock(),
+                )
+            if not kept:  # another worker took the delivery over: stop before sending
+                raise TransientError("delivery claim lost before the connector state was saved")
+
+        async def remember(state: Mapping[str, Any]) -> None:
+            await asyncio.to_thread(write, state)
+
+        return remember
 
     def _attachments(self, rows: list[Attachment]) -> tuple[AttachmentRef, ...]:
         return tuple(
@@ -245,6 +268,7 @@ class Worker:
                 error_detail=_detail(o.error, decision.reason),
                 http_status=o.error.status if o.error else None,
                 remote_reference=o.result.remote_reference if o.result else None,
+                track=bool(o.result and o.result.track),
             )
             for o in outcomes
         ]

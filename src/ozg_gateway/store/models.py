@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -106,7 +107,9 @@ class Attachment(Base):
 
     __tablename__ = "attachments"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    # Portal uploads belong to a submission; files of inbound cases (XTA) to the case.
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
     blob_ref: Mapped[str] = mapped_column(String(64), unique=True)
     filename_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     purpose: Mapped[str | None] = mapped_column(String(64))
@@ -191,10 +194,15 @@ class Delivery(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+    # What a connector must remember across attempts (e.g. the XTA message id).
+    connector_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # After delivery: the receiver's transport report (open / green / yellow / red), if tracked.
+    tracking: Mapped[str | None] = mapped_column(String(20))
 
     __table_args__ = (
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_connector_status", "connector", "status"),
+        Index("ix_deliveries_tracking", "connector", "tracking"),
     )
 
 
@@ -277,3 +285,21 @@ class Identification(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class InboundMessage(Base):
+    """A message taken from an inbound channel (XTA mailbox): de-duplicates redeliveries."""
+
+    __tablename__ = "inbound_messages"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    connector: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20))  # accepted / rejected
+    message_type: Mapped[str | None] = mapped_column(String(200))
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"))
+    detail: Mapped[str | None] = mapped_column(String(300))
+    received_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("connector", "external_id", name="uq_inbound_messages_external"),
+    )

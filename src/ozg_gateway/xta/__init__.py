@@ -1,7 +1,26 @@
-"""XTA 2 Version 3 (webservice 2.1.1): SOAP 1.2 with WS-Addressing to an XTA server.
+"""XTA 2 Version 3 (webservice 2.1.1): SOAP 1.2 with WS-Addressing and MTOM to an XTA server.
 
-So far the pure parts: party identifiers, the Author and MessageMetaData headers (valid against
-the OSCI/XTA XSDs in the tests), SOAP 1.2 envelopes with the WS-Addressing headers the policy
-requires, the operation actions, and the fault table. Client, MTOM streaming, the delivery
-connector, the inbound mailbox and the simulator build on them.
+``messages`` (identifiers, headers, envelopes), ``faults`` (fault table), ``container`` and
+``mtom`` (streamed MTOM/XOP out and in), ``client`` (all three ports, I/O only), ``connector``
+(outbound delivery and inbound mailbox), ``simulator`` (a strict XTA server for tests and demo).
 """
+
+from __future__ import annotations
+
+from ozg_gateway.connectors.contract import ConnectorEnv, ConnectorType
+from ozg_gateway.connectors.registry import register
+from ozg_gateway.xta.connector import XtaConnector, XtaConnectorSettings
+
+
+def _build(name: str, settings: XtaConnectorSettings, env: ConnectorEnv) -> XtaConnector:
+    return XtaConnector(name, settings, env)
+
+
+CONNECTOR = register(
+    ConnectorType(
+        name="xta",
+        description="XTA 2 V3: XFall container and files via sendMessage; reads mailboxes.",
+        settings=XtaConnectorSettings,
+        build=_build,
+    )
+)

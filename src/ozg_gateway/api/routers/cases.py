@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import iterate_in_threadpool
 
@@ -300,9 +300,7 @@ def download_attachment(
     with ctx.db.reading() as session:
         case = _visible_case(session, principal, case_id)
         att = session.scalar(
-            select(Attachment).where(
-                Attachment.id == attachment_id, Attachment.submission_id == case.submission_id
-            )
+            select(Attachment).where(Attachment.id == attachment_id, _files_of(case))
         )
         if att is None:
             raise not_found("Attachment")
@@ -346,10 +344,7 @@ def get_case_format(
         case = _visible_case(session, principal, case_id)
         document = store.open_case(ctx.keyring, case)
         blob_refs = {
-            a.id: a.blob_ref
-            for a in session.scalars(
-                select(Attachment).where(Attachment.submission_id == case.submission_id)
-            )
+            a.id: a.blob_ref for a in session.scalars(select(Attachment).where(_files_of(case)))
         }
     try:
         body, media_type = formats.render(
@@ -368,3 +363,10 @@ def _sha512(ctx: GatewayContext, ref: str) -> str:
     for chunk in ctx.blobs.read(ref):
         digest.update(chunk)
     return digest.hexdigest()
+
+
+def _files_of(case: Case) -> ColumnElement[bool]:
+    """Portal cases keep their files on the submission, inbound cases on the case."""
+    if case.submission_id:
+        return Attachment.submission_id == case.submission_id
+    return Attachment.case_id == case.id

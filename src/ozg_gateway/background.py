@@ -1,0 +1,30 @@
+"""Everything a worker process runs besides serving: one list for `serve --with-worker` and
+`worker`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+from ozg_gateway.context import GatewayContext
+from ozg_gateway.eid.service import IdentificationJanitor
+from ozg_gateway.epayment.poller import PaymentPoller
+from ozg_gateway.outbox.health import HealthPoller
+from ozg_gateway.outbox.receiving import ReceivePoller
+from ozg_gateway.outbox.tracking import TrackingPoller
+from ozg_gateway.outbox.worker import Worker
+
+
+def background_jobs(
+    ctx: GatewayContext, worker: Worker, stop: asyncio.Event
+) -> list[Coroutine[Any, Any, None]]:
+    """Delivery, health checks, payment polling, eID clean-up, transport reports, mailboxes."""
+    return [
+        worker.run(stop),
+        HealthPoller(ctx, ctx.connectors).run(stop),
+        PaymentPoller(ctx).run(stop),
+        IdentificationJanitor(ctx).run(stop),
+        TrackingPoller(ctx, ctx.connectors).run(stop),
+        ReceivePoller(ctx, ctx.connectors).run(stop),
+    ]

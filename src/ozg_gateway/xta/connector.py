@@ -1,0 +1,336 @@
+"""``xta`` connector: cases out as XFall over sendMessage, messages in from XTA mailboxes.
+
+Outbound, per offer (or one default route): reader, service URI, business scenario and message
+type. The XTA message id from createMessageId is remembered on the delivery *before*
+sendMessage; a later attempt with a remembered id first asks for its transport report — if the
+server knows the message it was sent already, otherwise it is sent under the same id. So a
+crash anywhere in between never produces two different messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+import httpx
+from lxml import etree
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ozg_gateway.connectors.contract import (
+    AttachmentRef,
+    ConnectorEnv,
+    DeliveryRequest,
+    DeliveryResult,
+    InboundFile,
+    InboundMessage,
+    InboundSink,
+    TrackResult,
+)
+from ozg_gateway.errors import ConnectorConfigError
+from ozg_gateway.logging import get_logger
+from ozg_gateway.mappings import xfall
+from ozg_gateway.runtime import Clock, system_clock
+from ozg_gateway.xta.client import Outgoing, XtaClient, XtaSettings
+from ozg_gateway.xta.container import Part
+from ozg_gateway.xta.faults import InvalidMessageId
+from ozg_gateway.xta.messages import OSCI, WSA, Code, PartyId
+
+T = TypeVar("T")
+log = get_logger("ozg_gateway.xta")
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What the status list says about one waiting message."""
+
+    message_id: str | None
+    message_type: str | None
+    sender: str | None
+
+
+def read_listing(metadata: etree._Element) -> Listed:
+    """Message id, message type code and author from a MessageMetaData entry (pure)."""
+    return Listed(
+        metadata.findtext(f"{{{OSCI}}}MsgIdentification/{{{WSA}}}MessageID"),
+        metadata.findtext(f"{{{OSCI}}}Qualifier/{{{OSCI}}}MessageType/code"),
+        metadata.findtext(f"{{{OSCI}}}Originators/{{{OSCI}}}Author/{{{OSCI}}}Identifier"),
+    )
+
+
+STATE_KEY = "xta_message_id"
+
+
+class XtaRoute(BaseModel):
+    """Where and as what a case goes: reader, service, business scenario, message type."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reader: str = Field(description="Reader identifier, prefix:id (e.g. gad:010200200000).")
+    reader_type: str = "xoev"
+    reader_category: str | None = None
+    service: str = Field(description="Service URI the reader offers.")
+    business_scenario: str = "XFALL_DATA"
+    business_scenario_list_uri: str = "urn:de:xta:codeliste:business.scenario"
+    business_scenario_list_version: str = "3.6"
+    message_type: str = "MainApplication"
+    message_type_list_uri: str = "urn:de:payloadSchema:elementName"
+    message_type_list_version: str = "1.0"
+    payload_schema: str = xfall.NS
+
+    @model_validator(mode="after")
+    def _party(self) -> XtaRoute:
+        PartyId(self.reader, self.reader_type, self.reader_category)  # raises on a bad id
+        return self
+
+    def party(self) -> PartyId:
+        """The reader as a party identifier."""
+        return PartyId(self.reader, self.reader_type, self.reader_category)
+
+
+class XtaInbound(BaseModel):
+    """Mailboxes to read, which message types become cases of which offer, and the rest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    readers: list[str] = Field(min_length=1, description="Our reader identifiers (mailboxes).")
+    offers: dict[str, str] = Field(
+        default_factory=dict, description="Message type code → offer id of the new case."
+    )
+    default_offer: str | None = Field(
+        default=None, description="Offer for message types not listed in ``offers``."
+    )
+    unsupported: Literal["leave", "reject"] = Field(
+        default="leave",
+        description="Message types without an offer: leave them in the mailbox, or close and "
+        "record them as rejected.",
+    )
+    poll_interval_seconds: float = Field(default=30, gt=0)
+    max_items: int = Field(default=50, ge=1, le=1000)
+
+    def offer_for(self, message_type: str | None) -> str | None:
+        """The offer a message type becomes, if supported."""
+        return self.offers.get(message_type or "", self.default_offer)
+
+
+class XtaConnectorSettings(XtaSettings):
+    """XTA server ports and identity, outbound routes, inbound mailboxes."""
+
+    route: XtaRoute | None = Field(default=None, description="Route for every offer.")
+    routes: dict[str, XtaRoute] = Field(
+        default_factory=dict, description="Routes per offer id (override ``route``)."
+    )
+    inbound: XtaInbound | None = None
+    max_connections: int = Field(default=4, ge=1, le=64)
+
+
+def build_outgoing(
+    request: DeliveryRequest,
+    *,
+    route: XtaRoute,
+    message_id: str,
+    xfall_xml: bytes,
+    attachments: list[Part],
+    clock: Clock,
+) -> Outgoing:
+    """The XTA message for one case (pure apart from the attachments' lazy chunks)."""
+    return Outgoing(
+        message_id=message_id,
+        reader=route.party(),
+        service=route.service,
+        business_scenario=Code(
+            route.business_scenario,
+            route.business_scenario_list_uri,
+            route.business_scenario_list_version,
+        ),
+        message_type=Code(
+            route.message_type, route.message_type_list_uri, route.message_type_list_version
+        ),
+        payload_schema=route.payload_schema,
+        message=Part(
+            "xfall@ozg-gateway",
+            "application/xml",
+            [xfall_xml],
+            filename="xfall.xml",
+            size=len(xfall_xml),
+        ),
+        attachments=tuple(attachments),
+        now=clock(),
+        subject=f"Fall {request.case_number}",
+    )
+
+
+def _blocking_chunks(
+    open_stream: Callable[[], AsyncIterator[bytes]], loop: asyncio.AbstractEventLoop
+) -> Iterator[bytes]:
+    """Read an async attachment stream from a worker thread, one chunk at a time."""
+    stream = open_stream()
+
+    async def step() -> bytes | None:
+        return await anext(stream, None)
+
+    while (chunk := asyncio.run_coroutine_threadsafe(step(), loop).result()) is not None:
+        yield chunk
+
+
+class XtaConnector:
+    """Delivers cases to an XTA server; the client's calls run in a small thread pool."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: XtaConnectorSettings,
+        env: ConnectorEnv,
+        *,
+        clock: Clock = system_clock,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.client = XtaClient(name, settings, env, transport=transport)
+        self._render = env.render
+        self._clock = clock
+        self._pool = ThreadPoolExecutor(settings.max_connections, thread_name_prefix=f"xta-{name}")
+        self._left: set[str] = set()  # unsupported messages already logged
+
+    async def _run(self, call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call, *args)
+
+    def _route(self, service_id: str) -> XtaRoute:
+        route = self.settings.routes.get(service_id) or self.settings.route
+        if route is None:
+            raise ConnectorConfigError(f"no XTA route for offer {service_id}")
+        return route
+
+    def _xfall(self, document: dict[str, Any]) -> bytes:
+        if self._render is not None:
+            return self._render(document, "xfall")
+        return xfall.build_xfall(document)
+
+    async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
+        """createMessageId (remembered) → sendMessage with the XFall container and files."""
+        route = self._route(request.service_id)
+        remembered = request.state.get(STATE_KEY)
+        if isinstance(remembered, str):
+            message_id = remembered
+            try:
+                await self._run(self.client.get_transport_report, message_id)
+                return DeliveryResult(remote_reference=message_id, detail="sent before", track=True)
+            except InvalidMessageId:
+                pass  # issued but never arrived: send it now under the same id
+        else:
+            message_id = await self._run(self.client.create_message_id)
+            await request.remember({**request.state, STATE_KEY: message_id})
+        loop = asyncio.get_running_loop()
+        outgoing = build_outgoing(
+            request,
+            route=route,
+            message_id=message_id,
+            xfall_xml=self._xfall(request.document),
+            attachments=[self._part(a, loop) for a in request.attachments],
+            clock=self._clock,
+        )
+        await self._run(self.client.send_message, outgoing)
+        return DeliveryResult(remote_reference=message_id, track=True)
+
+    @staticmethod
+    def _part(ref: AttachmentRef, loop: asyncio.AbstractEventLoop) -> Part:
+        return Part(
+            f"{ref.id}@ozg-gateway",
+            ref.content_type,
+            _blocking_chunks(ref.open, loop),
+            filename=ref.filename,
+            size=ref.size,
+        )
+
+    @property
+    def receive_interval(self) -> float:
+        """Seconds between mailbox polls; 0 when no inbound mailbox is configured."""
+        return self.settings.inbound.poll_interval_seconds if self.settings.inbound else 0.0
+
+    async def receive(self, sink: InboundSink) -> int:
+        """getStatusList → getMessage → ``sink.accept`` (commit) → close, per reader mailbox."""
+        inbound = self.settings.inbound
+        if inbound is None:
+            return 0
+        accepted = 0
+        for reader_id in inbound.readers:
+            reader = PartyId(reader_id)
+            listed = await self._run(self.client.get_status_list, reader, inbound.max_items)
+            for entry in (read_listing(m) for m in listed):
+                if entry.message_id is None:
+                    continue
+                if await sink.known(entry.message_id):
+                    # Committed before, but the close got lost: close it now.
+                    await self._run(self.client.close_message, reader, entry.message_id)
+                    continue
+                offer_id = inbound.offer_for(entry.message_type)
+                if offer_id is None:
+                    await self._unsupported(sink, reader, entry, inbound.unsupported)
+                    continue
+                await self._take(sink, reader, entry, offer_id)
+                accepted += 1
+        return accepted
+
+    async def _unsupported(
+        self, sink: InboundSink, reader: PartyId, entry: Listed, policy: str
+    ) -> None:
+        if policy == "reject":
+            reason = f"message type {entry.message_type or '?'} is not mapped to an offer"
+            await sink.reject(
+                external_id=entry.message_id or "", message_type=entry.message_type, reason=reason
+            )
+            await self._run(self.client.close_message, reader, entry.message_id)
+        elif entry.message_id not in self._left:
+            self._left.add(entry.message_id or "")
+            log.warning(
+                "unsupported XTA message left in mailbox",
+                connector=self.name,
+                message_type=entry.message_type,
+            )
+
+    async def _take(self, sink: InboundSink, reader: PartyId, entry: Listed, offer_id: str) -> None:
+        blobs: list[Any] = []
+
+        def new_blob() -> Any:
+            blobs.append(sink.new_blob())
+            return blobs[-1]
+
+        try:
+            _metadata, items = await self._run(
+                self.client.fetch_message, reader, entry.message_id, new_blob
+            )
+            message = InboundMessage(
+                external_id=entry.message_id or "",
+                offer_id=offer_id,
+                channel="xta",
+                message_type=entry.message_type,
+                sender=entry.sender,
+                files=tuple(
+                    InboundFile(i.name, i.content_type, i.sink, primary=not i.attachment)
+                    for i in items
+                ),
+            )
+            await sink.accept(message)
+        except BaseException:
+            for blob in blobs:
+                blob.discard()
+            raise
+        # Only now, after our commit: a crash before this line means a refetch, de-duplicated.
+        await self._run(self.client.close_message, reader, entry.message_id)
+
+    async def track(self, *, reference: str) -> TrackResult:
+        """The transport report: open until the server has a final traffic light."""
+        report = await self._run(self.client.get_transport_report, reference)
+        return TrackResult(report.label, "; ".join(report.reasons) or None)
+
+    async def check(self, *, timeout: float) -> None:
+        """checkAccountActive for our Author identity."""
+        await asyncio.wait_for(self._run(self.client.check_account_active), timeout)
+
+    async def aclose(self) -> None:
+        """Close connections and threads."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.client.close()

@@ -209,7 +209,12 @@ def read_config_file(path: Path) -> dict[str, Any]:
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build settings from the config file (argument or ``OZG_GATEWAY_CONFIG``) and env."""
     path = config_file or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else None)
-    token = _file_values.set(read_config_file(path) if path else {})
+    values = read_config_file(path) if path else {}
+    given, listed = overrides.get("connectors"), values.get("connectors")
+    if isinstance(given, dict) and isinstance(listed, dict):
+        # A connector passed explicitly replaces the file's entry whole: keys depend on its type.
+        values = {**values, "connectors": {k: v for k, v in listed.items() if k not in given}}
+    token = _file_values.set(values)
     try:
         return Settings(**overrides)
     finally:

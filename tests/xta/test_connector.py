@@ -1,0 +1,381 @@
+"""The ``xta`` connector end to end: portal → case → worker → XTA simulator → transport report,
+and XTA mailbox → case → pull inbox; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from lxml import etree
+from sqlalchemy import func, select
+
+from ozg_gateway.api.app import create_app
+from ozg_gateway.config import default_specs_dir
+from ozg_gateway.context import GatewayContext, build_context
+from ozg_gateway.mappings.xfall import NS as XFALL_NS
+from ozg_gateway.outbox.receiving import ReceivePoller
+from ozg_gateway.outbox.tracking import TrackingPoller
+from ozg_gateway.outbox.worker import Worker
+from ozg_gateway.runtime import uuid_ids
+from ozg_gateway.specs import XFALL_XSD, xml_schema
+from ozg_gateway.store import clients, migrate
+from ozg_gateway.store import submissions as subs
+from ozg_gateway.store.clients import Role
+from ozg_gateway.store.models import Case, Delivery, InboundMessage
+from ozg_gateway.xta.client import Outgoing, XtaClient, XtaSettings
+from ozg_gateway.xta.connector import XtaConnector
+from ozg_gateway.xta.container import Part
+from ozg_gateway.xta.messages import Code, PartyId
+from ozg_gateway.xta.simstore import XtaState
+from ozg_gateway.xta.simulator import create_xta_simulator
+from tests.conftest import BACKOFFICE_KEY, PORTAL_KEY, FrozenClock, _truncate, make_settings
+from tests.factories import PDF_BYTES, form
+from tests.live import LiveServer
+
+SPECS = default_specs_dir()
+pytestmark = pytest.mark.skipif(SPECS is None, reason="needs the specs directory")
+GATEWAY = "gad:064350190000"  # Maintal's identity at the XTA server
+CIVENTO = "gad:064350190099"  # the Kita back office behind the XTA server
+PLATFORM = "gad:010000000001"  # another platform sending cases to Maintal
+
+
+@dataclass
+class XtaEnv:
+    ctx: GatewayContext
+    sim: XtaState
+    server: LiveServer
+    http: TestClient
+    loop: asyncio.AbstractEventLoop
+
+    def run(self, coro: Any) -> Any:
+        return self.loop.run_until_complete(coro)
+
+    def work(self) -> int:
+        return int(self.run(Worker(self.ctx, self.ctx.connectors, worker_id="w1").run_once()))
+
+    @property
+    def connector(self) -> XtaConnector:
+        connector = self.ctx.connectors.instances["kita-fachverfahren"]
+        assert isinstance(connector, XtaConnector)
+        return connector
+
+    def submit_kita(self) -> str:
+        portal = {"Authorization": f"Bearer {PORTAL_KEY}"}
+        r = self.http.post(
+            "/v1/submissions",
+            json={
+                "service_id": "kita-anmeldung",
+                "form_data": form("kita-anmeldung"),
+                "applicant": {"family_name": "Muster", "email": "m@example.org"},
+            },
+            headers=portal,
+        )
+        assert r.status_code == 201, r.text
+        sid = r.json()["id"]
+        up = self.http.post(
+            f"/v1/submissions/{sid}/attachments",
+            files={"file": ("impfnachweis.pdf", PDF_BYTES, "application/pdf")},
+            headers=portal,
+        )
+        assert up.status_code == 201, up.text
+        done = self.http.post(f"/v1/submissions/{sid}/submit", headers=portal)
+        assert done.status_code == 200, done.text
+        return str(done.json()["case"]["id"])
+
+    def delivery(self, case_id: str) -> Delivery:
+        with self.ctx.db.reading() as session:
+            row = session.scalar(select(Delivery).where(Delivery.case_id == case_id))
+            assert row is not None
+            return row
+
+
+def _settings(server: LiveServer, tmp_path: Path, database_url: str, **xta: Any) -> Any:
+    connector = {
+        "type": "xta",
+        "management_url": f"{server.url}/management",
+        "send_url": f"{server.url}/send",
+        "msgbox_url": f"{server.url}/msgbox",
+        "author": GATEWAY,
+        "route": {"reader": CIVENTO, "service": "urn:xoev-de:xfall:standard:kita"},
+        "inbound": {
+            "readers": [GATEWAY],
+            "offers": {"MainApplication": "hallenbelegung"},
+            "poll_interval_seconds": 5,
+        },
+        **xta,
+    }
+    hook = {"type": "webhook", "url": "http://127.0.0.1:9/none", "secrets": ["whsec_" + "A" * 32]}
+    return make_settings(
+        tmp_path,
+        database_url,
+        connectors={
+            "kita-fachverfahren": connector,
+            "sportamt": {"type": "pull"},
+            "aem-system": hook,
+            "standesamt": {"type": "pull"},
+        },
+        public_base_url="http://gateway.test",
+    )
+
+
+@pytest.fixture
+def xenv(tmp_path: Path, database_url: str) -> Iterator[XtaEnv]:
+    assert SPECS is not None
+    sim = XtaState(tmp_path / "sim")
+    server = LiveServer(create_xta_simulator(SPECS, sim)).start()
+    ctx = build_context(
+        _settings(server, tmp_path, database_url),
+        clock=FrozenClock(datetime.now(UTC)),
+        ids=uuid_ids,
+    )
+    migrate.upgrade(ctx.db)
+    _truncate(ctx)
+    with ctx.db.writing() as session:
+        for cid, role, key in (
+            ("p", Role.portal, PORTAL_KEY),
+            ("b", Role.backoffice, BACKOFFICE_KEY),
+        ):
+            clients.add_client(
+                session, client_id=cid, name=cid, role=role, now=ctx.clock(), key=key
+            )
+    env = XtaEnv(ctx, sim, server, TestClient(create_app(ctx)), asyncio.new_event_loop())
+    yield env
+    env.run(ctx.connectors.aclose())
+    env.loop.close()
+    server.stop()
+    _truncate(ctx)
+    ctx.close()
+
+
+def test_case_goes_out_as_xfall_with_its_files_and_the_report_turns_green(xenv: XtaEnv) -> None:
+    assert SPECS is not None
+    xenv.sim.open_reports = 1
+    case_id = xenv.submit_kita()
+    assert xenv.work() == 1
+    delivery = xenv.delivery(case_id)
+    assert delivery.status == "delivered"
+    assert delivery.tracking == "open"
+    message_id = delivery.remote_reference
+    assert delivery.connector_state == {"xta_message_id": message_id}
+
+    [stored] = xenv.sim.mailbox(CIVENTO)
+    assert stored.message_id == message_id
+    files = {p.name: xenv.sim.read(p) for p in stored.parts}
+    assert files["impfnachweis.pdf"] == PDF_BYTES
+    container = etree.fromstring(files["xfall.xml"])
+    assert container.tag == f"{{{XFALL_NS}}}MainApplication"
+    assert xml_schema(SPECS, XFALL_XSD).validate(container)
+    metadata = etree.fromstring(stored.metadata.encode())
+    assert metadata.findtext(".//{*}Service") == "urn:xoev-de:xfall:standard:kita"
+
+    poller = TrackingPoller(xenv.ctx, xenv.ctx.connectors)
+    assert xenv.run(poller.track_once()) == 0  # first answer: still open
+    assert xenv.run(poller.track_once()) == 1
+    assert xenv.delivery(case_id).tracking == "green"
+
+
+def test_red_report_makes_a_dead_letter_and_replay_sends_a_new_message(xenv: XtaEnv) -> None:
+    xenv.sim.red_readers.add(CIVENTO)
+    case_id = xenv.submit_kita()
+    xenv.work()
+    xenv.run(TrackingPoller(xenv.ctx, xenv.ctx.connectors).track_once())
+    dead = xenv.delivery(case_id)
+    assert (dead.status, dead.tracking) == ("dead", "red")
+    assert dead.last_error == "Leser hat die Annahme verweigert"
+    assert dead.connector_state is None
+
+
+class _FailingSend(httpx.HTTPTransport):
+    """Passes calls through; the first sendMessage dies before (or after) the server got it."""
+
+    def __init__(self, *, after: bool) -> None:
+        super().__init__()
+        self.after = after
+        self.failed = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/send" and not self.failed:
+            self.failed = True
+            if self.after:
+                super().handle_request(request).read()  # the server has the message ...
+            raise httpx.ReadError("connection reset")  # ... but we never learn it
+        return super().handle_request(request)
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before-send", "answer-lost"])
+def test_crash_between_create_and_send_never_makes_two_messages(xenv: XtaEnv, after: bool) -> None:
+    transport = _FailingSend(after=after)
+    connector = xenv.connector
+    connector.client._http = httpx.Client(transport=transport)
+    case_id = xenv.submit_kita()
+    xenv.work()
+    failed = xenv.delivery(case_id)
+    assert failed.status == "pending"  # transient: retried later
+    remembered = (failed.connector_state or {})["xta_message_id"]
+    issued_before = len(xenv.sim.issued)
+
+    with xenv.ctx.db.writing() as session:  # due now
+        row = session.get(Delivery, failed.id)
+        assert row is not None
+        row.next_attempt_at = xenv.ctx.clock()
+    xenv.work()
+    done = xenv.delivery(case_id)
+    assert done.status == "delivered"
+    assert done.remote_reference == remembered
+    assert len(xenv.sim.issued) == issued_before  # no second message id
+    assert [m.message_id for m in xenv.sim.mailbox(CIVENTO)] == [remembered]
+
+
+def _platform_sends(xenv: XtaEnv, *, message_type: str, xml: bytes) -> str:
+    settings = XtaSettings(
+        management_url=f"{xenv.server.url}/management",
+        send_url=f"{xenv.server.url}/send",
+        msgbox_url=f"{xenv.server.url}/msgbox",
+        author=PLATFORM,
+    )
+    assert SPECS is not None
+    from ozg_gateway.connectors.contract import ConnectorEnv
+
+    platform = XtaClient("platform", settings, ConnectorEnv("http://p", Path("."), SPECS))
+    try:
+        message_id = platform.create_message_id()
+        platform.send_message(
+            Outgoing(
+                message_id=message_id,
+                reader=PartyId(GATEWAY),
+                service="urn:xoev-de:xfall:standard:halle",
+                business_scenario=Code(
+                    "XFALL_DATA", "urn:de:xta:codeliste:business.scenario", "3.6"
+                ),
+                message_type=Code(message_type, "urn:de:payloadSchema:elementName", "1.0"),
+                payload_schema=XFALL_NS,
+                message=Part("m@p", "application/xml", [xml], filename="antrag.xml", size=len(xml)),
+                attachments=(
+                    Part(
+                        "a@p",
+                        "application/pdf",
+                        [PDF_BYTES],
+                        filename="plan.pdf",
+                        size=len(PDF_BYTES),
+                    ),
+                ),
+                now=datetime.now(UTC),
+            )
+        )
+        return message_id
+    finally:
+        platform.close()
+
+
+def _xfall_from_platform() -> bytes:
+    import base64
+    import json
+
+    form_json = base64.b64encode(json.dumps({"verein": "TV Maintal"}).encode()).decode()
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<fall:MainApplication xmlns:fall="{XFALL_NS}" Id="x1">
+  <fall:Data><fall:Name>CIV-2026-77</fall:Name><fall:MainReference>CIV-2026-77</fall:MainReference></fall:Data>
+  <fall:Partner Id="applicant"><fall:Data><fall:PartnerType>PERSON</fall:PartnerType>
+    <fall:FirstName>Erika</fall:FirstName><fall:LastName>Musterfrau</fall:LastName></fall:Data></fall:Partner>
+  <fall:Document Id="form"><fall:Data><fall:Content>{form_json}</fall:Content></fall:Data></fall:Document>
+</fall:MainApplication>""".encode()
+
+
+def test_mailbox_message_becomes_a_case_once_and_is_closed_after_commit(xenv: XtaEnv) -> None:
+    message_id = _platform_sends(xenv, message_type="MainApplication", xml=_xfall_from_platform())
+    poller = ReceivePoller(xenv.ctx, xenv.ctx.connectors)
+    assert xenv.run(poller.receive_once("kita-fachverfahren")) == 1
+    assert xenv.sim.mailbox(GATEWAY) == []  # closed after our commit
+    with xenv.ctx.db.reading() as session:
+        case = session.scalar(select(Case).where(Case.source == "xta"))
+        assert case is not None
+        doc = subs.open_case(xenv.ctx.keyring, case)
+        routed = session.scalars(select(Delivery.connector).where(Delivery.case_id == case.id))
+        assert list(routed) == ["sportamt"]
+    assert doc["service"]["id"] == "hallenbelegung"
+    assert doc["origin"]["message_id"] == message_id
+    assert doc["origin"]["format"] == "xfall"
+    assert doc["origin"]["reference"] == "CIV-2026-77"
+    assert doc["applicant"]["family_name"] == "Musterfrau"
+    assert doc["form"] == {"verein": "TV Maintal"}
+    assert [a["filename"] for a in doc["attachments"]] == ["antrag.xml", "plan.pdf"]
+
+    # The back office fetches the file of an inbound case like any other.
+    backoffice = {"Authorization": f"Bearer {BACKOFFICE_KEY}"}
+    att = doc["attachments"][1]
+    r = xenv.http.get(f"/v1/cases/{case.id}/attachments/{att['id']}", headers=backoffice)
+    assert r.status_code == 200, r.text
+    assert r.content == PDF_BYTES
+
+
+def test_refetch_after_a_lost_close_is_not_a_second_case(xenv: XtaEnv) -> None:
+    _platform_sends(xenv, message_type="MainApplication", xml=_xfall_from_platform())
+    client = xenv.connector.client
+    real_close = client.close_message
+    client.close_message = lambda *a: (_ for _ in ()).throw(httpx.ReadError("gone"))  # type: ignore[method-assign]
+    poller = ReceivePoller(xenv.ctx, xenv.ctx.connectors)
+    xenv.run(poller.receive_once("kita-fachverfahren"))  # committed, close failed
+    assert len(xenv.sim.mailbox(GATEWAY)) == 1
+    client.close_message = real_close  # type: ignore[method-assign]
+    assert xenv.run(poller.receive_once("kita-fachverfahren")) == 0
+    assert xenv.sim.mailbox(GATEWAY) == []
+    with xenv.ctx.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_other_payloads_become_raw_cases(xenv: XtaEnv) -> None:
+    _platform_sends(xenv, message_type="MainApplication", xml=b"<andere-nachricht/>")
+    xenv.run(ReceivePoller(xenv.ctx, xenv.ctx.connectors).receive_once("kita-fachverfahren"))
+    with xenv.ctx.db.reading() as session:
+        case = session.scalar(select(Case))
+        assert case is not None
+        doc = subs.open_case(xenv.ctx.keyring, case)
+    assert doc["origin"]["format"] == "raw"
+    assert doc["form"] == {}
+    assert doc["applicant"] is None
+    assert len(doc["attachments"]) == 2
+
+
+@pytest.mark.parametrize("policy", ["leave", "reject"])
+def test_unsupported_message_types_follow_the_policy(
+    tmp_path: Path, database_url: str, policy: str, xenv: XtaEnv
+) -> None:
+    connector = xenv.connector
+    assert connector.settings.inbound is not None
+    connector.settings.inbound.unsupported = policy  # type: ignore[assignment]
+    message_id = _platform_sends(xenv, message_type="XMeld0100", xml=b"<xmeld/>")
+    assert (
+        xenv.run(ReceivePoller(xenv.ctx, xenv.ctx.connectors).receive_once("kita-fachverfahren"))
+        == 0
+    )
+    with xenv.ctx.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
+        rows = list(session.scalars(select(InboundMessage)))
+    if policy == "leave":
+        assert [m.message_id for m in xenv.sim.mailbox(GATEWAY)] == [message_id]
+        assert rows == []
+    else:
+        assert xenv.sim.mailbox(GATEWAY) == []
+        assert [(r.external_id, r.status) for r in rows] == [(message_id, "rejected")]
+
+
+def test_health_is_check_account_active(xenv: XtaEnv) -> None:
+    xenv.run(xenv.connector.check(timeout=5))
+
+
+def test_fetch_streams_into_sinks(xenv: XtaEnv) -> None:
+    _platform_sends(xenv, message_type="MainApplication", xml=b"<x/>")
+    client = xenv.connector.client
+    [entry] = client.get_status_list(PartyId(GATEWAY))
+    message_id = entry.findtext(".//{http://www.w3.org/2005/08/addressing}MessageID")
+    assert message_id is not None
+    _meta, items = client.fetch_message(PartyId(GATEWAY), message_id, io.BytesIO)
+    assert [i.sink.getvalue() for i in items] == [b"<x/>", PDF_BYTES]

@@ -36,7 +36,14 @@ from ozg_gateway.xta.container import Part
 from ozg_gateway.xta.messages import Code, PartyId
 from ozg_gateway.xta.simstore import XtaState
 from ozg_gateway.xta.simulator import create_xta_simulator
-from tests.conftest import BACKOFFICE_KEY, PORTAL_KEY, FrozenClock, _truncate, make_settings
+from tests.conftest import (
+    ADMIN_KEY,
+    BACKOFFICE_KEY,
+    PORTAL_KEY,
+    FrozenClock,
+    _truncate,
+    make_settings,
+)
 from tests.factories import PDF_BYTES, form
 from tests.live import LiveServer
 
@@ -186,11 +193,23 @@ def test_red_report_makes_a_dead_letter_and_replay_sends_a_new_message(xenv: Xta
     xenv.sim.red_readers.add(CIVENTO)
     case_id = xenv.submit_kita()
     xenv.work()
+    first = xenv.delivery(case_id).remote_reference
     xenv.run(TrackingPoller(xenv.ctx, xenv.ctx.connectors).track_once())
     dead = xenv.delivery(case_id)
     assert (dead.status, dead.tracking) == ("dead", "red")
     assert dead.last_error == "Leser hat die Annahme verweigert"
     assert dead.connector_state is None
+
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    shown = xenv.http.get(f"/v1/admin/deliveries/{dead.id}", headers=admin).json()
+    assert (shown["status"], shown["tracking"]) == ("dead", "red")
+    replay = xenv.http.post("/v1/admin/deliveries/replay", json={"ids": [dead.id]}, headers=admin)
+    assert replay.status_code == 200, replay.text
+    xenv.sim.red_readers.clear()
+    xenv.work()
+    again = xenv.delivery(case_id)
+    assert again.status == "delivered"
+    assert again.remote_reference not in (None, first)
 
 
 class _FailingSend(httpx.HTTPTransport):
@@ -365,6 +384,9 @@ def test_unsupported_message_types_follow_the_policy(
     else:
         assert xenv.sim.mailbox(GATEWAY) == []
         assert [(r.external_id, r.status) for r in rows] == [(message_id, "rejected")]
+        admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        [listed] = xenv.http.get("/v1/admin/inbound?status=rejected", headers=admin).json()
+        assert listed["message_type"] == "XMeld0100"
 
 
 def test_health_is_check_account_active(xenv: XtaEnv) -> None:

@@ -269,6 +269,25 @@ class DeliveryOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     delivered_at: datetime | None
+    tracking: str | None = Field(
+        description="Receiver's transport report after delivery (XTA): open, green, yellow, red."
+    )
+    connector_state: dict[str, Any] | None = Field(
+        description="What the connector remembers across attempts (e.g. the XTA message id)."
+    )
+
+
+class InboundOut(BaseModel):
+    """A message received from an external system (XTA mailbox)."""
+
+    id: str
+    connector: str
+    external_id: str
+    status: str = Field(description="accepted (became case_id) or rejected (see detail).")
+    message_type: str | None
+    case_id: str | None
+    detail: str | None
+    received_at: datetime
 
 
 class AttemptOut(BaseModel):

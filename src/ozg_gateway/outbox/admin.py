@@ -81,6 +81,7 @@ def replay(
                 last_error=None,
                 claimed_by=None,
                 claimed_until=None,
+                tracking=None,
                 updated_at=now,
             )
             .execution_options(synchronize_session=False)

@@ -18,6 +18,7 @@ from ozg_gateway.api.schemas import (
     DeliveryDetail,
     DeliveryList,
     DeliveryOut,
+    InboundOut,
     ReplayOut,
     ReplayRequest,
 )
@@ -26,7 +27,7 @@ from ozg_gateway.outbox import admin as outbox_admin
 from ozg_gateway.outbox import store as outbox
 from ozg_gateway.outbox.breaker import CLOSED, HALF_OPEN, OPEN, snapshot
 from ozg_gateway.store import audit
-from ozg_gateway.store.models import ConnectorState, Payment
+from ozg_gateway.store.models import ConnectorState, InboundMessage, Payment
 
 router = APIRouter(prefix="/v1/admin", tags=["Administration"])
 RequestId = Annotated[str | None, Depends(request_id)]
@@ -213,6 +214,24 @@ class AdminPaymentOut(BaseModel):
     last_error: str | None
     created_at: datetime
     paid_at: datetime | None
+
+
+@router.get("/inbound", operation_id="listInbound", summary="Received messages, newest first")
+def list_inbound(
+    ctx: Ctx,
+    _principal: AdminPrincipal,
+    status: Literal["accepted", "rejected"] | None = None,
+    connector: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[InboundOut]:
+    """Messages taken from XTA mailboxes: which case each became, or why it was rejected."""
+    query = select(InboundMessage).order_by(InboundMessage.received_at.desc()).limit(limit)
+    if status:
+        query = query.where(InboundMessage.status == status)
+    if connector:
+        query = query.where(InboundMessage.connector == connector)
+    with ctx.db.reading() as session:
+        return [InboundOut.model_validate(m, from_attributes=True) for m in session.scalars(query)]
 
 
 @router.get("/payments", operation_id="listPayments", summary="Payment attempts")

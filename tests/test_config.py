@@ -24,6 +24,7 @@ def test_file_paths_resolve_against_the_file() -> None:
         "sportamt",
         "aem-system",
         "epay21",
+        "civento",
     }
 
 

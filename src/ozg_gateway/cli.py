@@ -23,6 +23,7 @@ from ozg_gateway.catalog import CatalogError, load_catalog
 from ozg_gateway.config import (
     DEMO_ADMIN_KEY,
     Settings,
+    default_specs_dir,
     demo_overrides,
     load_settings,
     read_config_file,
@@ -241,6 +242,7 @@ def demo(
         f"  back office:  {base}/demo/backoffice/  (demo receiver: watch cases arrive)\n"
         f"  paypage:      {base}/demo/epay/  (XBezahldienste simulator, opened by payments)\n"
         f"  eID-Client:   {base}/demo/eid/client?tcTokenURL=…  (scripted, instead of AusweisApp)\n"
+        f"  XTA server:   {base}/demo/xta/  (simulator; Kita cases go to civento's mailbox)\n"
         f"  connectors:   {base}/v1/admin/connectors  (admin key)\n"
         f"  ready:        {base}/readyz\n"
         f"  data dir:     {data_dir}\n"
@@ -278,6 +280,13 @@ def _mount_demo_receiver(api: FastAPI) -> None:
             server=_DEMO_EID["server"], client_certificate=_DEMO_EID["gateway"].certificate
         ),
     )
+    settings = api.state.ctx.settings
+    if settings.specs_dir is not None and (settings.specs_dir / "xta").is_dir():
+        from ozg_gateway.xta.simstore import XtaState
+        from ozg_gateway.xta.simulator import create_xta_simulator
+
+        state = XtaState(settings.data_dir / "xta-simulator")
+        api.mount("/demo/xta", create_xta_simulator(settings.specs_dir, state))
 
 
 @clients_app.command("add")
@@ -421,6 +430,61 @@ def simulate_eid(host: HostOpt = "127.0.0.1", port: PortOpt = 8091) -> None:
         host=host,
         port=port,
     )
+
+
+@simulate_app.command("xta")
+def simulate_xta(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8092,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Keep mailboxes here (default: a temporary directory).")
+    ] = None,
+    accounts: Annotated[
+        Path | None,
+        typer.Option(
+            help="TOML accounts file: only listed identities (optionally bound to a "
+            "client certificate's SHA-256) are served."
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="Serve HTTPS with this certificate.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="Private key of --tls-cert.")] = None,
+    client_ca: Annotated[
+        Path | None, typer.Option(help="Require client certificates issued by this CA (PEM).")
+    ] = None,
+    inline_answers: Annotated[
+        bool, typer.Option(help="Answer with inline base64 instead of MTOM.")
+    ] = False,
+    specs_dir: Annotated[Path | None, typer.Option(help="Directory with xta/*.xsd.")] = None,
+) -> None:
+    """Run the XTA 2 V3 server simulator alone (three ports, strict XSD checks, mailboxes)."""
+    import ssl
+
+    from ozg_gateway.peercert import PeerCertProtocol
+    from ozg_gateway.xta.simstore import XtaState, load_accounts
+    from ozg_gateway.xta.simulator import create_xta_simulator
+
+    specs = specs_dir or default_specs_dir()
+    if specs is None or not (specs / "xta").is_dir():
+        raise _fail("the XTA simulator validates against the XTA XSDs: pass --specs-dir")
+    if bool(tls_cert) != bool(tls_key) or (client_ca and not tls_cert):
+        raise _fail("--tls-cert and --tls-key go together; --client-ca needs them")
+    state = XtaState(
+        data_dir or Path(tempfile.mkdtemp(prefix="ozg-xta-sim-")),
+        accounts=load_accounts(accounts) if accounts else None,
+    )
+    app = create_xta_simulator(specs, state, mtom_responses=not inline_answers)
+    base = f"{'https' if tls_cert else 'http'}://{host}:{port}"
+    for name in ("management", "send", "msgbox"):
+        typer.echo(f"XTA {name} port: {base}/{name}")
+    typer.echo(f"mailboxes: {state.root}  overview: {base}/")
+    tls: dict[str, Any] = {}
+    if tls_cert:
+        tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)}
+        if client_ca:
+            tls |= {"ssl_ca_certs": str(client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
+    uvicorn.run(app, host=host, port=port, http=PeerCertProtocol, **tls)
 
 
 @payments_app.command("reconcile")

@@ -43,6 +43,7 @@ OPERATION_IDS = {
     "getSchema",
     "listAuditLog",
     "listDeliveries",
+    "listInbound",
     "getDelivery",
     "replayDeliveries",
     "cancelDelivery",

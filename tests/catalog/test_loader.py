@@ -14,7 +14,8 @@ CATALOG = EXAMPLE_CONFIG.parent / "catalog.toml"
 
 def test_example_catalogue_is_valid() -> None:
     catalog = load_catalog(
-        CATALOG, connectors={"kita-fachverfahren", "standesamt", "sportamt", "aem-system"}
+        CATALOG,
+        connectors={"kita-fachverfahren", "standesamt", "sportamt", "aem-system", "civento"},
     )
     assert len([o for o in catalog.offers if o.channel == "pdf"]) >= 2
     assert all(o.leika_key is None for o in catalog.offers)  # never invented

@@ -70,7 +70,7 @@ class XtaEnv:
 
     @property
     def connector(self) -> XtaConnector:
-        connector = self.ctx.connectors.instances["kita-fachverfahren"]
+        connector = self.ctx.connectors.instances["civento"]
         assert isinstance(connector, XtaConnector)
         return connector
 
@@ -99,7 +99,9 @@ class XtaEnv:
 
     def delivery(self, case_id: str) -> Delivery:
         with self.ctx.db.reading() as session:
-            row = session.scalar(select(Delivery).where(Delivery.case_id == case_id))
+            row = session.scalar(
+                select(Delivery).where(Delivery.case_id == case_id, Delivery.connector == "civento")
+            )
             assert row is not None
             return row
 
@@ -124,7 +126,8 @@ def _settings(server: LiveServer, tmp_path: Path, database_url: str, **xta: Any)
         tmp_path,
         database_url,
         connectors={
-            "kita-fachverfahren": connector,
+            "civento": connector,
+            "kita-fachverfahren": {"type": "pull"},  # the other Kita route: not under test
             "sportamt": {"type": "pull"},
             "aem-system": hook,
             "standesamt": {"type": "pull"},
@@ -311,7 +314,7 @@ def _xfall_from_platform() -> bytes:
 def test_mailbox_message_becomes_a_case_once_and_is_closed_after_commit(xenv: XtaEnv) -> None:
     message_id = _platform_sends(xenv, message_type="MainApplication", xml=_xfall_from_platform())
     poller = ReceivePoller(xenv.ctx, xenv.ctx.connectors)
-    assert xenv.run(poller.receive_once("kita-fachverfahren")) == 1
+    assert xenv.run(poller.receive_once("civento")) == 1
     assert xenv.sim.mailbox(GATEWAY) == []  # closed after our commit
     with xenv.ctx.db.reading() as session:
         case = session.scalar(select(Case).where(Case.source == "xta"))
@@ -341,10 +344,10 @@ def test_refetch_after_a_lost_close_is_not_a_second_case(xenv: XtaEnv) -> None:
     real_close = client.close_message
     client.close_message = lambda *a: (_ for _ in ()).throw(httpx.ReadError("gone"))  # type: ignore[method-assign]
     poller = ReceivePoller(xenv.ctx, xenv.ctx.connectors)
-    xenv.run(poller.receive_once("kita-fachverfahren"))  # committed, close failed
+    xenv.run(poller.receive_once("civento"))  # committed, close failed
     assert len(xenv.sim.mailbox(GATEWAY)) == 1
     client.close_message = real_close  # type: ignore[method-assign]
-    assert xenv.run(poller.receive_once("kita-fachverfahren")) == 0
+    assert xenv.run(poller.receive_once("civento")) == 0
     assert xenv.sim.mailbox(GATEWAY) == []
     with xenv.ctx.db.reading() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 1
@@ -352,7 +355,7 @@ def test_refetch_after_a_lost_close_is_not_a_second_case(xenv: XtaEnv) -> None:
 
 def test_other_payloads_become_raw_cases(xenv: XtaEnv) -> None:
     _platform_sends(xenv, message_type="MainApplication", xml=b"<andere-nachricht/>")
-    xenv.run(ReceivePoller(xenv.ctx, xenv.ctx.connectors).receive_once("kita-fachverfahren"))
+    xenv.run(ReceivePoller(xenv.ctx, xenv.ctx.connectors).receive_once("civento"))
     with xenv.ctx.db.reading() as session:
         case = session.scalar(select(Case))
         assert case is not None
@@ -371,10 +374,7 @@ def test_unsupported_message_types_follow_the_policy(
     assert connector.settings.inbound is not None
     connector.settings.inbound.unsupported = policy  # type: ignore[assignment]
     message_id = _platform_sends(xenv, message_type="XMeld0100", xml=b"<xmeld/>")
-    assert (
-        xenv.run(ReceivePoller(xenv.ctx, xenv.ctx.connectors).receive_once("kita-fachverfahren"))
-        == 0
-    )
+    assert xenv.run(ReceivePoller(xenv.ctx, xenv.ctx.connectors).receive_once("civento")) == 0
     with xenv.ctx.db.reading() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 0
         rows = list(session.scalars(select(InboundMessage)))

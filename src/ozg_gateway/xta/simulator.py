@@ -279,6 +279,23 @@ def create_xta_simulator(
             etree.SubElement(value, f"{{{XTA}}}ServiceIsAvailable").text = str(available).lower()
         return response
 
+    @app.get("/")
+    async def overview() -> dict[str, object]:
+        """Not part of XTA: what the mailboxes hold (for people watching a demo)."""
+        return {
+            "ports": {p: f"{p}" for p in ("management", "send", "msgbox")},
+            "messages": [
+                {
+                    "message_id": m.message_id,
+                    "author": m.author,
+                    "reader": m.reader,
+                    "state": "cancelled" if m.cancelled else "fetched" if m.closed else "waiting",
+                    "files": [{"name": p.name, "size": p.size} for p in m.parts],
+                }
+                for m in state.messages.values()
+            ],
+        }
+
     @app.exception_handler(_Fault)
     async def fault_handler(_request: Request, fault: _Fault) -> Response:
         return fault.response()

@@ -166,6 +166,107 @@ def test_demo_starts_and_accepts_a_submission(tmp_path: Path) -> None:
         )
         assert r.status_code == 201, r.text
         assert r.json()["case"]["case_number"].startswith("MTL-")
+        # Kita cases also travel over XTA to civento's mailbox in the demo's XTA simulator.
+        kita = httpx.post(
+            f"{base}/v1/submissions",
+            json={
+                "service_id": "kita-anmeldung",
+                "form_data": form("kita-anmeldung"),
+                "applicant": {"family_name": "Muster", "email": "m@example.org"},
+                "submit": True,
+            },
+            headers={"Authorization": f"Bearer {keys['portal']}"},
+        )
+        assert kita.status_code == 201, kita.text
+        readers: list[str] = []
+        while time.monotonic() < deadline and "demo:civento-kita" not in readers:
+            time.sleep(0.3)
+            readers = [m["reader"] for m in httpx.get(f"{base}/demo/xta/").json()["messages"]]
+        assert "demo:civento-kita" in readers
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_simulate_xta_over_https_with_bound_client_certificate(tmp_path: Path) -> None:
+    from ozg_gateway.config import default_specs_dir
+    from ozg_gateway.connectors.contract import ConnectorEnv
+    from ozg_gateway.errors import ConnectorConfigError
+    from ozg_gateway.http import TlsSettings
+    from ozg_gateway.peercert import cert_sha256
+    from ozg_gateway.xta.client import XtaClient, XtaSettings
+    from tests.tls import make_pki
+
+    pki = make_pki(tmp_path / "pki")
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(
+        "[[accounts]]\n"
+        'identifier = "demo:maintal-gateway"\n'
+        f'certificate_sha256 = "{cert_sha256(pki.client_cert.read_bytes())}"\n'
+    )
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ozg_gateway",
+            "simulate",
+            "xta",
+            "--port",
+            str(port),
+            "--tls-cert",
+            str(pki.server_cert),
+            "--tls-key",
+            str(pki.server_key),
+            "--client-ca",
+            str(pki.ca),
+            "--accounts",
+            str(accounts),
+            "--data-dir",
+            str(tmp_path / "boxes"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    try:
+        output = ""
+        deadline = time.monotonic() + 30
+        while "msgbox port:" not in output and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 1)
+            if ready and proc.stdout:
+                output += proc.stdout.readline()
+            assert proc.poll() is None, output
+        urls = dict(re.findall(r"^XTA (\w+) port: (\S+)$", output, re.M))
+        assert urls["management"] == f"https://127.0.0.1:{port}/management"
+        tls = TlsSettings(ca_bundle=pki.ca, client_cert=pki.client_cert, client_key=pki.client_key)
+        env = ConnectorEnv("http://g", tmp_path, default_specs_dir())
+
+        def client(author: str) -> XtaClient:
+            settings = XtaSettings(
+                management_url=urls["management"],
+                send_url=urls["send"],
+                msgbox_url=urls["msgbox"],
+                author=author,
+                tls=tls,
+            )
+            return XtaClient("sim", settings, env)
+
+        ours, stranger = client("demo:maintal-gateway"), client("demo:someone-else")
+        while True:
+            try:
+                ours.check_account_active()
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        with pytest.raises(ConnectorConfigError, match="9010"):
+            stranger.check_account_active()
+        ours.close()
+        stranger.close()
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=20)

@@ -36,6 +36,7 @@ from ozg_gateway.xta.simstore import Stored, StoredPart, XtaState
 META_XSD = "xta/OSCI_MessageMetaData_V2.02.xsd"
 XTA_XSD = "xta/XTA-Webservice-Globale-Elemente.xsd"
 BOX_XSD = "xta/OSCI2_02.xsd"
+WSA_XSD = "xta/ws-addr.xsd"
 SERVER_ID = "ozg-gateway XTA simulator"
 INLINE_LIMIT = 64 * 1024 * 1024
 CHUNK = 1024 * 1024
@@ -212,8 +213,15 @@ def create_xta_simulator(
         message_id = header.findtext(f"{{{WSA}}}MessageID") or ""
         if not message_id.startswith("urn:uuid:"):
             raise _Fault("ParameterIsNotValidException", 9020, "WS-Addressing MessageID missing")
-        if header.find(f"{{{WSA}}}To") is None or header.find(f"{{{WSA}}}ReplyTo") is None:
-            raise _Fault("ParameterIsNotValidException", 9020, "WS-Addressing To/ReplyTo missing")
+        # To and ReplyTo may be left out (WS-Addressing 1.0 defaults: anonymous); if given they
+        # must be valid, and answers only go back on the same connection.
+        for name in ("To", "ReplyTo"):
+            element = header.find(f"{{{WSA}}}{name}")
+            if element is not None and not valid(WSA_XSD, element):
+                raise _Fault("ParameterIsNotValidException", 9020, f"wsa:{name} invalid")
+        reply_to = header.findtext(f"{{{WSA}}}ReplyTo/{{{WSA}}}Address")
+        if reply_to is not None and reply_to.strip() != f"{WSA}/anonymous":
+            raise _Fault("ParameterIsNotValidException", 9020, "only anonymous ReplyTo is served")
         return operation, message_id
 
     def permit(request: Request, identifier: str) -> None:

@@ -401,3 +401,31 @@ def test_fetch_streams_into_sinks(xenv: XtaEnv) -> None:
     assert message_id is not None
     _meta, items = client.fetch_message(PartyId(GATEWAY), message_id, io.BytesIO)
     assert [i.sink.getvalue() for i in items] == [b"<x/>", PDF_BYTES]
+
+
+def test_two_instances_committing_the_same_message_make_one_case(xenv: XtaEnv) -> None:
+    """Two gateways may fetch the same message before either closes it: one case, not two."""
+    from ozg_gateway.connectors.contract import InboundFile, InboundMessage
+    from ozg_gateway.store.inbound import StoreInboundSink
+
+    def take(sink: StoreInboundSink) -> str:
+        blob = sink.new_blob()
+        blob.write(b"<x/>")
+        message = InboundMessage(
+            external_id="urn:de:xta:messageid:same",
+            offer_id="hallenbelegung",
+            channel="xta",
+            message_type="MainApplication",
+            sender=PLATFORM,
+            files=(InboundFile("x.xml", "application/xml", blob, primary=True),),
+        )
+        return str(xenv.run(sink.accept(message)))
+
+    first = take(StoreInboundSink(xenv.ctx, "civento"))
+    second = take(StoreInboundSink(xenv.ctx, "civento"))  # its known() check came too early
+    assert first == second
+    with xenv.ctx.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 1
+    root = xenv.ctx.settings.data_dir / "blobs"
+    placed = [b for b in root.rglob("*") if b.is_file() and b.relative_to(root).parts[0] != "tmp"]
+    assert len(placed) == 1  # the second instance's copy was discarded

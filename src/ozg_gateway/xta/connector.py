@@ -264,7 +264,7 @@ class XtaConnector:
                     continue
                 if await sink.known(entry.message_id):
                     # Committed before, but the close got lost: close it now.
-                    await self._run(self.client.close_message, reader, entry.message_id)
+                    await self._close(reader, entry.message_id)
                     continue
                 offer_id = inbound.offer_for(entry.message_type)
                 if offer_id is None:
@@ -319,7 +319,13 @@ class XtaConnector:
                 blob.discard()
             raise
         # Only now, after our commit: a crash before this line means a refetch, de-duplicated.
-        await self._run(self.client.close_message, reader, entry.message_id)
+        await self._close(reader, entry.message_id or "")
+
+    async def _close(self, reader: PartyId, message_id: str) -> None:
+        try:
+            await self._run(self.client.close_message, reader, message_id)
+        except InvalidMessageId:
+            pass  # another gateway instance took the same message and closed it first
 
     async def track(self, *, reference: str) -> TrackResult:
         """The transport report: open until the server has a final traffic light."""

@@ -10,6 +10,7 @@ crash anywhere in between never produces two different messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -259,6 +260,14 @@ class XtaConnector:
         for reader_id in inbound.readers:
             reader = PartyId(reader_id)
             listed = await self._run(self.client.get_status_list, reader, inbound.max_items)
+            left = sum(1 for m in listed if inbound.offer_for(read_listing(m).message_type) is None)
+            if inbound.unsupported == "leave" and left == len(listed) == inbound.max_items:
+                # The list has no offset: left messages would hide everything behind them.
+                log.warning(
+                    "XTA mailbox list is full of unsupported messages",
+                    connector=self.name,
+                    hint="raise inbound.max_items or set inbound.unsupported = 'reject'",
+                )
             for entry in (read_listing(m) for m in listed):
                 if entry.message_id is None:
                     continue
@@ -322,10 +331,9 @@ class XtaConnector:
         await self._close(reader, entry.message_id or "")
 
     async def _close(self, reader: PartyId, message_id: str) -> None:
-        try:
+        # 9070 here: another gateway instance took the same message and closed it first.
+        with contextlib.suppress(InvalidMessageId):
             await self._run(self.client.close_message, reader, message_id)
-        except InvalidMessageId:
-            pass  # another gateway instance took the same message and closed it first
 
     async def track(self, *, reference: str) -> TrackResult:
         """The transport report: open until the server has a final traffic light."""

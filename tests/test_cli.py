@@ -131,25 +131,35 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.slow
-def test_demo_starts_and_accepts_a_submission(tmp_path: Path) -> None:
-    port = _free_port()
+def _start_cli(
+    args: list[str], marker: str, deadline: float, cwd: Path
+) -> tuple[subprocess.Popen[str], str]:
+    """Start ``ozg-gateway <args>``; return the process and its output up to ``marker``."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ozg_gateway", "demo", "--port", str(port)],
-        cwd=tmp_path,  # the demo must find its example without being run from the checkout
+        [sys.executable, "-m", "ozg_gateway", *args],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
     )
+    output = ""
+    while marker not in output and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 1)
+        if ready and proc.stdout:
+            output += proc.stdout.readline()
+        if proc.poll() is not None:
+            raise AssertionError(output)
+    return proc, output
+
+
+@pytest.mark.slow
+def test_demo_starts_and_accepts_a_submission(tmp_path: Path) -> None:
+    port = _free_port()
+    deadline = time.monotonic() + 60
+    # cwd: the demo must find its example without being run from the checkout
+    proc, output = _start_cli(["demo", "--port", str(port)], "admin key:", deadline, tmp_path)
     try:
-        output = ""
-        deadline = time.monotonic() + 60
-        while "admin key:" not in output and time.monotonic() < deadline:
-            ready, _, _ = select.select([proc.stdout], [], [], 1)
-            if ready and proc.stdout:
-                output += proc.stdout.readline()
-            assert proc.poll() is None, output
         keys = dict(re.findall(r"^(\w+) key: (\S+)$", output, re.M))
         assert set(keys) == {"portal", "backoffice", "admin"}
         base = f"http://127.0.0.1:{port}"
@@ -206,39 +216,12 @@ def test_simulate_xta_over_https_with_bound_client_certificate(tmp_path: Path) -
         f'certificate_sha256 = "{cert_sha256(pki.client_cert.read_bytes())}"\n'
     )
     port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ozg_gateway",
-            "simulate",
-            "xta",
-            "--port",
-            str(port),
-            "--tls-cert",
-            str(pki.server_cert),
-            "--tls-key",
-            str(pki.server_key),
-            "--client-ca",
-            str(pki.ca),
-            "--accounts",
-            str(accounts),
-            "--data-dir",
-            str(tmp_path / "boxes"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-    )
+    deadline = time.monotonic() + 30
+    args = ["simulate", "xta", "--port", str(port), "--tls-cert", str(pki.server_cert)]
+    args += ["--tls-key", str(pki.server_key), "--client-ca", str(pki.ca)]
+    args += ["--accounts", str(accounts), "--data-dir", str(tmp_path / "boxes")]
+    proc, output = _start_cli(args, "msgbox port:", deadline, tmp_path)
     try:
-        output = ""
-        deadline = time.monotonic() + 30
-        while "msgbox port:" not in output and time.monotonic() < deadline:
-            ready, _, _ = select.select([proc.stdout], [], [], 1)
-            if ready and proc.stdout:
-                output += proc.stdout.readline()
-            assert proc.poll() is None, output
         urls = dict(re.findall(r"^XTA (\w+) port: (\S+)$", output, re.M))
         assert urls["management"] == f"https://127.0.0.1:{port}/management"
         tls = TlsSettings(ca_bundle=pki.ca, client_cert=pki.client_cert, client_key=pki.client_key)

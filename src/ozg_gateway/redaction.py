@@ -56,6 +56,8 @@ SAFE_KEYS = frozenset(
         "size",
         "content_type",
         "revision",
+        "message_type",  # XTA message type codes (never content)
+        "hint",
     }
 )
 

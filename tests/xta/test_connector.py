@@ -429,3 +429,23 @@ def test_two_instances_committing_the_same_message_make_one_case(xenv: XtaEnv) -
     root = xenv.ctx.settings.data_dir / "blobs"
     placed = [b for b in root.rglob("*") if b.is_file() and b.relative_to(root).parts[0] != "tmp"]
     assert len(placed) == 1  # the second instance's copy was discarded
+
+
+def test_no_personal_data_in_logs(xenv: XtaEnv) -> None:
+    from ozg_gateway.logging import configure_logging
+
+    stream = io.StringIO()
+    configure_logging(level="DEBUG", fmt="json", stream=stream)
+    try:
+        case_id = xenv.submit_kita()
+        xenv.work()
+        xenv.run(TrackingPoller(xenv.ctx, xenv.ctx.connectors).track_once())
+        _platform_sends(xenv, message_type="MainApplication", xml=_xfall_from_platform())
+        _platform_sends(xenv, message_type="XMeld0100", xml=b"<x/>")
+        xenv.run(ReceivePoller(xenv.ctx, xenv.ctx.connectors).receive_once("civento"))
+    finally:
+        configure_logging(level="INFO", fmt="console")
+    text = stream.getvalue()
+    assert case_id in text or "inbound case created" in text
+    for personal in ("Musterfrau", "Erika", "m@example.org", "impfnachweis", "TV Maintal"):
+        assert personal not in text

@@ -27,10 +27,11 @@ class ReceivePoller:
             if isinstance(c, Receiving) and c.receive_interval > 0
         }
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def run(self, stop: asyncio.Event, *, first_after: float = 2.0) -> None:
         """Poll until ``stop`` is set (does nothing without receiving connectors)."""
         if not self.receivers:
             return
+        await wait_or_stop(stop, first_after)  # the demo's XTA server is this very process
         due = dict.fromkeys(self.receivers, 0.0)
         while not stop.is_set():
             now = time.monotonic()
@@ -45,7 +46,7 @@ class ReceivePoller:
             accepted = await self.receivers[name].receive(StoreInboundSink(self.ctx, name))
         except Exception as exc:  # noqa: BLE001 - logged by kind, retried next round
             error = translate(exc)
-            log.warning("inbound round failed", connector=name, error=error.kind)
+            log.warning("inbound round failed", connector=name, error_type=error.kind)
             return 0
         if accepted:
             log.info("inbound messages received", connector=name, count=accepted)

@@ -56,7 +56,9 @@ class TrackingPoller:
             try:
                 result = await tracking[row.connector].track(reference=row.reference)
             except ConnectorError as exc:
-                log.warning("transport report unavailable", connector=row.connector, error=exc.kind)
+                log.warning(
+                    "transport report unavailable", connector=row.connector, error_type=exc.kind
+                )
                 continue
             if result.final:
                 await asyncio.to_thread(self._settle, row, result)

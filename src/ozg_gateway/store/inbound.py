@@ -81,7 +81,7 @@ class StoreInboundSink:
                 )
         except IntegrityError:
             return  # recorded by another instance
-        log.warning("inbound message rejected", connector=self.connector, reason=reason)
+        log.warning("inbound message rejected", connector=self.connector, message_type=message_type)
 
     def _content(self, primary: InboundFile | None) -> XfallContent | None:
         blob: PendingBlob | None = primary.blob if primary else None

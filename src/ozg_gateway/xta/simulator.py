@@ -291,7 +291,7 @@ def create_xta_simulator(
     async def overview() -> dict[str, object]:
         """Not part of XTA: what the mailboxes hold (for people watching a demo)."""
         return {
-            "ports": {p: f"{p}" for p in ("management", "send", "msgbox")},
+            "ports": ["management", "send", "msgbox"],
             "messages": [
                 {
                     "message_id": m.message_id,

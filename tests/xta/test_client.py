@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from ozg_gateway.config import default_specs_dir
 from ozg_gateway.connectors.contract import ConnectorEnv
@@ -263,5 +264,22 @@ def test_identity_bound_to_another_certificate_is_refused(tmp_path: Path) -> Non
         setup.state.accounts[AUTHOR] = Account(AUTHOR, "00" * 32)  # bound to someone else
         with pytest.raises(ConnectorConfigError, match="9014"):
             setup.client().check_account_active()
+    finally:
+        setup.stop()
+
+
+def test_pkcs12_client_certificate_round_trip(tmp_path: Path) -> None:
+    setup = _start(XtaState(tmp_path / "sim"), tmp_path, https=True)
+    try:
+        pki = tmp_path / "pki"
+        setup.tls = TlsSettings(
+            ca_bundle=pki / "ca.pem",
+            pkcs12=pki / "client.p12",
+            pkcs12_password=SecretStr("p12-secret"),
+        )
+        client = setup.client()
+        message_id = client.create_message_id()
+        client.send_message(_message(message_id, _pdf()))
+        assert client.get_message(READER, message_id)["scan.pdf"] == b"%PDF-1.7 mailbox"
     finally:
         setup.stop()

@@ -449,3 +449,27 @@ def test_no_personal_data_in_logs(xenv: XtaEnv) -> None:
     assert case_id in text or "inbound case created" in text
     for personal in ("Musterfrau", "Erika", "m@example.org", "impfnachweis", "TV Maintal"):
         assert personal not in text
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"send_url": "ftp://xta"}, "connectors.x.send_url: Value error, must be an http(s) URL"),
+        ({"author": "010200100000"}, "party identifier must look like prefix:id"),
+        ({"route": {"reader": "gad:1"}}, "connectors.x.route.service: Field required"),
+        ({"inbound": {"readers": []}}, "connectors.x.inbound.readers"),
+    ],
+)
+def test_broken_xta_settings_are_located(override: dict[str, Any], message: str) -> None:
+    from ozg_gateway.connectors.registry import validate_config
+
+    raw = {
+        "type": "xta",
+        "management_url": "https://xta/m",
+        "send_url": "https://xta/s",
+        "msgbox_url": "https://xta/b",
+        "author": GATEWAY,
+        **override,
+    }
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        validate_config("x", raw)

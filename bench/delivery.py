@@ -95,6 +95,7 @@ def _config(tmp: Path, database_url: str, receiver: str) -> Path:
             for n in ("kita-fachverfahren", "sportamt", "aem-system")
         )
         + '[connectors.standesamt]\ntype = "pull"\n'
+        + '[connectors.civento]\ntype = "pull"\n'  # XTA in the example; not measured here
     )
     return path
 

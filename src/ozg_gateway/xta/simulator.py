@@ -213,11 +213,11 @@ def create_xta_simulator(
         message_id = header.findtext(f"{{{WSA}}}MessageID") or ""
         if not message_id.startswith("urn:uuid:"):
             raise _Fault("ParameterIsNotValidException", 9020, "WS-Addressing MessageID missing")
-        # To and ReplyTo may be left out (WS-Addressing 1.0 defaults: anonymous); if given they
-        # must be valid, and answers only go back on the same connection.
-        for name in ("To", "ReplyTo"):
-            element = header.find(f"{{{WSA}}}{name}")
-            if element is not None and not valid(WSA_XSD, element):
+        # To and ReplyTo may be left out (WS-Addressing 1.0 defaults: anonymous); every
+        # WS-Addressing header given must be valid, and answers go back on the same connection.
+        for element in header.iterchildren(f"{{{WSA}}}*"):
+            if not valid(WSA_XSD, element):
+                name = etree.QName(element).localname
                 raise _Fault("ParameterIsNotValidException", 9020, f"wsa:{name} invalid")
         reply_to = header.findtext(f"{{{WSA}}}ReplyTo/{{{WSA}}}Address")
         if reply_to is not None and reply_to.strip() != f"{WSA}/anonymous":
@@ -338,7 +338,12 @@ def create_xta_simulator(
             assert request_el is not None
             return _answer(operation, relates, lookup(request_el))
         asked = request_el.text if request_el is not None else None
-        if request_el is None or request_el.tag != f"{{{WSA}}}MessageID" or not asked:
+        if (
+            request_el is None
+            or request_el.tag != f"{{{WSA}}}MessageID"
+            or not asked
+            or not valid(WSA_XSD, request_el)
+        ):
             raise _Fault("ParameterIsNotValidException", 9021, "wsa:MessageID expected")
         stored = state.messages.get(asked)
         if stored is None:

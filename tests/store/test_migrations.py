@@ -20,3 +20,9 @@ def test_models_match_migrations(ctx: GatewayContext) -> None:
 def test_upgrade_is_idempotent(ctx: GatewayContext) -> None:
     migrate.upgrade(ctx.db)
     assert migrate.current_revision(ctx.db) == migrate.head_revision()
+
+
+def test_newest_migration_goes_down_and_up_again(ctx: GatewayContext) -> None:
+    migrate.downgrade(ctx.db, "0004")
+    migrate.upgrade(ctx.db)
+    assert migrate.current_revision(ctx.db) == migrate.head_revision()

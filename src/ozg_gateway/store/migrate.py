@@ -37,6 +37,14 @@ def upgrade(db: Database, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+def downgrade(db: Database, revision: str) -> None:
+    """Revert migrations down to ``revision`` (operators: only with a backup at hand)."""
+    cfg = _config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
 def autogenerate(db: Database, message: str) -> None:
     """Write a new migration from model changes (developer tool)."""
     cfg = _config()

@@ -9,7 +9,7 @@ from typing import Any
 
 from ozg_gateway.catalog import Catalog, load_catalog
 from ozg_gateway.config import Settings
-from ozg_gateway.connectors.contract import ConnectorEnv
+from ozg_gateway.connectors.contract import ConnectorEnv, Receiving
 from ozg_gateway.connectors.registry import Connectors, build_connectors
 from ozg_gateway.errors import ConfigurationError
 from ozg_gateway.runtime import Clock, IdFactory, system_clock, uuid_ids
@@ -96,6 +96,13 @@ def build_context(
         for offer in catalog.offers
         for route in offer.routes
         if (ctype := ctx.connectors.types.get(route)) is not None and not ctype.routable
+    ]
+    misrouted += [
+        f"connectors.{name}.inbound: offer {offer!r} is not in the catalogue"
+        for name, connector in ctx.connectors.instances.items()
+        if isinstance(connector, Receiving)
+        for offer in connector.inbound_offers()
+        if catalog.get(offer) is None
     ]
     if misrouted:
         ctx.close()

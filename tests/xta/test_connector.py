@@ -473,3 +473,21 @@ def test_broken_xta_settings_are_located(override: dict[str, Any], message: str)
     }
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         validate_config("x", raw)
+
+
+def test_inbound_offer_missing_from_the_catalogue_stops_the_start(
+    tmp_path: Path, database_url: str
+) -> None:
+    from ozg_gateway.errors import ConfigurationError
+
+    class Sim:
+        url = "http://127.0.0.1:9"
+
+    settings = _settings(
+        Sim(),  # type: ignore[arg-type]
+        tmp_path,
+        database_url,
+        inbound={"readers": [GATEWAY], "offers": {"MainApplication": "no-such-offer"}},
+    )
+    with pytest.raises(ConfigurationError, match="offer 'no-such-offer' is not in the catalogue"):
+        build_context(settings)

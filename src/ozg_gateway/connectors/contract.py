@@ -174,6 +174,10 @@ class Receiving(Protocol):
 
     receive_interval: float
 
+    def inbound_offers(self) -> set[str]:
+        """Offer ids received messages may become (checked against the catalogue at start)."""
+        ...
+
     async def receive(self, sink: InboundSink) -> int:
         """One round; return the number of messages accepted."""
         ...

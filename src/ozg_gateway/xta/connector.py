@@ -251,6 +251,16 @@ class XtaConnector:
         """Seconds between mailbox polls; 0 when no inbound mailbox is configured."""
         return self.settings.inbound.poll_interval_seconds if self.settings.inbound else 0.0
 
+    def inbound_offers(self) -> set[str]:
+        """Every offer a mailbox message may become."""
+        inbound = self.settings.inbound
+        if inbound is None:
+            return set()
+        offers = set(inbound.offers.values())
+        if inbound.default_offer:
+            offers.add(inbound.default_offer)
+        return offers
+
     async def receive(self, sink: InboundSink) -> int:
         """getStatusList → getMessage → ``sink.accept`` (commit) → close, per reader mailbox."""
         inbound = self.settings.inbound

@@ -491,3 +491,19 @@ def test_inbound_offer_missing_from_the_catalogue_stops_the_start(
     )
     with pytest.raises(ConfigurationError, match="offer 'no-such-offer' is not in the catalogue"):
         build_context(settings)
+
+
+def test_one_process_polls_a_mailbox_at_a_time(xenv: XtaEnv) -> None:
+    from ozg_gateway.outbox.receiving import try_lease_receiving
+
+    _platform_sends(xenv, message_type="MainApplication", xml=_xfall_from_platform())
+    with xenv.ctx.db.writing() as session:  # another worker is in the middle of a round
+        assert try_lease_receiving(
+            session, name="civento", owner="other:1", now=xenv.ctx.clock(), seconds=300
+        )
+    ours = ReceivePoller(xenv.ctx, xenv.ctx.connectors, owner="me:2")
+    assert xenv.run(ours.receive_once("civento")) == 0
+    assert len(xenv.sim.mailbox(GATEWAY)) == 1  # not even fetched
+    xenv.ctx.clock.advance(seconds=301)  # type: ignore[attr-defined]  # the other one died
+    assert xenv.run(ours.receive_once("civento")) == 1
+    assert xenv.run(ours.receive_once("civento")) == 0  # released after the round, retaken

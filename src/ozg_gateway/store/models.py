@@ -236,6 +236,9 @@ class ConnectorState(Base):
     last_latency_ms: Mapped[float | None]
     last_error: Mapped[str | None] = mapped_column(String(300))
     recent_checks: Mapped[list[Any] | None] = mapped_column(JSON)
+    # Inbound polling (XTA mailboxes): one process at a time, so large messages are fetched once.
+    receive_owner: Mapped[str | None] = mapped_column(String(64))
+    receive_until: Mapped[datetime | None]
     updated_at: Mapped[datetime]
 
 

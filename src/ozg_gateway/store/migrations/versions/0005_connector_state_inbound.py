@@ -1,4 +1,5 @@
-"""connector state on deliveries, transport tracking, inbound messages and their attachments
+"""connector state on deliveries, transport tracking, inbound messages and their attachments,
+inbound polling lease
 
 Revision ID: 0005
 Revises: 0004
@@ -25,6 +26,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("case_id", sa.String(length=36), nullable=True))
         batch.create_index("ix_attachments_case_id", ["case_id"])
         batch.create_foreign_key("fk_attachments_case_id_cases", "cases", ["case_id"], ["id"])
+    with op.batch_alter_table("connector_state") as batch:
+        batch.add_column(sa.Column("receive_owner", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("receive_until", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "inbound_messages",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -45,6 +49,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("inbound_messages")
+    with op.batch_alter_table("connector_state") as batch:
+        batch.drop_column("receive_until")
+        batch.drop_column("receive_owner")
     with op.batch_alter_table("attachments") as batch:
         batch.drop_constraint("fk_attachments_case_id_cases", type_="foreignkey")
         batch.drop_index("ix_attachments_case_id")

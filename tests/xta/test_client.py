@@ -283,3 +283,22 @@ def test_pkcs12_client_certificate_round_trip(tmp_path: Path) -> None:
         assert client.get_message(READER, message_id)["scan.pdf"] == b"%PDF-1.7 mailbox"
     finally:
         setup.stop()
+
+
+def test_inline_fallback_carries_more_than_libxml2s_default_text_limit(tmp_path: Path) -> None:
+    xta = _start(XtaState(tmp_path / "sim"), tmp_path, https=False)
+    try:
+        client = xta.client(mtom=False)
+        data = bytes(range(256)) * (11 * 4096)  # 11 MiB: base64 beyond libxml2's 10 MB default
+        message_id = client.create_message_id()
+        client.send_message(
+            _message(
+                message_id,
+                Part("big@gw", "application/pdf", [data], filename="big.pdf", size=len(data)),
+            )
+        )
+        [stored] = xta.state.mailbox(READER.value)
+        assert xta.state.read(stored.parts[1]) == data
+        assert client.get_message(READER, message_id)["big.pdf"] == data
+    finally:
+        xta.stop()

@@ -39,6 +39,8 @@ BOX_XSD = "xta/OSCI2_02.xsd"
 WSA_XSD = "xta/ws-addr.xsd"
 SERVER_ID = "ozg-gateway XTA simulator"
 INLINE_LIMIT = 64 * 1024 * 1024
+# Inline base64 parts exceed libxml2's 10 MB text-node default; entities stay unresolved.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 CHUNK = 1024 * 1024
 
 __all__ = ["XtaState", "create_xta_simulator"]
@@ -189,7 +191,7 @@ def create_xta_simulator(
                     if len(buffer) > INLINE_LIMIT:
                         raise _Fault("ParameterIsNotValidException", 9023, "message too large")
                 raw = bytes(buffer)
-            root = etree.fromstring(raw, etree.XMLParser(resolve_entities=False))
+            root = etree.fromstring(raw, _PARSER)
         except (MtomError, etree.XMLSyntaxError) as exc:
             _discard(sinks)
             raise _Fault("ParameterIsNotValidException", 9020, "malformed request") from exc
@@ -210,8 +212,8 @@ def create_xta_simulator(
         operation = next((op for op, uri in ACTIONS.items() if uri == action), None)
         if operation not in allowed:
             raise _Fault("ParameterIsNotValidException", 9020, "unknown action for this port")
-        message_id = header.findtext(f"{{{WSA}}}MessageID") or ""
-        if not message_id.startswith("urn:uuid:"):
+        message_id = (header.findtext(f"{{{WSA}}}MessageID") or "").strip()
+        if ":" not in message_id:  # an absolute URI; ours are urn:uuid:…, others may differ
             raise _Fault("ParameterIsNotValidException", 9020, "WS-Addressing MessageID missing")
         # To and ReplyTo may be left out (WS-Addressing 1.0 defaults: anonymous); every
         # WS-Addressing header given must be valid, and answers go back on the same connection.

@@ -281,7 +281,7 @@ def _mount_demo_receiver(api: FastAPI) -> None:
         ),
     )
     settings = api.state.ctx.settings
-    if settings.specs_dir is not None and (settings.specs_dir / "xta").is_dir():
+    if settings.specs_features()["xta_simulator"]:
         from ozg_gateway.xta.simstore import XtaState
         from ozg_gateway.xta.simulator import create_xta_simulator
 
@@ -466,7 +466,7 @@ def simulate_xta(
     from ozg_gateway.xta.simulator import create_xta_simulator
 
     specs = specs_dir or default_specs_dir()
-    if specs is None or not (specs / "xta").is_dir():
+    if specs is None or not (specs / "xta" / "XTA-Webservice-Globale-Elemente.xsd").is_file():
         raise _fail("the XTA simulator validates against the XTA XSDs: pass --specs-dir")
     if bool(tls_cert) != bool(tls_key) or (client_ca and not tls_cert):
         raise _fail("--tls-cert and --tls-key go together; --client-ca needs them")

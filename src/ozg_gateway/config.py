@@ -176,7 +176,7 @@ class Settings(BaseSettings):
         need = {
             "xfall_validation": "xfall/x_fall-2.0.xsd",
             "fit_connect_metadata": "fit-connect/metadata.schema.v1.0.0.json",
-            "xta": "xta/XTA.wsdl",
+            "xta_simulator": "xta/XTA-Webservice-Globale-Elemente.xsd",  # the client needs none
             "eid": "eid/TR-03130eID-Server20.wsdl",
             "open311_validation": "open311/schema-validation/georeport-v2/request.json",
         }

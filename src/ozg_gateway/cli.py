@@ -235,6 +235,11 @@ def demo(
                 key=key,
                 return_urls=[f"{base}/"] if role == Role.portal else None,
             )
+    xta_line = (
+        f"  XTA server:   {base}/demo/xta/  (simulator; Kita cases go to civento's mailbox)\n"
+        if settings.specs_features()["xta_simulator"]
+        else "  XTA server:   not started (the simulator needs the specs directory)\n"
+    )
     typer.echo(
         "\nozg-gateway demo (Stadt Maintal)\n"
         f"  API docs:     {base}/docs\n"
@@ -242,8 +247,8 @@ def demo(
         f"  back office:  {base}/demo/backoffice/  (demo receiver: watch cases arrive)\n"
         f"  paypage:      {base}/demo/epay/  (XBezahldienste simulator, opened by payments)\n"
         f"  eID-Client:   {base}/demo/eid/client?tcTokenURL=…  (scripted, instead of AusweisApp)\n"
-        f"  XTA server:   {base}/demo/xta/  (simulator; Kita cases go to civento's mailbox)\n"
-        f"  connectors:   {base}/v1/admin/connectors  (admin key)\n"
+        + xta_line
+        + f"  connectors:   {base}/v1/admin/connectors  (admin key)\n"
         f"  ready:        {base}/readyz\n"
         f"  data dir:     {data_dir}\n"
     )

@@ -190,6 +190,8 @@ def test_case_goes_out_as_xfall_with_its_files_and_the_report_turns_green(xenv: 
     assert xenv.run(poller.track_once()) == 0  # first answer: still open
     assert xenv.run(poller.track_once()) == 1
     assert xenv.delivery(case_id).tracking == "green"
+    metrics = xenv.http.get("/metrics").text
+    assert 'ozg_delivery_reports{connector="civento",report="green"} 1.0' in metrics
 
 
 def test_red_report_makes_a_dead_letter_and_replay_sends_a_new_message(xenv: XtaEnv) -> None:
@@ -329,6 +331,8 @@ def test_mailbox_message_becomes_a_case_once_and_is_closed_after_commit(xenv: Xt
     assert doc["applicant"]["family_name"] == "Musterfrau"
     assert doc["form"] == {"verein": "TV Maintal"}
     assert [a["filename"] for a in doc["attachments"]] == ["antrag.xml", "plan.pdf"]
+    metrics = xenv.http.get("/metrics").text
+    assert 'ozg_inbound_messages{connector="civento",status="accepted"} 1.0' in metrics
 
     # The back office fetches the file of an inbound case like any other.
     backoffice = {"Authorization": f"Bearer {BACKOFFICE_KEY}"}

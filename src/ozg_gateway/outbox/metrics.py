@@ -7,11 +7,13 @@ from collections.abc import Iterator
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import func, select
 
 from ozg_gateway.outbox import store as outbox
 from ozg_gateway.outbox.breaker import CLOSED, HALF_OPEN, OPEN, snapshot
 from ozg_gateway.runtime import Clock
 from ozg_gateway.store.db import Database
+from ozg_gateway.store.models import Delivery, InboundMessage
 
 _BREAKER_VALUE = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
 
@@ -58,13 +60,37 @@ class OutboxCollector(Collector):
             "Circuit breaker: 0 closed, 1 half open, 2 open.",
             labels=["connector"],
         )
+        tracking = GaugeMetricFamily(
+            "ozg_delivery_reports",
+            "Delivered messages by transport report (XTA): open, green, yellow, red.",
+            labels=["connector", "report"],
+        )
+        inbound = GaugeMetricFamily(
+            "ozg_inbound_messages",
+            "Messages taken from inbound channels (XTA mailboxes) by outcome.",
+            labels=["connector", "status"],
+        )
         with self._db.reading() as session:
             stats = outbox.queue_stats(session, now=self._clock())
             states = snapshot(session)
+            reports = session.execute(
+                select(Delivery.connector, Delivery.tracking, func.count())
+                .where(Delivery.tracking.is_not(None))
+                .group_by(Delivery.connector, Delivery.tracking)
+            ).all()
+            received = session.execute(
+                select(InboundMessage.connector, InboundMessage.status, func.count()).group_by(
+                    InboundMessage.connector, InboundMessage.status
+                )
+            ).all()
+        for connector, report, count in reports:
+            tracking.add_metric([connector, report], count)
+        for connector, status, count in received:
+            inbound.add_metric([connector, status], count)
         for name, s in stats.items():
             depth.add_metric([name], s.pending)
             dead.add_metric([name], s.dead)
             oldest.add_metric([name], s.oldest_pending_seconds or 0.0)
         for name, state in states.items():
             breaker.add_metric([name], _BREAKER_VALUE.get(state.breaker, 0))
-        yield from (depth, oldest, dead, breaker)
+        yield from (depth, oldest, dead, breaker, tracking, inbound)

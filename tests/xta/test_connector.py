@@ -511,3 +511,24 @@ def test_one_process_polls_a_mailbox_at_a_time(xenv: XtaEnv) -> None:
     xenv.ctx.clock.advance(seconds=301)  # type: ignore[attr-defined]  # the other one died
     assert xenv.run(ours.receive_once("civento")) == 1
     assert xenv.run(ours.receive_once("civento")) == 0  # released after the round, retaken
+
+
+def test_an_unreadable_message_does_not_hold_up_the_others(xenv: XtaEnv) -> None:
+    from ozg_gateway.errors import PermanentError
+
+    broken = _platform_sends(xenv, message_type="MainApplication", xml=b"<kaputt/>")
+    good = _platform_sends(xenv, message_type="MainApplication", xml=_xfall_from_platform())
+    client = xenv.connector.client
+    real_fetch = client.fetch_message
+
+    def fetch(reader: PartyId, message_id: str, new_sink: Any) -> Any:
+        if message_id == broken:
+            raise PermanentError("XTA fault MessageSchemaViolationException 9051")
+        return real_fetch(reader, message_id, new_sink)
+
+    client.fetch_message = fetch  # type: ignore[method-assign]
+    poller = ReceivePoller(xenv.ctx, xenv.ctx.connectors)
+    assert xenv.run(poller.receive_once("civento")) == 1
+    assert [m.message_id for m in xenv.sim.mailbox(GATEWAY)] == [broken]  # tried next round
+    with xenv.ctx.db.reading() as session:
+        assert [r.external_id for r in session.scalars(select(InboundMessage))] == [good]

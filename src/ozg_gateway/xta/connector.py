@@ -30,7 +30,7 @@ from ozg_gateway.connectors.contract import (
     InboundSink,
     TrackResult,
 )
-from ozg_gateway.errors import ConnectorConfigError
+from ozg_gateway.errors import ConnectorConfigError, PermanentError
 from ozg_gateway.logging import get_logger
 from ozg_gateway.mappings import xfall
 from ozg_gateway.runtime import Clock, system_clock
@@ -281,36 +281,49 @@ class XtaConnector:
             for entry in (read_listing(m) for m in listed):
                 if entry.message_id is None:
                     continue
-                if await sink.known(entry.message_id):
-                    # Committed before, but the close got lost: close it now.
-                    await self._close(reader, entry.message_id)
-                    continue
-                offer_id = inbound.offer_for(entry.message_type)
-                if offer_id is None:
-                    await self._unsupported(sink, reader, entry, inbound.unsupported)
-                    continue
-                await self._take(sink, reader, entry, offer_id)
-                accepted += 1
+                try:
+                    accepted += await self._one(sink, reader, entry, entry.message_id)
+                except InvalidMessageId:
+                    continue  # another gateway instance took it in the meantime
+                except PermanentError as exc:
+                    # One unreadable message must not hold up the others (transient errors end
+                    # the round instead: the server is likely gone); it is tried again next round.
+                    log.warning("XTA message not taken", connector=self.name, error_type=exc.kind)
         return accepted
 
+    async def _one(self, sink: InboundSink, reader: PartyId, entry: Listed, message_id: str) -> int:
+        if await sink.known(message_id):
+            await self._close(reader, message_id)  # committed before, but the close got lost
+            return 0
+        offer_id = (
+            self.settings.inbound.offer_for(entry.message_type) if self.settings.inbound else None
+        )
+        if offer_id is None:
+            await self._unsupported(sink, reader, entry, message_id)
+            return 0
+        await self._take(sink, reader, entry, message_id, offer_id)
+        return 1
+
     async def _unsupported(
-        self, sink: InboundSink, reader: PartyId, entry: Listed, policy: str
+        self, sink: InboundSink, reader: PartyId, entry: Listed, message_id: str
     ) -> None:
-        if policy == "reject":
+        if self.settings.inbound and self.settings.inbound.unsupported == "reject":
             reason = f"message type {entry.message_type or '?'} is not mapped to an offer"
             await sink.reject(
-                external_id=entry.message_id or "", message_type=entry.message_type, reason=reason
+                external_id=message_id, message_type=entry.message_type, reason=reason
             )
-            await self._run(self.client.close_message, reader, entry.message_id)
-        elif entry.message_id not in self._left:
-            self._left.add(entry.message_id or "")
+            await self._close(reader, message_id)
+        elif message_id not in self._left:
+            self._left.add(message_id)
             log.warning(
                 "unsupported XTA message left in mailbox",
                 connector=self.name,
                 message_type=entry.message_type,
             )
 
-    async def _take(self, sink: InboundSink, reader: PartyId, entry: Listed, offer_id: str) -> None:
+    async def _take(
+        self, sink: InboundSink, reader: PartyId, entry: Listed, message_id: str, offer_id: str
+    ) -> None:
         blobs: list[Any] = []
 
         def new_blob() -> Any:
@@ -319,10 +332,10 @@ class XtaConnector:
 
         try:
             _metadata, items = await self._run(
-                self.client.fetch_message, reader, entry.message_id, new_blob
+                self.client.fetch_message, reader, message_id, new_blob
             )
             message = InboundMessage(
-                external_id=entry.message_id or "",
+                external_id=message_id,
                 offer_id=offer_id,
                 channel="xta",
                 message_type=entry.message_type,
@@ -338,7 +351,7 @@ class XtaConnector:
                 blob.discard()
             raise
         # Only now, after our commit: a crash before this line means a refetch, de-duplicated.
-        await self._close(reader, entry.message_id or "")
+        await self._close(reader, message_id)
 
     async def _close(self, reader: PartyId, message_id: str) -> None:
         # 9070 here: another gateway instance took the same message and closed it first.

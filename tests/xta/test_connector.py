@@ -532,3 +532,21 @@ def test_an_unreadable_message_does_not_hold_up_the_others(xenv: XtaEnv) -> None
     assert [m.message_id for m in xenv.sim.mailbox(GATEWAY)] == [broken]  # tried next round
     with xenv.ctx.db.reading() as session:
         assert [r.external_id for r in session.scalars(select(InboundMessage))] == [good]
+
+
+def test_container_fields_that_do_not_fit_leave_a_raw_case(
+    xenv: XtaEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ozg_gateway.mappings.xfall_in import XfallContent
+    from ozg_gateway.store import inbound
+
+    odd = XfallContent(reference="X", service_key=None, applicant=None, persons=[{"role": "x"}])
+    monkeypatch.setattr(inbound, "parse_xfall", lambda _data: odd)
+    _platform_sends(xenv, message_type="MainApplication", xml=_xfall_from_platform())
+    assert xenv.run(ReceivePoller(xenv.ctx, xenv.ctx.connectors).receive_once("civento")) == 1
+    with xenv.ctx.db.reading() as session:
+        case = session.scalar(select(Case))
+        assert case is not None
+        doc = subs.open_case(xenv.ctx.keyring, case)
+    assert doc["origin"]["format"] == "raw"
+    assert len(doc["attachments"]) == 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -160,28 +161,35 @@ class StoreInboundSink:
                     purpose=purpose,
                 )
             )
-        origin: dict[str, Any] = {
-            "channel": message.channel,
-            "message_id": message.external_id,
-            "sender": message.sender,
-            "message_type": message.message_type,
-            "format": "xfall" if content else "raw",
-            "reference": content.reference if content else None,
-        }
-        document = build_case_document(
-            case_id=case_id,
-            case_number=case_number,
-            offer=offer,
-            source="xta",
-            client_id=None,
-            submission_id=None,
-            submitted_at=now,
-            applicant=content.applicant if content else None,
-            form=content.form if content else {},
-            attachments=infos,
-            persons=content.persons if content else (),
-            origin=origin,
-        )
+
+        def document(content: XfallContent | None) -> dict[str, Any]:
+            origin: dict[str, Any] = {
+                "channel": message.channel,
+                "message_id": message.external_id,
+                "sender": message.sender,
+                "message_type": message.message_type,
+                "format": "xfall" if content else "raw",
+                "reference": content.reference if content else None,
+            }
+            return build_case_document(
+                case_id=case_id,
+                case_number=case_number,
+                offer=offer,
+                source="xta",
+                client_id=None,
+                submission_id=None,
+                submitted_at=now,
+                applicant=content.applicant if content else None,
+                form=content.form if content else {},
+                attachments=infos,
+                persons=content.persons if content else (),
+                origin=origin,
+            )
+
+        try:
+            payload = document(content)
+        except ValidationError:
+            payload = document(None)  # fields that do not fit the case schema: keep the files
         with ctx.db.writing() as session:
             case = Case(
                 id=case_id,
@@ -190,7 +198,7 @@ class StoreInboundSink:
                 service_id=offer.id,
                 source="xta",
                 status="received",
-                payload_sealed=ctx.keyring.seal_json(document, aad=case_aad(case_id)),
+                payload_sealed=ctx.keyring.seal_json(payload, aad=case_aad(case_id)),
                 created_at=now,
                 updated_at=now,
             )

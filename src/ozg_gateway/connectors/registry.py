@@ -30,6 +30,7 @@ BUILTIN_MODULES = (
     "ozg_gateway.epayment.epaybl",
     "ozg_gateway.eid.client",
     "ozg_gateway.xta",
+    "ozg_gateway.connectors.open311",
 )
 
 

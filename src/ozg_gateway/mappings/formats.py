@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from ozg_gateway.mappings import fitconnect, open311, personenstand, xfall
 from ozg_gateway.mappings.aem import AemSettings
@@ -57,6 +58,11 @@ def render(
             raise NotApplicable("Open311 exists for AEM reports only")
         request = open311.build_service_request(document, settings=aem_settings(ctx, service_id))
         return _json(request), "application/json"
+    if name == "open311-post":  # the form fields of POST requests (what the connector sends)
+        if model != "aem-meldung":
+            raise NotApplicable("Open311 exists for AEM reports only")
+        params = open311.build_post_params(document, settings=aem_settings(ctx, service_id))
+        return urlencode(params).encode(), "application/x-www-form-urlencoded"
     if name == "xpersonenstand":
         if model != "personenstandsurkunde" or offer is None:
             raise NotApplicable("XPersonenstand orders exist for certificate orders only")

@@ -1,0 +1,188 @@
+"""``open311`` connector against the GeoReport v2 simulator over HTTP; answers checked against
+the schema-validation repository's JSON Schemas."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from ozg_gateway.api.app import create_app
+from ozg_gateway.config import default_specs_dir
+from ozg_gateway.connectors.open311 import build_post_body, parse_created
+from ozg_gateway.connectors.open311.simulator import Open311State, create_open311_simulator
+from ozg_gateway.context import GatewayContext, build_context
+from ozg_gateway.errors import PermanentError
+from ozg_gateway.outbox.worker import Worker
+from ozg_gateway.runtime import uuid_ids
+from ozg_gateway.specs import json_validator
+from ozg_gateway.store import clients, migrate
+from ozg_gateway.store.clients import Role
+from ozg_gateway.store.models import Delivery, DeliveryAttempt
+from tests.conftest import PORTAL_KEY, FrozenClock, _truncate, make_settings
+from tests.factories import form
+from tests.live import LiveServer
+
+SPECS = default_specs_dir()
+API_KEY = "open311-test-key"
+
+
+@dataclass
+class Env:
+    ctx: GatewayContext
+    state: Open311State
+    server: LiveServer
+    http: TestClient
+    loop: asyncio.AbstractEventLoop
+
+    def submit(self, **changes: Any) -> str:
+        data = form("aem-meldung") | changes
+        r = self.http.post(
+            "/v1/submissions",
+            json={
+                "service_id": "aem-meldung",
+                "form_data": data,
+                "applicant": {"given_name": "Erika", "family_name": "M", "email": "e@example.org"},
+                "submit": True,
+            },
+            headers={"Authorization": f"Bearer {PORTAL_KEY}"},
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["case"]["id"])
+
+    def work(self) -> None:
+        self.loop.run_until_complete(
+            Worker(self.ctx, self.ctx.connectors, worker_id="w").run_once()
+        )
+
+    def delivery(self, case_id: str) -> Delivery:
+        with self.ctx.db.reading() as session:
+            row = session.scalar(
+                select(Delivery).where(
+                    Delivery.case_id == case_id, Delivery.connector == "aem-system"
+                )
+            )
+            assert row is not None
+            return row
+
+
+def _env(tmp_path: Path, database_url: str, api_key: str) -> Env:
+    state = Open311State()
+    server = LiveServer(create_open311_simulator(api_key=API_KEY, state=state)).start()
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        # The example routes AEM reports to "aem-system": here that is the Open311 system.
+        connectors={"aem-system": {"type": "open311", "endpoint": server.url, "api_key": api_key}},
+        public_base_url="http://gateway.test",
+    )
+    ctx = build_context(settings, clock=FrozenClock(datetime.now(UTC)), ids=uuid_ids)
+    migrate.upgrade(ctx.db)
+    _truncate(ctx)
+    with ctx.db.writing() as session:
+        clients.add_client(
+            session, client_id="p", name="p", role=Role.portal, now=ctx.clock(), key=PORTAL_KEY
+        )
+    return Env(ctx, state, server, TestClient(create_app(ctx)), asyncio.new_event_loop())
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> Iterator[Env]:
+    e = _env(tmp_path, database_url, API_KEY)
+    yield e
+    e.loop.run_until_complete(e.ctx.connectors.aclose())
+    e.loop.close()
+    e.server.stop()
+    _truncate(e.ctx)
+    e.ctx.close()
+
+
+def test_report_becomes_a_service_request(env: Env) -> None:
+    case_id = env.submit()
+    env.work()
+    delivery = env.delivery(case_id)
+    assert (delivery.status, delivery.remote_reference) == ("delivered", "MTL-AEM-000001")
+    stored = env.state.requests["MTL-AEM-000001"]
+    assert stored["service_code"] == "002"  # beleuchtung → the catalogue's service code
+    assert (stored["lat"], stored["long"]) == (50.1466, 8.8363)
+    assert stored["_contact"] == {"email": "e@example.org", "first_name": "Erika", "last_name": "M"}
+
+
+@pytest.mark.skipif(SPECS is None, reason="needs the specs directory")
+def test_simulator_answers_match_the_georeport_schemas(env: Env) -> None:
+    assert SPECS is not None
+    env.submit()
+    env.work()
+    base = env.server.url
+    schema_dir = "open311/schema-validation/georeport-v2"
+    one = httpx.get(f"{base}/requests/MTL-AEM-000001.json").json()[0]
+    assert not list(json_validator(SPECS, f"{schema_dir}/request.json").iter_errors(one))
+    services = httpx.get(f"{base}/services.json").json()
+    for service in services:
+        assert not list(json_validator(SPECS, f"{schema_dir}/service.json").iter_errors(service))
+
+
+def test_address_instead_of_coordinates(env: Env) -> None:
+    changes = {
+        "position": None,
+        "adresse": {"strasse": "Klosterhofstraße", "hausnummer": "4", "plz": "63477"},
+    }
+    case_id = env.submit(**changes)
+    env.work()
+    assert env.delivery(case_id).status == "delivered"
+    [stored] = env.state.requests.values()
+    assert stored["address"] == "Klosterhofstraße 4, 63477"
+
+
+def test_redelivery_with_the_same_key_is_the_same_request(env: Env) -> None:
+    case_id = env.submit()
+    env.work()
+    with env.ctx.db.writing() as session:  # as if the answer had been lost
+        row = session.get(Delivery, env.delivery(case_id).id)
+        assert row is not None
+        row.status, row.next_attempt_at = "pending", env.ctx.clock()
+    env.work()
+    assert len(env.state.requests) == 1
+
+
+def test_wrong_api_key_is_an_authentication_error(tmp_path: Path, database_url: str) -> None:
+    e = _env(tmp_path, database_url, "wrong-key")
+    try:
+        case_id = e.submit()
+        e.work()
+        delivery = e.delivery(case_id)
+        assert delivery.status == "pending"  # credentials get rotated: retried later
+        with e.ctx.db.reading() as session:
+            [attempt] = session.scalars(
+                select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery.id)
+            )
+        assert (attempt.error_type, attempt.http_status) == ("ConnectorAuthError", 403)
+        assert e.state.requests == {}
+    finally:
+        e.loop.run_until_complete(e.ctx.connectors.aclose())
+        e.loop.close()
+        e.server.stop()
+        _truncate(e.ctx)
+        e.ctx.close()
+
+
+def test_health_check(env: Env) -> None:
+    connector = env.ctx.connectors.instances["aem-system"]
+    env.loop.run_until_complete(connector.check(timeout=5))
+
+
+def test_pure_parts() -> None:
+    body = build_post_body(b"service_code=002", api_key="k&1", jurisdiction_id="maintal")
+    assert body == b"service_code=002&api_key=k%261&jurisdiction_id=maintal"
+    assert parse_created(b'[{"service_request_id": "7"}]') == "7"
+    assert parse_created(b'[{"token": "abc"}]') == "token:abc"
+    with pytest.raises(PermanentError):
+        parse_created(b'[{"code": 400}]')

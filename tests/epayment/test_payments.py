@@ -358,7 +358,8 @@ def test_oauth2_token_is_cached_and_renewed() -> None:
         )
         assert client.get(tx.transaction_id).status == "INITIAL"
         assert calls.count("/oauth/token") == 1  # cached for the three calls
-        client._token = ("expired", 0.0)  # past its lifetime
+        assert client._tokens is not None
+        client._tokens._token = ("expired", 0.0)  # past its lifetime
         client.status()
         assert calls.count("/oauth/token") == 2
         client.close()

@@ -10,8 +10,6 @@ notification: the status is always pulled.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -37,6 +35,7 @@ from ozg_gateway.errors import (
     TransientError,
 )
 from ozg_gateway.http import Timeouts, TlsSettings, sync_client
+from ozg_gateway.oauth import OAuth2, TokenCache
 
 _ID = r"^[\w\d-]{1,36}$"
 _PURPOSE_OK = re.compile(r"[^\w\d\s-]")
@@ -50,17 +49,6 @@ class BasicAuth(BaseModel):
     type: Literal["basic"] = "basic"
     username: str
     password: SecretStr
-
-
-class OAuth2(BaseModel):
-    """OAuth2 client credentials (pmPayment); the token is cached until shortly before expiry."""
-
-    model_config = ConfigDict(extra="forbid")
-    type: Literal["oauth2"] = "oauth2"
-    token_url: str
-    client_id: str
-    client_secret: SecretStr
-    scope: str | None = None
 
 
 class NoAuth(BaseModel):
@@ -217,8 +205,10 @@ class XBezahldiensteClient:
         self.base = env.expand(settings.base_url).rstrip("/")
         self._env = env
         self._http = sync_client(timeouts=settings.timeouts, tls=settings.tls, transport=transport)
-        self._token: tuple[str, float] | None = None
-        self._lock = threading.Lock()
+        auth = settings.auth
+        self._tokens = (
+            TokenCache(auth, self._http, env.expand) if isinstance(auth, OAuth2) else None
+        )
 
     def _ids(self) -> str:
         s = self.settings
@@ -236,34 +226,9 @@ class XBezahldiensteClient:
 
             raw = f"{auth.username}:{auth.password.get_secret_value()}".encode()
             return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
-        if isinstance(auth, OAuth2):
-            return {"Authorization": f"Bearer {self._bearer(auth)}"}
+        if self._tokens is not None:
+            return {"Authorization": f"Bearer {self._tokens.bearer()}"}
         return {}
-
-    def _bearer(self, auth: OAuth2) -> str:
-        with self._lock:
-            if self._token and self._token[1] > time.monotonic():
-                return self._token[0]
-            data = {
-                "grant_type": "client_credentials",
-                "client_id": auth.client_id,
-                "client_secret": auth.client_secret.get_secret_value(),
-            }
-            if auth.scope:
-                data["scope"] = auth.scope
-            response = send(self._http, "POST", self._env.expand(auth.token_url), data=data)
-            if response.status_code != 200:
-                raise ConnectorAuthError(
-                    f"token endpoint answered HTTP {response.status_code}",
-                    status=response.status_code,
-                )
-            body = response.json()
-            # Refresh a little before the provider's expiry.
-            self._token = (
-                str(body["access_token"]),
-                time.monotonic() + max(10, int(body.get("expires_in", 300)) - 30),
-            )
-            return self._token[0]
 
     def create(self, request: dict[str, Any]) -> Transaction:
         """POST a PaymentRequest."""
@@ -273,8 +238,8 @@ class XBezahldiensteClient:
         response = send(self._http, "POST", url, content=content, headers=headers)
         error = error_from(response)
         if error is not None:
-            if isinstance(error, ConnectorAuthError):
-                self._token = None
+            if isinstance(error, ConnectorAuthError) and self._tokens is not None:
+                self._tokens.forget()
             raise error
         return parse_transaction(response.json(parse_float=Decimal))
 

@@ -210,8 +210,8 @@ class ConnectorError(GatewayError):
 
     @property
     def kind(self) -> str:
-        """Short outcome name for attempts and metrics."""
-        return _KINDS[type(self)]
+        """Short outcome name for attempts and metrics (subclasses count as their parent)."""
+        return next(_KINDS[c] for c in type(self).__mro__ if c in _KINDS)
 
 
 class ConnectorConfigError(ConnectorError):

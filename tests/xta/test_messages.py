@@ -126,3 +126,9 @@ def test_every_documented_code_is_classified() -> None:
         )
         is None
     )
+
+
+def test_fault_subclasses_have_their_parents_kind() -> None:
+    from ozg_gateway.xta.faults import InvalidMessageId
+
+    assert InvalidMessageId("x").kind == "permanent"

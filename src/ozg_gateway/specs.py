@@ -21,6 +21,7 @@ XFALL_XSD = "xfall/x_fall-2.0.xsd"
 KLARSCHIFF_CUSTOM_DATA_XSD = "xfall/custom_data.xsd"
 FIT_CONNECT_METADATA = "fit-connect/metadata.schema.v1.0.0.json"
 OPEN311_REQUEST = "open311/schema-validation/georeport-v2/request.json"
+FIT_CONNECT_SUBMISSION_API = "fit-connect/submission-api.yaml"
 
 
 class SpecMissing(ConfigurationError):
@@ -67,3 +68,22 @@ def json_errors(specs_dir: Path | None, relative: str, value: Any) -> list[str]:
         f"{'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message}"
         for e in validator.iter_errors(value)
     ]
+
+
+@lru_cache(maxsize=4)
+def _openapi(specs_dir: Path | None, relative: str) -> dict[str, Any]:
+    import yaml
+
+    document: dict[str, Any] = yaml.safe_load(_path(specs_dir, relative).read_text())
+    return document
+
+
+@lru_cache(maxsize=32)
+def openapi_validator(specs_dir: Path | None, relative: str, schema: str) -> Validator:
+    """Validator for one component schema of an OpenAPI 3.0 document (refs resolved in it)."""
+    document = _openapi(specs_dir, relative)
+    wrapper = {"$ref": f"#/components/schemas/{schema}", "components": document["components"]}
+    validator: Validator = Draft202012Validator(
+        wrapper, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+    return validator

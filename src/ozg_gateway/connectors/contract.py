@@ -20,7 +20,7 @@ An instance implements :class:`Connector`:
     durably *before* a step that must not be repeated differently after a crash (the XTA
     message id is remembered before sendMessage, so a resend reuses it).
 
-``track(reference)`` (optional)
+``track(reference=, state=)`` (optional)
     Connectors whose receivers report later (XTA transport reports) return
     ``DeliveryResult(track=True)`` and implement ``track``; a poller calls it until the
     answer is final (green / yellow / red).
@@ -117,8 +117,9 @@ class ConnectorEnv:
 class Tracking(Protocol):
     """A connector whose receiver reports on a delivery after accepting it."""
 
-    async def track(self, *, reference: str) -> TrackResult:
-        """The current report for a delivered message; raise ConnectorError if unreadable."""
+    async def track(self, *, reference: str, state: Mapping[str, Any]) -> TrackResult:
+        """The current report for a delivered message (``state``: what ``remember`` kept);
+        raise ConnectorError if unreadable."""
         ...
 
 

@@ -31,6 +31,7 @@ BUILTIN_MODULES = (
     "ozg_gateway.eid.client",
     "ozg_gateway.xta",
     "ozg_gateway.connectors.open311",
+    "ozg_gateway.connectors.fitconnect",
 )
 
 

@@ -242,12 +242,19 @@ class Tracked:
     case_id: str
     connector: str
     reference: str
+    state: dict[str, Any] | None = None
 
 
 def open_tracking(session: Session, *, connectors: Sequence[str], limit: int) -> list[Tracked]:
     """Delivered rows of ``connectors`` with an open report, oldest first."""
     rows = session.execute(
-        select(Delivery.id, Delivery.case_id, Delivery.connector, Delivery.remote_reference)
+        select(
+            Delivery.id,
+            Delivery.case_id,
+            Delivery.connector,
+            Delivery.remote_reference,
+            Delivery.connector_state,
+        )
         .where(
             Delivery.connector.in_(connectors),
             Delivery.tracking == "open",

@@ -54,7 +54,9 @@ class TrackingPoller:
         final = 0
         for row in await asyncio.to_thread(load):
             try:
-                result = await tracking[row.connector].track(reference=row.reference)
+                result = await tracking[row.connector].track(
+                    reference=row.reference, state=row.state or {}
+                )
             except ConnectorError as exc:
                 log.warning(
                     "transport report unavailable", connector=row.connector, error_type=exc.kind

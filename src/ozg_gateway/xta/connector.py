@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -358,7 +358,7 @@ class XtaConnector:
         with contextlib.suppress(InvalidMessageId):
             await self._run(self.client.close_message, reader, message_id)
 
-    async def track(self, *, reference: str) -> TrackResult:
+    async def track(self, *, reference: str, state: Mapping[str, Any]) -> TrackResult:
         """The transport report: open until the server has a final traffic light."""
         report = await self._run(self.client.get_transport_report, reference)
         return TrackResult(report.label, "; ".join(report.reasons) or None)

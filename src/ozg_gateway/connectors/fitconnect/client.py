@@ -1,0 +1,113 @@
+"""FIT-Connect Submission API v1 client (sender side), I/O only: OAuth2, destinations, keys,
+submissions, attachments, events, the platform's JWKS."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from ozg_gateway.connectors.contract import ConnectorEnv
+from ozg_gateway.connectors.translate import error_for_response, send
+from ozg_gateway.errors import ConnectorAuthError, PermanentError
+from ozg_gateway.http import Timeouts, TlsSettings, sync_client
+from ozg_gateway.oauth import OAuth2, TokenCache
+
+JWKS_SECONDS = 3600.0  # the platform's signing keys change rarely
+
+
+class SubmissionConflict(PermanentError):
+    """409: the submission was already sent (a retry after a lost answer)."""
+
+
+class FitConnectClient:
+    """Safe to use from several threads."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        api_url: str,
+        auth: OAuth2,
+        env: ConnectorEnv,
+        timeouts: Timeouts,
+        tls: TlsSettings | None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.name = name
+        self.base = env.expand(api_url).rstrip("/")
+        self._http = sync_client(timeouts=timeouts, tls=tls, transport=transport)
+        self._tokens = TokenCache(auth, self._http, env.expand)
+        self._jwks: tuple[dict[str, Any], float] | None = None
+        self._lock = threading.Lock()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self._tokens.bearer()}", **kwargs.pop("headers", {})}
+        response = send(self._http, method, f"{self.base}{path}", headers=headers, **kwargs)
+        if response.status_code == 409:
+            raise SubmissionConflict("FIT-Connect answered 409 Conflict", status=409)
+        error = error_for_response(response, what="FIT-Connect")
+        if error is not None:
+            if isinstance(error, ConnectorAuthError):
+                self._tokens.forget()
+            raise error
+        return response
+
+    def destination(self, destination_id: str) -> dict[str, Any]:
+        """PublicDestination: status, encryptionKid, services, metadata versions."""
+        data: dict[str, Any] = self._call("GET", f"/v1/destinations/{destination_id}").json()
+        return data
+
+    def key(self, destination_id: str, kid: str) -> dict[str, Any]:
+        """The destination's public encryption key (JWK)."""
+        data: dict[str, Any] = self._call(
+            "GET", f"/v1/destinations/{destination_id}/keys/{kid}"
+        ).json()
+        return data
+
+    def create_submission(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Announce a submission (destination, attachment ids, service)."""
+        data: dict[str, Any] = self._call("POST", "/v1/submissions", json=body).json()
+        return data
+
+    def upload_attachment(self, submission_id: str, attachment_id: str, token: str) -> None:
+        """PUT one encrypted attachment (JWE compact)."""
+        self._call(
+            "PUT",
+            f"/v1/submissions/{submission_id}/attachments/{attachment_id}",
+            content=token.encode(),
+            headers={"Content-Type": "application/jose"},
+        )
+
+    def submit(self, submission_id: str, *, metadata: str, data: str) -> None:
+        """Send the submission with its encrypted metadata and data."""
+        self._call(
+            "PUT",
+            f"/v1/submissions/{submission_id}",
+            json={"encryptedMetadata": metadata, "encryptedData": data},
+        )
+
+    def events(self, case_id: str) -> list[str]:
+        """The case's event log (signed SETs), oldest first."""
+        data = self._call("GET", f"/v1/cases/{case_id}/events").json()
+        return [str(e) for e in data.get("eventLog", [])]
+
+    def jwks(self) -> dict[str, Any]:
+        """The platform's signing keys (cached)."""
+        with self._lock:
+            if self._jwks and self._jwks[1] > time.monotonic():
+                return self._jwks[0]
+        keys: dict[str, Any] = send(self._http, "GET", f"{self.base}/.well-known/jwks.json").json()
+        with self._lock:
+            self._jwks = (keys, time.monotonic() + JWKS_SECONDS)
+        return keys
+
+    def info(self) -> None:
+        """GET /v1/info (health)."""
+        self._call("GET", "/v1/info")
+
+    def close(self) -> None:
+        """Close connections."""
+        self._http.close()

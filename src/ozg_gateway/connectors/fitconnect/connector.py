@@ -1,0 +1,218 @@
+"""``fitconnect`` connector (sender): a case as an encrypted FIT-Connect submission.
+
+Per offer (or one default) a destination id. One delivery goes through these steps, each
+remembered on the delivery so a retry after a crash continues instead of starting over:
+
+1. destination and its public key (checked: RSA-OAEP-256, ``wrapKey``, ≥ 4,096 bits);
+2. ``POST /v1/submissions`` announcing the attachment ids → submission id and case id
+   (remembered: a retry never announces a second submission);
+3. ``PUT …/attachments/{id}`` with each attachment as JWE (remembered one by one);
+4. ``PUT /v1/submissions/{id}`` with metadata 1.0.0 and data as JWE (a 409 on a retry means
+   it was sent already).
+
+The destination's answer arrives in the case's event log: ``accept-submission`` (green) or
+``reject-submission`` (red), signed SETs checked against the platform's JWKS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import httpx
+from joserfc.jwk import RSAKey
+from pydantic import BaseModel, ConfigDict, Field
+
+from ozg_gateway.connectors.contract import (
+    AttachmentRef,
+    ConnectorEnv,
+    DeliveryRequest,
+    DeliveryResult,
+    TrackResult,
+)
+from ozg_gateway.connectors.fitconnect import jose
+from ozg_gateway.connectors.fitconnect.client import FitConnectClient, SubmissionConflict
+from ozg_gateway.errors import ConnectorConfigError, PermanentError
+from ozg_gateway.http import Timeouts, TlsSettings
+from ozg_gateway.mappings.fitconnect import build_data, build_metadata, service_identifier
+from ozg_gateway.oauth import OAuth2
+from ozg_gateway.specs import FIT_CONNECT_METADATA, SpecMissing, json_validator
+
+T = TypeVar("T")
+
+
+class FitConnectSettings(BaseModel):
+    """Submission API, OAuth2 client of the sending system, destinations."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    submission_api_url: str = Field(
+        description="e.g. https://submission-api-testing.fit-connect.fitko.dev"
+    )
+    auth: OAuth2
+    destination_id: str | None = Field(default=None, description="Destination for every offer.")
+    destinations: dict[str, str] = Field(
+        default_factory=dict, description="Destination id per offer id (overrides the default)."
+    )
+    timeouts: Timeouts = Timeouts(connect=10, read=60, write=120)
+    tls: TlsSettings | None = None
+    max_connections: int = Field(default=4, ge=1, le=32)
+
+
+def build_announcement(
+    document: Mapping[str, Any], *, destination_id: str, attachment_ids: list[str]
+) -> dict[str, Any]:
+    """Body of ``POST /v1/submissions`` (pure)."""
+    service = document["service"]
+    return {
+        "destinationId": destination_id,
+        "announcedAttachments": attachment_ids,
+        "serviceType": {"name": service["title"], "identifier": service_identifier(service)},
+    }
+
+
+def track_result(payloads: list[dict[str, Any]]) -> TrackResult:
+    """Green on accept-submission, red on reject-submission, else still open (pure)."""
+    for payload in reversed(payloads):
+        names = jose.event_names(payload)
+        if "accept-submission" in names:
+            return TrackResult("green")
+        if "reject-submission" in names:
+            event = (payload.get("events") or {}).get(jose.EVENTS + "reject-submission") or {}
+            problems = event.get("problems") or []
+            reasons = "; ".join(str(p.get("title") or p.get("type")) for p in problems)
+            return TrackResult("red", reasons or "rejected by the destination")
+    return TrackResult("open")
+
+
+class FitConnectConnector:
+    """Sends cases to FIT-Connect destinations; calls run in a small thread pool."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: FitConnectSettings,
+        env: ConnectorEnv,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.specs_dir = env.specs_dir
+        self.client = FitConnectClient(
+            name,
+            api_url=settings.submission_api_url,
+            auth=settings.auth,
+            env=env,
+            timeouts=settings.timeouts,
+            tls=settings.tls,
+            transport=transport,
+        )
+        self._pool = ThreadPoolExecutor(settings.max_connections, thread_name_prefix=f"fit-{name}")
+
+    async def _run(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, lambda: call(*args, **kwargs))
+
+    def _destination(self, service_id: str) -> str:
+        destination = self.settings.destinations.get(service_id) or self.settings.destination_id
+        if not destination:
+            raise ConnectorConfigError(f"no FIT-Connect destination for offer {service_id}")
+        return destination
+
+    def _key(self, destination_id: str) -> RSAKey:
+        destination = self.client.destination(destination_id)
+        if destination.get("status") != "active":
+            raise PermanentError("FIT-Connect destination is not active")
+        kid = str(destination["encryptionKid"])
+        return jose.encryption_key(self.client.key(destination_id, kid), kid=kid)
+
+    async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
+        """Announce, upload, submit — continuing where a previous attempt stopped."""
+        state: dict[str, Any] = dict(request.state)
+        if state.get("submitted"):
+            return DeliveryResult(remote_reference=state["submission_id"], track=True)
+        destination_id = self._destination(request.service_id)
+        key = await self._run(self._key, destination_id)
+        if "submission_id" not in state:
+            created = await self._run(
+                self.client.create_submission,
+                build_announcement(
+                    request.document,
+                    destination_id=destination_id,
+                    attachment_ids=[a.id for a in request.attachments],
+                ),
+            )
+            state |= {
+                "submission_id": created["submissionId"],
+                "case_id": created["caseId"],
+                "uploaded": [],
+            }
+            await request.remember(state)
+        submission_id = str(state["submission_id"])
+        hashes: dict[str, str] = {}
+        for attachment in request.attachments:
+            payload = await _read(attachment)
+            hashes[attachment.id] = hashlib.sha512(payload).hexdigest()
+            if attachment.id in state["uploaded"]:
+                continue
+            token = jose.encrypt(payload, key, content_type=attachment.content_type)
+            await self._run(self.client.upload_attachment, submission_id, attachment.id, token)
+            state["uploaded"] = [*state["uploaded"], attachment.id]
+            await request.remember(state)
+        data = build_data(request.document)
+        metadata = build_metadata(request.document, data=data, attachment_sha512=hashes)
+        self._check_metadata(metadata)
+        # 409: sent by an earlier attempt whose answer got lost.
+        with contextlib.suppress(SubmissionConflict):
+            await self._run(
+                self.client.submit,
+                submission_id,
+                metadata=jose.encrypt(_json(metadata), key, content_type="application/json"),
+                data=jose.encrypt(data, key, content_type="application/json"),
+            )
+        await request.remember({**state, "submitted": True})
+        return DeliveryResult(remote_reference=submission_id, track=True)
+
+    def _check_metadata(self, metadata: dict[str, Any]) -> None:
+        try:
+            validator = json_validator(self.specs_dir, FIT_CONNECT_METADATA)
+        except SpecMissing:
+            return  # validated where the schema is available (tests, demo)
+        errors = [e.message for e in validator.iter_errors(metadata)]
+        if errors:
+            raise PermanentError(f"metadata violates the FIT-Connect schema: {errors[0][:200]}")
+
+    async def track(self, *, reference: str, state: Mapping[str, Any]) -> TrackResult:
+        """accept-submission → green, reject-submission → red (signatures checked)."""
+        case_id = state.get("case_id")
+        if not case_id:
+            raise PermanentError("no FIT-Connect case id remembered for this delivery")
+        tokens = await self._run(self.client.events, str(case_id))
+        keys = await self._run(self.client.jwks)
+        payloads = [jose.verify_event(t, keys) for t in tokens]
+        mine = [p for p in payloads if p.get("sub") == f"submission:{reference}"]
+        return track_result(mine)
+
+    async def check(self, *, timeout: float) -> None:
+        """GET /v1/info with a token (checks credentials too)."""
+        await asyncio.wait_for(self._run(self.client.info), timeout)
+
+    async def aclose(self) -> None:
+        """Close connections and threads."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.client.close()
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+async def _read(attachment: AttachmentRef) -> bytes:
+    # JWE compact needs the whole plaintext; FIT-Connect attachments are bounded in size.
+    return b"".join([chunk async for chunk in attachment.open()])

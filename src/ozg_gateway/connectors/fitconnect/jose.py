@@ -1,0 +1,72 @@
+"""The JOSE parts of FIT-Connect (pure): JWE for payloads, JWS-signed Security Event Tokens.
+
+Payloads (metadata, data, each attachment) are encrypted as JWE compact serialisation with
+``RSA-OAEP-256`` key wrapping and ``A256GCM`` content encryption to the destination's public key
+(RSA, at least 4,096 bits, ``key_ops`` with ``wrapKey``). Events are SETs signed with ``PS512``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from joserfc import jwe, jws
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet, RSAKey
+
+from ozg_gateway.errors import ConnectorConfigError, PermanentError
+
+KEY_WRAP, CONTENT_ENC, SET_ALG = "RSA-OAEP-256", "A256GCM", "PS512"
+MIN_KEY_BITS = 4096
+EVENTS = "https://schema.fitko.de/fit-connect/events/"
+_JWE = jwe.JWERegistry(algorithms=[KEY_WRAP, CONTENT_ENC])
+_JWS = jws.JWSRegistry(algorithms=[SET_ALG])
+
+
+def encryption_key(jwk: dict[str, Any], *, kid: str) -> RSAKey:
+    """The destination's public key, after the checks FIT-Connect prescribes."""
+    if jwk.get("kty") != "RSA" or jwk.get("alg") != KEY_WRAP or jwk.get("kid") != kid:
+        raise ConnectorConfigError("destination key is not an RSA-OAEP-256 key with that kid")
+    if "wrapKey" not in (jwk.get("key_ops") or []):
+        raise ConnectorConfigError("destination key is not meant for encryption (key_ops)")
+    key = RSAKey.import_key({k: v for k, v in jwk.items() if k in ("kty", "n", "e", "kid")})
+    if key.raw_value.public_numbers().n.bit_length() < MIN_KEY_BITS:  # type: ignore[union-attr]
+        raise ConnectorConfigError(f"destination key has fewer than {MIN_KEY_BITS} bits")
+    return key
+
+
+def encrypt(payload: bytes, key: RSAKey, *, content_type: str) -> str:
+    """JWE compact: RSA-OAEP-256 + A256GCM, with the key id and the payload's media type."""
+    header = {"alg": KEY_WRAP, "enc": CONTENT_ENC, "kid": key.kid, "cty": content_type}
+    return jwe.encrypt_compact(header, payload, key, registry=_JWE)
+
+
+def decrypt(token: str, key: RSAKey) -> bytes:
+    """Open a JWE compact token with the private key (receiving side, simulator)."""
+    try:
+        plaintext = jwe.decrypt_compact(token, key, registry=_JWE).plaintext
+    except (JoseError, ValueError) as exc:
+        raise PermanentError("JWE does not decrypt with the destination key") from exc
+    return plaintext or b""
+
+
+def sign_event(payload: dict[str, Any], key: RSAKey) -> str:
+    """A Security Event Token (JWS compact, PS512, typ secevent+jwt)."""
+    header = {"alg": SET_ALG, "typ": "secevent+jwt", "kid": key.kid}
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return jws.serialize_compact(header, body, key, registry=_JWS)
+
+
+def verify_event(token: str, keys: dict[str, Any]) -> dict[str, Any]:
+    """The payload of a SET whose signature verifies with one of ``keys`` (a JWKS)."""
+    try:
+        result = jws.deserialize_compact(token, KeySet.import_key_set(keys), registry=_JWS)  # type: ignore[arg-type]
+        payload: dict[str, Any] = json.loads(result.payload)
+    except (JoseError, ValueError) as exc:
+        raise PermanentError("event signature does not verify") from exc
+    return payload
+
+
+def event_names(payload: dict[str, Any]) -> list[str]:
+    """Short names of the events in a SET (``accept-submission`` …)."""
+    return [str(e).removeprefix(EVENTS) for e in (payload.get("events") or {})]

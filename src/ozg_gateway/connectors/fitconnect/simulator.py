@@ -1,0 +1,321 @@
+"""A FIT-Connect Submission API (v1) with destinations that decrypt, check and answer.
+
+For tests and demo. OAuth2 client credentials at ``/token``; every API call needs the bearer
+token. Request bodies are validated against the OpenAPI component schemas of
+``fit-connect/submission-api.yaml`` when the specs directory is there. On submit, the
+destination decrypts metadata, data and attachments with its private key, validates the
+metadata against schema 1.0.0 and compares the SHA-512 hashes and attachment ids; it then
+writes ``accept-submission`` or ``reject-submission`` (with problems) to the case's event log
+after the platform's ``submit-submission``. All events are SETs signed by one platform key
+(published at ``/.well-known/jwks.json``); real destinations sign their own events.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from joserfc.jwk import RSAKey
+
+from ozg_gateway.connectors.fitconnect import jose
+from ozg_gateway.errors import PermanentError
+from ozg_gateway.specs import (
+    FIT_CONNECT_METADATA,
+    FIT_CONNECT_SUBMISSION_API,
+    SpecMissing,
+    json_validator,
+    openapi_validator,
+)
+
+ISSUER = "https://submission-api.simulator.invalid"
+
+
+@lru_cache(maxsize=4)
+def simulator_key(name: str) -> RSAKey:
+    """A 4,096-bit RSA key per name, made once per process (generation takes seconds)."""
+    return RSAKey.generate_key(4096, parameters={"kid": f"sim-{name}"})
+
+
+def _certificate(key: RSAKey) -> str:
+    """Self-signed certificate for the key (the JWK schema demands an x5c chain)."""
+    private = key.private_key
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "FIT-Connect simulator")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())  # type: ignore[union-attr]
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .sign(private, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+
+
+@dataclass
+class Destination:
+    """A destination with its encryption key pair."""
+
+    destination_id: str
+    key: RSAKey
+    status: str = "active"
+    service: str = "urn:de:fim:leika:leistung:99000000000000"
+
+
+@dataclass
+class Submission:
+    """What the sender has announced, uploaded and sent."""
+
+    submission_id: str
+    case_id: str
+    destination_id: str
+    announced: list[str]
+    service_type: dict[str, Any]
+    attachments: dict[str, str] = field(default_factory=dict)
+    submitted: bool = False
+    metadata: dict[str, Any] | None = None
+    data: bytes | None = None
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class FitConnectState:
+    """Clients, tokens, destinations, submissions and event logs by case."""
+
+    clients: dict[str, str] = field(default_factory=dict)
+    tokens: set[str] = field(default_factory=set)
+    destinations: dict[str, Destination] = field(default_factory=dict)
+    submissions: dict[str, Submission] = field(default_factory=dict)
+    events: dict[str, list[str]] = field(default_factory=dict)
+    signing_key: RSAKey = field(default_factory=lambda: simulator_key("platform-signing"))
+
+
+def _problem(status: int, title: str, detail: str | None = None) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) -> FastAPI:
+    """ASGI app: ``/token``, ``/v1/...`` and ``/.well-known/jwks.json``."""
+    app = FastAPI(title="FIT-Connect simulator", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.fitconnect = state
+
+    def invalid(schema: str, body: Any) -> str | None:
+        try:
+            validator = openapi_validator(specs_dir, FIT_CONNECT_SUBMISSION_API, schema)
+        except SpecMissing:
+            return None
+        error = next(iter(validator.iter_errors(body)), None)
+        return f"{'/'.join(map(str, error.absolute_path))}: {error.message}" if error else None
+
+    def authorised(request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        return header.startswith("Bearer ") and header[7:] in state.tokens
+
+    def event(case_id: str, submission_id: str, name: str, body: dict[str, Any]) -> None:
+        payload = {
+            "$schema": "https://schema.fitko.de/fit-connect/set-payload/1.0.0/set-payload.schema.json",
+            "jti": str(uuid.uuid4()),
+            "iss": ISSUER,
+            "iat": int(time.time()),
+            "sub": f"submission:{submission_id}",
+            "txn": f"case:{case_id}",
+            "events": {jose.EVENTS + name: body},
+        }
+        state.events.setdefault(case_id, []).append(jose.sign_event(payload, state.signing_key))
+
+    def examine(sub: Submission, destination: Destination) -> list[dict[str, str]]:
+        """What the destination finds wrong with a submission (empty: accept)."""
+        problems = []
+        metadata = sub.metadata or {}
+        try:
+            validator = json_validator(specs_dir, FIT_CONNECT_METADATA)
+            error = next(iter(validator.iter_errors(metadata)), None)
+            if error is not None:
+                problems.append({"type": "invalid-metadata", "title": error.message[:200]})
+        except SpecMissing:
+            pass
+        structure = metadata.get("contentStructure") or {}
+        expected = ((structure.get("data") or {}).get("hash") or {}).get("content")
+        if sub.data is None or hashlib.sha512(sub.data).hexdigest() != expected:
+            problems.append({"type": "hash-mismatch", "title": "data hash does not match"})
+        listed = {a.get("attachmentId"): a for a in structure.get("attachments") or []}
+        if set(listed) != set(sub.announced):
+            problems.append({"type": "attachments-mismatch", "title": "attachments differ"})
+        for attachment_id, plaintext in sub.files.items():
+            digest = ((listed.get(attachment_id) or {}).get("hash") or {}).get("content")
+            if hashlib.sha512(plaintext).hexdigest() != digest:
+                problems.append({"type": "hash-mismatch", "title": f"attachment {attachment_id}"})
+        return problems
+
+    @app.post("/token")
+    async def token(request: Request) -> JSONResponse:
+        form = await request.form()
+        client, secret = str(form.get("client_id", "")), str(form.get("client_secret", ""))
+        known = state.clients.get(client)
+        if (
+            form.get("grant_type") != "client_credentials"
+            or known is None
+            or not (secrets.compare_digest(known, secret))
+        ):
+            return JSONResponse({"error": "invalid_client"}, status_code=401)
+        value = secrets.token_urlsafe(24)
+        state.tokens.add(value)
+        return JSONResponse({"access_token": value, "token_type": "Bearer", "expires_in": 1800})
+
+    @app.get("/.well-known/jwks.json")
+    async def jwks() -> dict[str, Any]:
+        public = state.signing_key.as_dict(private=False)
+        return {"keys": [{**public, "alg": jose.SET_ALG, "key_ops": ["verify"]}]}
+
+    @app.get("/v1/info", response_model=None)
+    async def info(request: Request) -> dict[str, Any] | JSONResponse:
+        if not authorised(request):
+            return _problem(401, "Unauthorized")
+        return {"version": "1.1.3"}
+
+    @app.get("/v1/destinations/{destination_id}", response_model=None)
+    async def destination(destination_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+        if not authorised(request):
+            return _problem(401, "Unauthorized")
+        found = state.destinations.get(destination_id)
+        if found is None:
+            return _problem(404, "Destination not found")
+        return {
+            "destinationId": found.destination_id,
+            "encryptionKid": found.key.kid,
+            "metadataVersions": ["1.0.0"],
+            "services": [
+                {"identifier": found.service, "regions": ["DE06435019"], "submissionSchemas": []}
+            ],
+            "status": found.status,
+        }
+
+    @app.get("/v1/destinations/{destination_id}/keys/{kid}", response_model=None)
+    async def key(destination_id: str, kid: str, request: Request) -> dict[str, Any] | JSONResponse:
+        if not authorised(request):
+            return _problem(401, "Unauthorized")
+        found = state.destinations.get(destination_id)
+        if found is None or found.key.kid != kid:
+            return _problem(404, "Key not found")
+        public = found.key.as_dict(private=False)
+        return {
+            **public,
+            "alg": jose.KEY_WRAP,
+            "key_ops": ["wrapKey"],
+            "x5c": [_certificate(found.key)],
+        }
+
+    @app.post("/v1/submissions", response_model=None)
+    async def create(request: Request) -> JSONResponse:
+        if not authorised(request):
+            return _problem(401, "Unauthorized")
+        body = await request.json()
+        error = invalid("CreateSubmission", body)
+        if error:
+            return _problem(400, "Bad Request", error)
+        if body["destinationId"] not in state.destinations:
+            return _problem(404, "Destination not found")
+        sub = Submission(
+            submission_id=str(uuid.uuid4()),
+            case_id=body.get("caseId") or str(uuid.uuid4()),
+            destination_id=body["destinationId"],
+            announced=list(body["announcedAttachments"]),
+            service_type=body["serviceType"],
+        )
+        state.submissions[sub.submission_id] = sub
+        created = {
+            "destinationId": sub.destination_id,
+            "submissionId": sub.submission_id,
+            "caseId": sub.case_id,
+        }
+        return JSONResponse(created, status_code=201)
+
+    @app.put("/v1/submissions/{submission_id}/attachments/{attachment_id}")
+    async def attachment(submission_id: str, attachment_id: str, request: Request) -> Response:
+        if not authorised(request):
+            return _problem(401, "Unauthorized")
+        sub = state.submissions.get(submission_id)
+        if sub is None or attachment_id not in sub.announced:
+            return _problem(404, "Submission or attachment not announced")
+        if sub.submitted:
+            return _problem(409, "Submission already sent")
+        if not request.headers.get("content-type", "").startswith("application/jose"):
+            return _problem(415, "Unsupported Media Type")
+        token = (await request.body()).decode()
+        if token.count(".") != 4:
+            return _problem(400, "Bad Request", "not a JWE in compact serialisation")
+        sub.attachments[attachment_id] = token
+        return Response(status_code=204)
+
+    @app.put("/v1/submissions/{submission_id}", response_model=None)
+    async def submit(submission_id: str, request: Request) -> JSONResponse:
+        if not authorised(request):
+            return _problem(401, "Unauthorized")
+        sub = state.submissions.get(submission_id)
+        if sub is None:
+            return _problem(404, "Submission not found")
+        if sub.submitted:
+            return _problem(409, "Submission already sent")
+        body = await request.json()
+        error = invalid("SubmitSubmission", body)
+        if error:
+            return _problem(400, "Bad Request", error)
+        missing = [a for a in sub.announced if a not in sub.attachments]
+        if missing:
+            return _problem(422, "Unprocessable Entity", "announced attachments not uploaded")
+        destination = state.destinations[sub.destination_id]
+        try:
+            sub.metadata = json.loads(jose.decrypt(body["encryptedMetadata"], destination.key))
+            sub.data = jose.decrypt(body.get("encryptedData", ""), destination.key)
+            sub.files = {
+                a: jose.decrypt(token, destination.key) for a, token in sub.attachments.items()
+            }
+        except (PermanentError, ValueError):
+            sub.metadata = None
+        sub.submitted = True
+        event(sub.case_id, sub.submission_id, "submit-submission", {})
+        problems = (
+            examine(sub, destination)
+            if sub.metadata is not None
+            else [{"type": "encryption-issue", "title": "does not decrypt"}]
+        )
+        if problems:
+            event(sub.case_id, sub.submission_id, "reject-submission", {"problems": problems})
+        else:
+            event(sub.case_id, sub.submission_id, "accept-submission", {"problems": []})
+        reduced = {
+            "destinationId": sub.destination_id,
+            "submissionId": sub.submission_id,
+            "caseId": sub.case_id,
+            "attachments": sub.announced,
+            "serviceType": sub.service_type,
+        }
+        return JSONResponse(reduced, status_code=202)
+
+    @app.get("/v1/cases/{case_id}/events", response_model=None)
+    async def events(case_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+        if not authorised(request):
+            return _problem(401, "Unauthorized")
+        log = state.events.get(case_id, [])
+        return {"count": len(log), "offset": 0, "totalCount": len(log), "eventLog": log}
+
+    return app

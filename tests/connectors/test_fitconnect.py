@@ -1,0 +1,272 @@
+"""``fitconnect`` connector against the Submission API simulator over HTTP: JWE on the wire,
+bodies checked against the OpenAPI schemas, metadata against schema 1.0.0, event log tracking."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from joserfc.jwk import RSAKey
+from sqlalchemy import select
+
+from ozg_gateway.api.app import create_app
+from ozg_gateway.config import default_specs_dir
+from ozg_gateway.connectors.fitconnect import jose
+from ozg_gateway.connectors.fitconnect.connector import FitConnectConnector, build_announcement
+from ozg_gateway.connectors.fitconnect.simulator import (
+    Destination,
+    FitConnectState,
+    create_fitconnect_simulator,
+    simulator_key,
+)
+from ozg_gateway.context import GatewayContext, build_context
+from ozg_gateway.errors import ConnectorConfigError
+from ozg_gateway.mappings.fitconnect import build_data
+from ozg_gateway.outbox.tracking import TrackingPoller
+from ozg_gateway.outbox.worker import Worker
+from ozg_gateway.runtime import uuid_ids
+from ozg_gateway.specs import FIT_CONNECT_SUBMISSION_API, openapi_validator
+from ozg_gateway.store import clients, migrate
+from ozg_gateway.store import submissions as subs
+from ozg_gateway.store.clients import Role
+from ozg_gateway.store.models import Case, Delivery, DeliveryAttempt
+from tests.conftest import PORTAL_KEY, FrozenClock, _truncate, make_settings
+from tests.factories import PDF_BYTES, form
+from tests.live import LiveServer
+
+SPECS = default_specs_dir()
+DESTINATION = "879ee109-a690-4db8-ab32-424284184d7d"
+CLIENT, SECRET = "maintal-sender", "fit-secret"
+
+
+@dataclass
+class Env:
+    ctx: GatewayContext
+    state: FitConnectState
+    server: LiveServer
+    http: TestClient
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def connector(self) -> FitConnectConnector:
+        connector = self.ctx.connectors.instances["kita-fachverfahren"]
+        assert isinstance(connector, FitConnectConnector)
+        return connector
+
+    def submit(self) -> str:
+        portal = {"Authorization": f"Bearer {PORTAL_KEY}"}
+        r = self.http.post(
+            "/v1/submissions",
+            json={
+                "service_id": "kita-anmeldung",
+                "form_data": form("kita-anmeldung"),
+                "applicant": {"family_name": "Muster", "email": "m@example.org"},
+            },
+            headers=portal,
+        )
+        sid = r.json()["id"]
+        up = self.http.post(
+            f"/v1/submissions/{sid}/attachments",
+            files={"file": ("impfnachweis.pdf", PDF_BYTES, "application/pdf")},
+            headers=portal,
+        )
+        assert up.status_code == 201, up.text
+        done = self.http.post(f"/v1/submissions/{sid}/submit", headers=portal)
+        assert done.status_code == 200, done.text
+        return str(done.json()["case"]["id"])
+
+    def work(self) -> None:
+        self.loop.run_until_complete(
+            Worker(self.ctx, self.ctx.connectors, worker_id="w").run_once()
+        )
+
+    def delivery(self, case_id: str) -> Delivery:
+        with self.ctx.db.reading() as session:
+            row = session.scalar(
+                select(Delivery).where(
+                    Delivery.case_id == case_id, Delivery.connector == "kita-fachverfahren"
+                )
+            )
+            assert row is not None
+            return row
+
+    def due(self, case_id: str) -> None:
+        with self.ctx.db.writing() as session:
+            row = session.get(Delivery, self.delivery(case_id).id)
+            assert row is not None
+            row.next_attempt_at = self.ctx.clock()
+
+
+def _env(tmp_path: Path, database_url: str, secret: str = SECRET) -> Env:
+    state = FitConnectState(clients={CLIENT: SECRET})
+    state.destinations[DESTINATION] = Destination(DESTINATION, simulator_key("destination"))
+    server = LiveServer(create_fitconnect_simulator(SPECS, state)).start()
+    connector = {
+        "type": "fitconnect",
+        "submission_api_url": server.url,
+        "auth": {"token_url": f"{server.url}/token", "client_id": CLIENT, "client_secret": secret},
+        "destinations": {"kita-anmeldung": DESTINATION},
+    }
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        connectors={"kita-fachverfahren": connector, "civento": {"type": "pull"}},
+        public_base_url="http://gateway.test",
+    )
+    ctx = build_context(settings, clock=FrozenClock(datetime.now(UTC)), ids=uuid_ids)
+    migrate.upgrade(ctx.db)
+    _truncate(ctx)
+    with ctx.db.writing() as session:
+        clients.add_client(
+            session, client_id="p", name="p", role=Role.portal, now=ctx.clock(), key=PORTAL_KEY
+        )
+    return Env(ctx, state, server, TestClient(create_app(ctx)), asyncio.new_event_loop())
+
+
+def _close(e: Env) -> None:
+    e.loop.run_until_complete(e.ctx.connectors.aclose())
+    e.loop.close()
+    e.server.stop()
+    _truncate(e.ctx)
+    e.ctx.close()
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> Iterator[Env]:
+    e = _env(tmp_path, database_url)
+    yield e
+    _close(e)
+
+
+def _track(env: Env) -> int:
+    return int(
+        env.loop.run_until_complete(TrackingPoller(env.ctx, env.ctx.connectors).track_once())
+    )
+
+
+def test_case_arrives_encrypted_and_the_destination_accepts_it(env: Env) -> None:
+    case_id = env.submit()
+    env.work()
+    delivery = env.delivery(case_id)
+    assert (delivery.status, delivery.tracking) == ("delivered", "open")
+    [sub] = env.state.submissions.values()
+    assert delivery.remote_reference == sub.submission_id
+    with env.ctx.db.reading() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        document = subs.open_case(env.ctx.keyring, case)
+    assert sub.data == build_data(document)  # decrypted by the destination
+    assert list(sub.files.values()) == [PDF_BYTES]
+    assert sub.metadata is not None
+    assert sub.metadata["publicServiceType"]["name"] == document["service"]["title"]
+    assert all(token.count(".") == 4 for token in sub.attachments.values())  # JWE compact
+    assert _track(env) == 1
+    assert env.delivery(case_id).tracking == "green"
+
+
+def test_rejected_submission_turns_red(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ozg_gateway.connectors.fitconnect import connector as module
+
+    real = module.build_metadata
+
+    def wrong_hash(document: Any, **kwargs: Any) -> dict[str, Any]:
+        metadata = real(document, **kwargs)
+        metadata["contentStructure"]["data"]["hash"]["content"] = "0" * 128
+        return metadata
+
+    monkeypatch.setattr(module, "build_metadata", wrong_hash)
+    case_id = env.submit()
+    env.work()
+    _track(env)
+    delivery = env.delivery(case_id)
+    assert (delivery.status, delivery.tracking) == ("dead", "red")
+    assert delivery.last_error == "data hash does not match"
+
+
+class _FailOnce(httpx.HTTPTransport):
+    """Fails the first PUT of one kind (attachment or submit), before or after the server got it."""
+
+    def __init__(self, *, attachment: bool, after: bool) -> None:
+        super().__init__()
+        self.attachment, self.after, self.done = attachment, after, False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        is_attachment = "/attachments/" in request.url.path
+        if request.method == "PUT" and is_attachment == self.attachment and not self.done:
+            self.done = True
+            if self.after:
+                super().handle_request(request).read()  # the server has it ...
+            raise httpx.ReadError("connection reset")  # ... but we never learn it
+        return super().handle_request(request)
+
+
+@pytest.mark.parametrize(
+    ("attachment", "after"),
+    [(True, False), (False, True)],
+    ids=["crash-before-upload", "submit-answer-lost"],
+)
+def test_retries_continue_the_same_submission(env: Env, attachment: bool, after: bool) -> None:
+    client = env.connector.client
+    client._http = httpx.Client(transport=_FailOnce(attachment=attachment, after=after))
+    client._tokens._http = client._http
+    case_id = env.submit()
+    env.work()
+    assert env.delivery(case_id).status == "pending"
+    env.due(case_id)
+    env.work()
+    delivery = env.delivery(case_id)
+    assert delivery.status == "delivered"
+    [sub] = env.state.submissions.values()  # announced once
+    assert sub.submitted
+    assert delivery.remote_reference == sub.submission_id
+    assert _track(env) == 1
+    assert env.delivery(case_id).tracking == "green"
+
+
+def test_wrong_client_secret_is_an_authentication_error(tmp_path: Path, database_url: str) -> None:
+    e = _env(tmp_path, database_url, secret="wrong")
+    try:
+        case_id = e.submit()
+        e.work()
+        delivery = e.delivery(case_id)
+        assert delivery.status == "pending"
+        with e.ctx.db.reading() as session:
+            [attempt] = session.scalars(
+                select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery.id)
+            )
+        assert attempt.error_type == "ConnectorAuthError"
+        assert e.state.submissions == {}
+    finally:
+        _close(e)
+
+
+def test_health_check_uses_a_token(env: Env) -> None:
+    env.loop.run_until_complete(env.connector.check(timeout=5))
+
+
+def test_destination_keys_are_checked() -> None:
+    small = RSAKey.generate_key(2048, parameters={"kid": "k"})
+    jwk = {**small.as_dict(private=False), "alg": "RSA-OAEP-256", "key_ops": ["wrapKey"]}
+    with pytest.raises(ConnectorConfigError, match="4096"):
+        jose.encryption_key(jwk, kid="k")
+    big = simulator_key("destination")
+    good = {**big.as_dict(private=False), "alg": "RSA-OAEP-256", "key_ops": ["wrapKey"]}
+    with pytest.raises(ConnectorConfigError, match="key_ops"):
+        jose.encryption_key({**good, "key_ops": ["verify"]}, kid=str(big.kid))
+    key = jose.encryption_key(good, kid=str(big.kid))
+    assert jose.decrypt(jose.encrypt(b"x", key, content_type="text/plain"), big) == b"x"
+
+
+@pytest.mark.skipif(SPECS is None, reason="needs the specs directory")
+def test_announcement_matches_the_openapi_schema() -> None:
+    document = {"service": {"id": "kita-anmeldung", "title": "Kita", "leika_key": None}}
+    body = build_announcement(document, destination_id=DESTINATION, attachment_ids=[DESTINATION])
+    validator = openapi_validator(SPECS, FIT_CONNECT_SUBMISSION_API, "CreateSubmission")
+    assert not list(validator.iter_errors(body))

@@ -4,6 +4,7 @@ bodies checked against the OpenAPI schemas, metadata against schema 1.0.0, event
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from ozg_gateway.connectors.fitconnect.simulator import (
 from ozg_gateway.context import GatewayContext, build_context
 from ozg_gateway.errors import ConnectorConfigError
 from ozg_gateway.mappings.fitconnect import build_data
+from ozg_gateway.outbox.receiving import ReceivePoller
 from ozg_gateway.outbox.tracking import TrackingPoller
 from ozg_gateway.outbox.worker import Worker
 from ozg_gateway.runtime import uuid_ids
@@ -270,3 +272,150 @@ def test_announcement_matches_the_openapi_schema() -> None:
     body = build_announcement(document, destination_id=DESTINATION, attachment_ids=[DESTINATION])
     validator = openapi_validator(SPECS, FIT_CONNECT_SUBMISSION_API, "CreateSubmission")
     assert not list(validator.iter_errors(body))
+
+
+# -- receiving: the gateway as subscriber of its own destination ---------------------------
+INBOX = "5f0e7f1c-3c1a-4f41-9c55-9a7a6a1f0a11"
+SERVICE = "urn:ozg-gateway:leistung:kita-anmeldung"
+
+
+def _receiving_env(tmp_path: Path, database_url: str) -> Env:
+    """Kita cases go out to INBOX, a destination this gateway itself picks up from."""
+    decryption, signing = simulator_key("inbox"), simulator_key("subscriber-signing")
+    keys = {}
+    for name, key in (("decryption", decryption), ("signing", signing)):
+        keys[name] = tmp_path / f"{name}.jwk.json"
+        keys[name].write_text(json.dumps(key.as_dict(private=True)))
+    state = FitConnectState(clients={CLIENT: SECRET})
+    state.destinations[INBOX] = Destination(INBOX, decryption, subscriber_key=signing)
+    server = LiveServer(create_fitconnect_simulator(SPECS, state)).start()
+    connector = {
+        "type": "fitconnect",
+        "submission_api_url": server.url,
+        "auth": {"token_url": f"{server.url}/token", "client_id": CLIENT, "client_secret": SECRET},
+        "destinations": {"kita-anmeldung": INBOX},
+        "inbound": {
+            "destination_id": INBOX,
+            "decryption_key": str(keys["decryption"]),
+            "signing_key": str(keys["signing"]),
+            "offers": {SERVICE: "hallenbelegung"},
+        },
+    }
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        connectors={
+            "kita-fachverfahren": connector,
+            "civento": {"type": "pull"},
+            "sportamt": {"type": "pull"},
+        },
+        public_base_url="http://gateway.test",
+    )
+    ctx = build_context(settings, clock=FrozenClock(datetime.now(UTC)), ids=uuid_ids)
+    migrate.upgrade(ctx.db)
+    _truncate(ctx)
+    with ctx.db.writing() as session:
+        clients.add_client(
+            session, client_id="p", name="p", role=Role.portal, now=ctx.clock(), key=PORTAL_KEY
+        )
+    return Env(ctx, state, server, TestClient(create_app(ctx)), asyncio.new_event_loop())
+
+
+@pytest.fixture
+def receiving(tmp_path: Path, database_url: str) -> Iterator[Env]:
+    e = _receiving_env(tmp_path, database_url)
+    yield e
+    _close(e)
+
+
+def _receive(env: Env) -> int:
+    poller = ReceivePoller(env.ctx, env.ctx.connectors)
+    return int(env.loop.run_until_complete(poller.receive_once("kita-fachverfahren")))
+
+
+def _inbound_cases(env: Env) -> list[dict[str, Any]]:
+    with env.ctx.db.reading() as session:
+        cases = session.scalars(select(Case).where(Case.source == "fitconnect"))
+        return [subs.open_case(env.ctx.keyring, c) for c in cases]
+
+
+def test_picked_up_submission_becomes_a_case_and_is_confirmed(receiving: Env) -> None:
+    case_id = receiving.submit()
+    receiving.work()  # out to INBOX
+    assert _receive(receiving) == 1
+    [doc] = _inbound_cases(receiving)
+    assert doc["service"]["id"] == "hallenbelegung"
+    assert doc["origin"]["format"] == "fitconnect-data"
+    assert doc["applicant"]["family_name"] == "Muster"
+    with receiving.ctx.db.reading() as session:
+        sent = session.get(Case, case_id)
+        assert sent is not None
+        assert doc["form"] == subs.open_case(receiving.ctx.keyring, sent)["form"]
+    assert [a["filename"] for a in doc["attachments"]] == ["fachdaten.json", "impfnachweis.pdf"]
+    [sub] = receiving.state.submissions.values()
+    assert sub.picked_up  # our signed accept-submission was taken by the platform
+    assert _receive(receiving) == 0  # nothing waiting any more
+    # The sending side sees the destination's accept (signed with the destination's key).
+    assert _track(receiving) == 1
+    assert receiving.delivery(case_id).tracking == "green"
+
+
+def test_lost_confirmation_is_sent_again_without_a_second_case(receiving: Env) -> None:
+    receiving.submit()
+    receiving.work()
+    client = receiving.connector.client
+    real = client.send_event
+    client.send_event = lambda *a: (_ for _ in ()).throw(httpx.ReadError("gone"))  # type: ignore[method-assign]
+    assert _receive(receiving) == 0  # committed, but the round ended on the lost event
+    client.send_event = real  # type: ignore[method-assign]
+    assert _receive(receiving) == 0
+    assert len(_inbound_cases(receiving)) == 1
+    [sub] = receiving.state.submissions.values()
+    assert sub.picked_up
+
+
+def test_tampered_submission_is_rejected_by_the_subscriber(
+    receiving: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ozg_gateway.connectors.fitconnect import connector as module
+
+    real = module.build_metadata
+
+    def wrong_hash(document: Any, **kwargs: Any) -> dict[str, Any]:
+        metadata = real(document, **kwargs)
+        metadata["contentStructure"]["data"]["hash"]["content"] = "0" * 128
+        return metadata
+
+    monkeypatch.setattr(module, "build_metadata", wrong_hash)
+    case_id = receiving.submit()
+    receiving.work()
+    assert _receive(receiving) == 0
+    assert _inbound_cases(receiving) == []
+    _track(receiving)
+    delivery = receiving.delivery(case_id)
+    assert (delivery.tracking, delivery.last_error) == ("red", "data hash does not match")
+
+
+def test_missing_key_file_is_reported_for_that_connector_only(tmp_path: Path) -> None:
+    from ozg_gateway.connectors.contract import ConnectorEnv
+    from ozg_gateway.connectors.registry import build_connectors
+
+    raw = {
+        "type": "fitconnect",
+        "submission_api_url": "https://fit.example.org",
+        "auth": {
+            "token_url": "https://fit.example.org/token",
+            "client_id": "c",
+            "client_secret": "s",
+        },
+        "inbound": {
+            "destination_id": INBOX,
+            "decryption_key": str(tmp_path / "missing.json"),
+            "signing_key": str(tmp_path / "missing.json"),
+        },
+    }
+    built = build_connectors(
+        {"fit": raw, "inbox": {"type": "pull"}}, ConnectorEnv("http://g", tmp_path, None)
+    )
+    assert "missing.json: not a readable RSA JWK" in built.errors["fit"][0]
+    assert list(built.instances) == ["inbox"]

@@ -537,10 +537,10 @@ def test_an_unreadable_message_does_not_hold_up_the_others(xenv: XtaEnv) -> None
 def test_container_fields_that_do_not_fit_leave_a_raw_case(
     xenv: XtaEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ozg_gateway.mappings.xfall_in import XfallContent
+    from ozg_gateway.mappings.received import CaseFields
     from ozg_gateway.store import inbound
 
-    odd = XfallContent(reference="X", service_key=None, applicant=None, persons=[{"role": "x"}])
+    odd = CaseFields(reference="X", service_key=None, applicant=None, persons=[{"role": "x"}])
     monkeypatch.setattr(inbound, "parse_xfall", lambda _data: odd)
     _platform_sends(xenv, message_type="MainApplication", xml=_xfall_from_platform())
     assert xenv.run(ReceivePoller(xenv.ctx, xenv.ctx.connectors).receive_once("civento")) == 1

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ozg_gateway.connectors.contract import Connector, ConnectorEnv, ConnectorType
+from ozg_gateway.errors import ConnectorConfigError
 
 TYPES: dict[str, ConnectorType] = {}
 
@@ -90,6 +91,6 @@ def build_connectors(configs: Mapping[str, Mapping[str, Any]], env: ConnectorEnv
             ctype, settings = validate_config(name, raw)
             result.types[name] = ctype
             result.instances[name] = ctype.build(name, settings, env)
-        except ValueError as exc:
+        except (ValueError, ConnectorConfigError) as exc:  # e.g. a key file that is missing
             result.errors[name] = str(exc).splitlines()
     return result

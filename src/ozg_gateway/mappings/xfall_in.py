@@ -10,25 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
 
+from ozg_gateway.mappings.received import CaseFields, clean_person
 from ozg_gateway.mappings.xfall import NS
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-
-
-@dataclass(frozen=True)
-class XfallContent:
-    """What a received XFall container says about the case."""
-
-    reference: str | None
-    service_key: str | None
-    applicant: dict[str, Any] | None
-    form: dict[str, Any] = field(default_factory=dict)
-    persons: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _text(element: etree._Element | None, path: str) -> str | None:
@@ -45,15 +34,6 @@ def _json(b64: str | None) -> Any:
         return None
 
 
-_PERSON_KEYS = ("role", "given_names", "family_name", "birth_name", "birth_date")
-
-
-def _person(raw: dict[str, Any]) -> dict[str, Any]:
-    person = {k: str(raw[k]) for k in _PERSON_KEYS if raw.get(k) is not None}
-    person.setdefault("role", "person")
-    return person
-
-
 def is_xfall(data: bytes) -> bool:
     """True if ``data`` is an XML document whose root is XFall's MainApplication."""
     try:
@@ -63,7 +43,7 @@ def is_xfall(data: bytes) -> bool:
     return bool(root.tag == f"{{{NS}}}MainApplication")
 
 
-def parse_xfall(data: bytes) -> XfallContent:
+def parse_xfall(data: bytes) -> CaseFields:
     """Read a MainApplication (call ``is_xfall`` first)."""
     root = etree.fromstring(data, _PARSER)
     partner = root.find("f:Partner[@Id='applicant']/f:Data", namespaces={"f": NS})
@@ -81,10 +61,12 @@ def parse_xfall(data: bytes) -> XfallContent:
     form = _json(_text(form_doc, "f:Content")) if form_doc is not None else None
     custom = _json(_text(root, "f:PartialApplication/f:Data/f:CustomData"))
     persons = custom.get("persons") if isinstance(custom, dict) else None
-    return XfallContent(
+    return CaseFields(
         reference=_text(root, "f:Data/f:MainReference") or _text(root, "f:Data/f:Name"),
         service_key=_text(root, "f:Data/f:TypeOfActivity/f:Id"),
         applicant=applicant,
         form=form if isinstance(form, dict) else {},
-        persons=[_person(p) for p in persons or [] if isinstance(p, dict) and p.get("family_name")],
+        persons=[
+            clean_person(p) for p in persons or [] if isinstance(p, dict) and p.get("family_name")
+        ],
     )

@@ -10,7 +10,7 @@ files always belong to the case.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal, cast
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -22,7 +22,8 @@ from ozg_gateway.context import GatewayContext
 from ozg_gateway.errors import ConnectorConfigError
 from ozg_gateway.logging import get_logger
 from ozg_gateway.mappings.case_document import AttachmentInfo, build_case_document
-from ozg_gateway.mappings.xfall_in import XfallContent, is_xfall, parse_xfall
+from ozg_gateway.mappings.received import CaseFields, parse_fitconnect_data
+from ozg_gateway.mappings.xfall_in import is_xfall, parse_xfall
 from ozg_gateway.outbox import store as outbox
 from ozg_gateway.runtime import random_case_suffix
 from ozg_gateway.store.blobs import PendingBlob
@@ -84,11 +85,13 @@ class StoreInboundSink:
             return  # recorded by another instance
         log.warning("inbound message rejected", connector=self.connector, message_type=message_type)
 
-    def _content(self, primary: InboundFile | None) -> XfallContent | None:
+    def _content(self, primary: InboundFile | None) -> CaseFields | None:
         blob: PendingBlob | None = primary.blob if primary else None
         if blob is None or blob.size > XFALL_READ_LIMIT:
             return None
         data = b"".join(self.ctx.blobs.read(blob.ref))
+        if primary is not None and "json" in primary.content_type:
+            return parse_fitconnect_data(data)
         return parse_xfall(data) if is_xfall(data) else None
 
     def _accept(self, message: InboundMessage) -> str:
@@ -125,8 +128,9 @@ class StoreInboundSink:
                 )
             )
 
-    def _commit(self, message: InboundMessage, offer: Offer, content: XfallContent | None) -> str:
+    def _commit(self, message: InboundMessage, offer: Offer, content: CaseFields | None) -> str:
         ctx = self.ctx
+        channel = cast(Literal["xta", "fitconnect"], message.channel)
         now = ctx.clock()
         case_id = ctx.ids()
         case_number = f"{ctx.settings.case_number_prefix}-{now.year}-{random_case_suffix()}"
@@ -162,20 +166,20 @@ class StoreInboundSink:
                 )
             )
 
-        def document(content: XfallContent | None) -> dict[str, Any]:
+        def document(content: CaseFields | None) -> dict[str, Any]:
             origin: dict[str, Any] = {
                 "channel": message.channel,
                 "message_id": message.external_id,
                 "sender": message.sender,
                 "message_type": message.message_type,
-                "format": "xfall" if content else "raw",
+                "format": content.format if content else "raw",
                 "reference": content.reference if content else None,
             }
             return build_case_document(
                 case_id=case_id,
                 case_number=case_number,
                 offer=offer,
-                source="xta",
+                source=channel,
                 client_id=None,
                 submission_id=None,
                 submitted_at=now,
@@ -196,7 +200,7 @@ class StoreInboundSink:
                 case_number=case_number,
                 submission_id=None,
                 service_id=offer.id,
-                source="xta",
+                source=channel,
                 status="received",
                 payload_sealed=ctx.keyring.seal_json(payload, aad=case_aad(case_id)),
                 created_at=now,

@@ -94,6 +94,32 @@ class FitConnectClient:
         data = self._call("GET", f"/v1/cases/{case_id}/events").json()
         return [str(e) for e in data.get("eventLog", [])]
 
+    # -- receiving (as a destination's subscriber) ------------------------------------------
+    def pickup(self, destination_id: str, limit: int) -> list[dict[str, Any]]:
+        """Submissions waiting for pickup at our destination."""
+        params = {"destinationId": destination_id, "limit": limit, "offset": 0}
+        data = self._call("GET", "/v1/submissions", params=params).json()
+        return [dict(s) for s in data.get("submissions", [])]
+
+    def submission(self, submission_id: str) -> dict[str, Any]:
+        """One submission with its encrypted metadata and data."""
+        data: dict[str, Any] = self._call("GET", f"/v1/submissions/{submission_id}").json()
+        return data
+
+    def attachment(self, submission_id: str, attachment_id: str) -> str:
+        """One encrypted attachment (JWE compact)."""
+        path = f"/v1/submissions/{submission_id}/attachments/{attachment_id}"
+        return self._call("GET", path).text.strip()
+
+    def send_event(self, case_id: str, token: str) -> None:
+        """Post a signed event (accept-submission / reject-submission) to the case."""
+        self._call(
+            "POST",
+            f"/v1/cases/{case_id}/events",
+            content=token.encode(),
+            headers={"Content-Type": "application/jose"},
+        )
+
     def jwks(self) -> dict[str, Any]:
         """The platform's signing keys (cached)."""
         with self._lock:

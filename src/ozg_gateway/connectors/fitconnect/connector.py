@@ -20,8 +20,11 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import time
+import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -33,17 +36,42 @@ from ozg_gateway.connectors.contract import (
     ConnectorEnv,
     DeliveryRequest,
     DeliveryResult,
+    InboundFile,
+    InboundMessage,
+    InboundSink,
     TrackResult,
 )
 from ozg_gateway.connectors.fitconnect import jose
 from ozg_gateway.connectors.fitconnect.client import FitConnectClient, SubmissionConflict
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
 from ozg_gateway.http import Timeouts, TlsSettings
+from ozg_gateway.logging import get_logger
 from ozg_gateway.mappings.fitconnect import build_data, build_metadata, service_identifier
 from ozg_gateway.oauth import OAuth2
 from ozg_gateway.specs import FIT_CONNECT_METADATA, SpecMissing, json_validator
 
 T = TypeVar("T")
+log = get_logger("ozg_gateway.fitconnect")
+
+
+class FitConnectInbound(BaseModel):
+    """Receiving as the subscriber of our own destination."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    destination_id: str
+    decryption_key: Path = Field(description="JWK file: the destination's private RSA key.")
+    signing_key: Path = Field(description="JWK file: our private key for signing events.")
+    offers: dict[str, str] = Field(
+        default_factory=dict, description="Service identifier (LeiKa URN) → offer id."
+    )
+    default_offer: str | None = None
+    poll_interval_seconds: float = Field(default=30, gt=0)
+    max_items: int = Field(default=50, ge=1, le=500)
+
+    def offer_for(self, identifier: str | None) -> str | None:
+        """The offer a received service becomes, if supported."""
+        return self.offers.get(identifier or "", self.default_offer)
 
 
 class FitConnectSettings(BaseModel):
@@ -59,6 +87,7 @@ class FitConnectSettings(BaseModel):
     destinations: dict[str, str] = Field(
         default_factory=dict, description="Destination id per offer id (overrides the default)."
     )
+    inbound: FitConnectInbound | None = None
     timeouts: Timeouts = Timeouts(connect=10, read=60, write=120)
     tls: TlsSettings | None = None
     max_connections: int = Field(default=4, ge=1, le=32)
@@ -114,6 +143,7 @@ class FitConnectConnector:
             transport=transport,
         )
         self._pool = ThreadPoolExecutor(settings.max_connections, thread_name_prefix=f"fit-{name}")
+        self._keys = _inbound_keys(settings.inbound) if settings.inbound else None
 
     async def _run(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -151,6 +181,7 @@ class FitConnectConnector:
             state |= {
                 "submission_id": created["submissionId"],
                 "case_id": created["caseId"],
+                "destination_id": destination_id,
                 "uploaded": [],
             }
             await request.remember(state)
@@ -194,10 +225,145 @@ class FitConnectConnector:
         if not case_id:
             raise PermanentError("no FIT-Connect case id remembered for this delivery")
         tokens = await self._run(self.client.events, str(case_id))
-        keys = await self._run(self.client.jwks)
-        payloads = [jose.verify_event(t, keys) for t in tokens]
+        platform = await self._run(self.client.jwks)
+        platform_kids = {k.get("kid") for k in platform.get("keys", [])}
+        payloads = []
+        for token in tokens:
+            kid = jose.event_kid(token)
+            if kid in platform_kids:
+                keys = platform
+            else:  # signed by the destination: its signature key is among its keys
+                destination = str(state.get("destination_id") or "")
+                key = await self._run(self.client.key, destination, str(kid))
+                if "verify" not in (key.get("key_ops") or []):
+                    raise PermanentError("event signed with a key not meant for signatures")
+                keys = {"keys": [key]}
+            payloads.append(jose.verify_event(token, keys))
         mine = [p for p in payloads if p.get("sub") == f"submission:{reference}"]
         return track_result(mine)
+
+    # -- receiving ------------------------------------------------------------------------
+    @property
+    def receive_interval(self) -> float:
+        """Seconds between pickups; 0 without an inbound destination."""
+        return self.settings.inbound.poll_interval_seconds if self.settings.inbound else 0.0
+
+    def inbound_offers(self) -> set[str]:
+        """Every offer a received submission may become."""
+        inbound = self.settings.inbound
+        if inbound is None:
+            return set()
+        return set(inbound.offers.values()) | (
+            {inbound.default_offer} if inbound.default_offer else set()
+        )
+
+    async def receive(self, sink: InboundSink) -> int:
+        """Pick up, decrypt and check each submission, commit it, then confirm with an event."""
+        inbound = self.settings.inbound
+        if inbound is None or self._keys is None:
+            return 0
+        accepted = 0
+        waiting = await self._run(self.client.pickup, inbound.destination_id, inbound.max_items)
+        for item in waiting:
+            submission_id, case_id = str(item["submissionId"]), str(item["caseId"])
+            try:
+                if await sink.known(submission_id):
+                    # Committed before, but the confirmation got lost: confirm again.
+                    await self._confirm(case_id, submission_id, "accept-submission", [])
+                    continue
+                accepted += await self._take(sink, inbound, submission_id, case_id)
+            except PermanentError as exc:
+                log.warning(
+                    "FIT-Connect submission not taken", connector=self.name, error_type=exc.kind
+                )
+        return accepted
+
+    async def _take(
+        self, sink: InboundSink, inbound: FitConnectInbound, submission_id: str, case_id: str
+    ) -> int:
+        assert self._keys is not None
+        decryption = self._keys[0]
+        submission = await self._run(self.client.submission, submission_id)
+        identifier = (submission.get("serviceType") or {}).get("identifier")
+        offer_id = inbound.offer_for(identifier)
+        if offer_id is None:
+            problem = {
+                "type": "unsupported-service",
+                "title": f"service {identifier} not offered here",
+            }
+            await self._confirm(case_id, submission_id, "reject-submission", [problem])
+            await sink.reject(
+                external_id=submission_id, message_type=identifier, reason=problem["title"]
+            )
+            return 0
+        metadata = json.loads(jose.decrypt(submission["encryptedMetadata"], decryption))
+        data = jose.decrypt(submission.get("encryptedData", ""), decryption)
+        plain: dict[str, bytes] = {}
+        for attachment_id in submission.get("attachments") or []:
+            token = await self._run(self.client.attachment, submission_id, attachment_id)
+            plain[str(attachment_id)] = jose.decrypt(token, decryption)
+        problems = check_received(metadata, data, plain)
+        if problems:
+            await self._confirm(case_id, submission_id, "reject-submission", problems)
+            await sink.reject(
+                external_id=submission_id, message_type=identifier, reason=problems[0]["title"]
+            )
+            return 0
+        files = [("fachdaten.json", _data_type(metadata), data, True)]
+        for entry in (metadata.get("contentStructure") or {}).get("attachments") or []:
+            attachment_id = str(entry.get("attachmentId"))
+            name = str(entry.get("filename") or attachment_id)
+            files.append(
+                (
+                    name,
+                    str(entry.get("mimeType") or "application/octet-stream"),
+                    plain[attachment_id],
+                    False,
+                )
+            )
+        blobs: list[Any] = []
+        try:
+            inbound_files = []
+            for name, content_type, payload, primary in files:
+                blob = sink.new_blob()
+                blobs.append(blob)
+                blob.write(payload)
+                inbound_files.append(InboundFile(name, content_type, blob, primary=primary))
+            await sink.accept(
+                InboundMessage(
+                    external_id=submission_id,
+                    offer_id=offer_id,
+                    channel="fitconnect",
+                    message_type=identifier,
+                    sender=None,
+                    files=tuple(inbound_files),
+                )
+            )
+        except BaseException:
+            for blob in blobs:
+                blob.discard()
+            raise
+        # Only after our commit: a crash before this line means a second pickup, de-duplicated.
+        await self._confirm(case_id, submission_id, "accept-submission", [])
+        return 1
+
+    async def _confirm(
+        self, case_id: str, submission_id: str, name: str, problems: list[dict[str, str]]
+    ) -> None:
+        assert self._keys is not None
+        payload = jose.event_payload(
+            name,
+            submission_id=submission_id,
+            case_id=case_id,
+            issuer=f"urn:ozg-gateway:{self.name}",
+            now=int(time.time()),
+            jti=str(uuid.uuid4()),
+            body={"problems": problems},
+        )
+        token = jose.sign_event(payload, self._keys[1])
+        # 409: confirmed already (by us, before a crash, or by another instance).
+        with contextlib.suppress(SubmissionConflict):
+            await self._run(self.client.send_event, case_id, token)
 
     async def check(self, *, timeout: float) -> None:
         """GET /v1/info with a token (checks credentials too)."""
@@ -216,3 +382,38 @@ def _json(value: Any) -> bytes:
 async def _read(attachment: AttachmentRef) -> bytes:
     # JWE compact needs the whole plaintext; FIT-Connect attachments are bounded in size.
     return b"".join([chunk async for chunk in attachment.open()])
+
+
+def check_received(
+    metadata: dict[str, Any], data: bytes, attachments: dict[str, bytes]
+) -> list[dict[str, str]]:
+    """What is wrong with a received submission: hashes and attachment list (pure)."""
+    problems = []
+    structure = metadata.get("contentStructure") or {}
+    expected = ((structure.get("data") or {}).get("hash") or {}).get("content")
+    if hashlib.sha512(data).hexdigest() != expected:
+        problems.append({"type": "hash-mismatch", "title": "data hash does not match"})
+    listed = {str(a.get("attachmentId")): a for a in structure.get("attachments") or []}
+    if set(listed) != set(attachments):
+        problems.append({"type": "attachments-mismatch", "title": "attachments differ"})
+    for attachment_id, payload in attachments.items():
+        digest = ((listed.get(attachment_id) or {}).get("hash") or {}).get("content")
+        if hashlib.sha512(payload).hexdigest() != digest:
+            problems.append({"type": "hash-mismatch", "title": f"attachment {attachment_id}"})
+    return problems
+
+
+def _data_type(metadata: dict[str, Any]) -> str:
+    schema = ((metadata.get("contentStructure") or {}).get("data") or {}).get("submissionSchema")
+    return str((schema or {}).get("mimeType") or "application/json")
+
+
+def _inbound_keys(inbound: FitConnectInbound) -> tuple[RSAKey, RSAKey]:
+    """The destination's decryption key and our signing key, from their JWK files."""
+    keys = []
+    for path in (inbound.decryption_key, inbound.signing_key):
+        try:
+            keys.append(RSAKey.import_key(json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError) as exc:
+            raise ConnectorConfigError(f"{path}: not a readable RSA JWK") from exc
+    return keys[0], keys[1]

@@ -7,6 +7,7 @@ Payloads (metadata, data, each attachment) are encrypted as JWE compact serialis
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -65,6 +66,38 @@ def verify_event(token: str, keys: dict[str, Any]) -> dict[str, Any]:
     except (JoseError, ValueError) as exc:
         raise PermanentError("event signature does not verify") from exc
     return payload
+
+
+def event_payload(
+    name: str,
+    *,
+    submission_id: str,
+    case_id: str,
+    issuer: str,
+    now: int,
+    jti: str,
+    body: dict[str, Any],
+) -> dict[str, Any]:
+    """The SET payload of one FIT-Connect event (``accept-submission`` …)."""
+    return {
+        "$schema": "https://schema.fitko.de/fit-connect/set-payload/1.0.0/set-payload.schema.json",
+        "jti": jti,
+        "iss": issuer,
+        "iat": now,
+        "sub": f"submission:{submission_id}",
+        "txn": f"case:{case_id}",
+        "events": {EVENTS + name: body},
+    }
+
+
+def event_kid(token: str) -> str | None:
+    """The key id in a SET's protected header (which key signed it)."""
+    try:
+        header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    except (ValueError, IndexError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return str(kid) if kid else None
 
 
 def event_names(payload: dict[str, Any]) -> list[str]:

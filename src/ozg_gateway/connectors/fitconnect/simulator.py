@@ -13,7 +13,6 @@ after the platform's ``submit-submission``. All events are SETs signed by one pl
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import secrets
 import time
@@ -22,16 +21,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from joserfc.jwk import RSAKey
 
 from ozg_gateway.connectors.fitconnect import jose
+from ozg_gateway.connectors.fitconnect.connector import check_received
 from ozg_gateway.errors import PermanentError
 from ozg_gateway.specs import (
     FIT_CONNECT_METADATA,
@@ -76,6 +76,9 @@ class Destination:
     key: RSAKey
     status: str = "active"
     service: str = "urn:de:fim:leika:leistung:99000000000000"
+    # Set when a subscriber (this gateway, receiving) runs the destination: submissions then
+    # wait for pickup and the subscriber's signed accept/reject instead of being examined here.
+    subscriber_key: RSAKey | None = None
 
 
 @dataclass
@@ -89,6 +92,8 @@ class Submission:
     service_type: dict[str, Any]
     attachments: dict[str, str] = field(default_factory=dict)
     submitted: bool = False
+    encrypted: dict[str, str] = field(default_factory=dict)
+    picked_up: bool = False
     metadata: dict[str, Any] | None = None
     data: bytes | None = None
     files: dict[str, bytes] = field(default_factory=dict)
@@ -131,15 +136,15 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         return header.startswith("Bearer ") and header[7:] in state.tokens
 
     def event(case_id: str, submission_id: str, name: str, body: dict[str, Any]) -> None:
-        payload = {
-            "$schema": "https://schema.fitko.de/fit-connect/set-payload/1.0.0/set-payload.schema.json",
-            "jti": str(uuid.uuid4()),
-            "iss": ISSUER,
-            "iat": int(time.time()),
-            "sub": f"submission:{submission_id}",
-            "txn": f"case:{case_id}",
-            "events": {jose.EVENTS + name: body},
-        }
+        payload = jose.event_payload(
+            name,
+            submission_id=submission_id,
+            case_id=case_id,
+            issuer=ISSUER,
+            now=int(time.time()),
+            jti=str(uuid.uuid4()),
+            body=body,
+        )
         state.events.setdefault(case_id, []).append(jose.sign_event(payload, state.signing_key))
 
     def examine(sub: Submission, destination: Destination) -> list[dict[str, str]]:
@@ -153,17 +158,8 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
                 problems.append({"type": "invalid-metadata", "title": error.message[:200]})
         except SpecMissing:
             pass
-        structure = metadata.get("contentStructure") or {}
-        expected = ((structure.get("data") or {}).get("hash") or {}).get("content")
-        if sub.data is None or hashlib.sha512(sub.data).hexdigest() != expected:
-            problems.append({"type": "hash-mismatch", "title": "data hash does not match"})
-        listed = {a.get("attachmentId"): a for a in structure.get("attachments") or []}
-        if set(listed) != set(sub.announced):
-            problems.append({"type": "attachments-mismatch", "title": "attachments differ"})
-        for attachment_id, plaintext in sub.files.items():
-            digest = ((listed.get(attachment_id) or {}).get("hash") or {}).get("content")
-            if hashlib.sha512(plaintext).hexdigest() != digest:
-                problems.append({"type": "hash-mismatch", "title": f"attachment {attachment_id}"})
+        files = {a: sub.files.get(a, b"") for a in sub.announced}
+        problems += check_received(metadata, sub.data or b"", files)
         return problems
 
     @app.post("/token")
@@ -214,6 +210,14 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         if not authorised(request):
             return _problem(401, "Unauthorized")
         found = state.destinations.get(destination_id)
+        signer = found.subscriber_key if found else None
+        if found is not None and signer is not None and signer.kid == kid:
+            return {
+                **signer.as_dict(private=False),
+                "alg": jose.SET_ALG,
+                "key_ops": ["verify"],
+                "x5c": [_certificate(signer)] if signer.is_private else [],
+            }
         if found is None or found.key.kid != kid:
             return _problem(404, "Key not found")
         public = found.key.as_dict(private=False)
@@ -283,6 +287,25 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         if missing:
             return _problem(422, "Unprocessable Entity", "announced attachments not uploaded")
         destination = state.destinations[sub.destination_id]
+        sub.encrypted = {k: body[k] for k in ("encryptedMetadata", "encryptedData") if k in body}
+        sub.submitted = True
+        event(sub.case_id, sub.submission_id, "submit-submission", {})
+        if destination.subscriber_key is None:
+            decide(sub, destination)
+        return JSONResponse(reduced(sub), status_code=202)
+
+    def reduced(sub: Submission) -> dict[str, Any]:
+        return {
+            "destinationId": sub.destination_id,
+            "submissionId": sub.submission_id,
+            "caseId": sub.case_id,
+            "attachments": sub.announced,
+            "serviceType": sub.service_type,
+        }
+
+    def decide(sub: Submission, destination: Destination) -> None:
+        """The destination's own check (no subscriber): decrypt, examine, accept or reject."""
+        body = sub.encrypted
         try:
             sub.metadata = json.loads(jose.decrypt(body["encryptedMetadata"], destination.key))
             sub.data = jose.decrypt(body.get("encryptedData", ""), destination.key)
@@ -291,8 +314,6 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
             }
         except (PermanentError, ValueError):
             sub.metadata = None
-        sub.submitted = True
-        event(sub.case_id, sub.submission_id, "submit-submission", {})
         problems = (
             examine(sub, destination)
             if sub.metadata is not None
@@ -302,14 +323,76 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
             event(sub.case_id, sub.submission_id, "reject-submission", {"problems": problems})
         else:
             event(sub.case_id, sub.submission_id, "accept-submission", {"problems": []})
-        reduced = {
-            "destinationId": sub.destination_id,
-            "submissionId": sub.submission_id,
-            "caseId": sub.case_id,
-            "attachments": sub.announced,
-            "serviceType": sub.service_type,
+
+    @app.get("/v1/submissions", response_model=None)
+    async def pickup(
+        request: Request,
+        destination_id: Annotated[str, Query(alias="destinationId")],
+        limit: int = 100,
+    ) -> Any:
+        if not authorised(request):
+            return _problem(401, "Unauthorized")
+        waiting = [
+            {
+                "destinationId": s.destination_id,
+                "submissionId": s.submission_id,
+                "caseId": s.case_id,
+            }
+            for s in state.submissions.values()
+            if s.destination_id == destination_id and s.submitted and not s.picked_up
+        ][:limit]
+        return {
+            "count": len(waiting),
+            "offset": 0,
+            "totalCount": len(waiting),
+            "submissions": waiting,
         }
-        return JSONResponse(reduced, status_code=202)
+
+    @app.get("/v1/submissions/{submission_id}", response_model=None)
+    async def get_submission(submission_id: str, request: Request) -> Any:
+        if not authorised(request):
+            return _problem(401, "Unauthorized")
+        sub = state.submissions.get(submission_id)
+        if sub is None or not sub.submitted:
+            return _problem(404, "Submission not found")
+        return {**reduced(sub), **sub.encrypted}
+
+    @app.get("/v1/submissions/{submission_id}/attachments/{attachment_id}")
+    async def get_attachment(submission_id: str, attachment_id: str, request: Request) -> Response:
+        if not authorised(request):
+            return _problem(401, "Unauthorized")
+        sub = state.submissions.get(submission_id)
+        token = sub.attachments.get(attachment_id) if sub else None
+        if token is None:
+            return _problem(404, "Attachment not found")
+        return Response(token.encode(), media_type="application/jose")
+
+    @app.post("/v1/cases/{case_id}/events")
+    async def post_event(case_id: str, request: Request) -> Response:
+        """A subscriber's signed accept-submission / reject-submission."""
+        if not authorised(request):
+            return _problem(401, "Unauthorized")
+        token = (await request.body()).decode().strip()
+        subs_of_case = [s for s in state.submissions.values() if s.case_id == case_id]
+        for sub in subs_of_case:
+            key = state.destinations[sub.destination_id].subscriber_key
+            if key is None:
+                continue
+            try:
+                payload = jose.verify_event(token, {"keys": [key.as_dict(private=False)]})
+            except PermanentError:
+                continue
+            if payload.get("sub") != f"submission:{sub.submission_id}":
+                continue
+            names = jose.event_names(payload)
+            if not {"accept-submission", "reject-submission"} & set(names):
+                return _problem(422, "Unprocessable Entity", "not an accept or reject event")
+            if sub.picked_up:
+                return _problem(409, "Conflict", "submission already accepted or rejected")
+            sub.picked_up = True
+            state.events.setdefault(case_id, []).append(token)
+            return Response(status_code=204)
+        return _problem(422, "Unprocessable Entity", "event does not verify for this case")
 
     @app.get("/v1/cases/{case_id}/events", response_model=None)
     async def events(case_id: str, request: Request) -> dict[str, Any] | JSONResponse:

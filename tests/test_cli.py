@@ -253,3 +253,20 @@ def test_simulate_xta_over_https_with_bound_client_certificate(tmp_path: Path) -
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=20)
+
+
+def test_keys_fitconnect_writes_usable_jwk_files(tmp_path: Path) -> None:
+    import json
+
+    from joserfc.jwk import RSAKey
+
+    from ozg_gateway.connectors.fitconnect import jose
+
+    result = runner.invoke(app, ["keys", "fitconnect", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    private = RSAKey.import_key(json.loads((tmp_path / "fit-destination.jwk.json").read_text()))
+    public = json.loads((tmp_path / "fit-destination.public.jwk.json").read_text())
+    assert "d" not in public  # no private parts in the file to register
+    key = jose.encryption_key(public, kid=public["kid"])
+    assert jose.decrypt(jose.encrypt(b"x", key, content_type="text/plain"), private) == b"x"
+    assert (tmp_path / "fit-signing.jwk.json").stat().st_mode & 0o077 == 0

@@ -518,6 +518,30 @@ def keys_generate() -> None:
     typer.echo(base64.b64encode(secrets.token_bytes(32)).decode())
 
 
+@keys_app.command("fitconnect")
+def keys_fitconnect(
+    out: Annotated[Path, typer.Option(help="Directory for the key files.")] = Path("."),
+) -> None:
+    """Make a FIT-Connect destination's encryption and signing keys (RSA 4,096, JWK files)."""
+    import json
+    import uuid
+
+    from ozg_gateway.connectors.fitconnect.jose import new_key_pair
+
+    out.mkdir(parents=True, exist_ok=True)
+    existing = [p.name for p in out.glob("fit-*.jwk.json")]
+    if existing:
+        raise _fail(f"{', '.join(sorted(existing))} exist in {out}: keys are never overwritten")
+    for name, signing in (("fit-destination", False), ("fit-signing", True)):
+        private, public = new_key_pair(str(uuid.uuid4()), signing=signing)
+        secret_file = out / f"{name}.jwk.json"
+        secret_file.touch(mode=0o600, exist_ok=False)
+        secret_file.write_text(json.dumps(private))
+        (out / f"{name}.public.jwk.json").write_text(json.dumps(public, indent=2))
+        typer.echo(f"{name}: private {secret_file} (keep it secret), public {name}.public.jwk.json")
+    typer.echo("Register both public keys with the destination; the private files go to inbound.")
+
+
 @keys_app.command("rotate")
 def keys_rotate(config: ConfigOpt = None) -> None:
     """Re-encrypt every record and blob with the active key."""

@@ -103,3 +103,11 @@ def event_kid(token: str) -> str | None:
 def event_names(payload: dict[str, Any]) -> list[str]:
     """Short names of the events in a SET (``accept-submission`` …)."""
     return [str(e).removeprefix(EVENTS) for e in (payload.get("events") or {})]
+
+
+def new_key_pair(kid: str, *, signing: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A 4,096-bit RSA key as (private JWK, public JWK to register with FIT-Connect)."""
+    key = RSAKey.generate_key(MIN_KEY_BITS, parameters={"kid": kid})
+    alg, ops = (SET_ALG, ["verify"]) if signing else (KEY_WRAP, ["wrapKey"])
+    public = {**key.as_dict(private=False), "alg": alg, "key_ops": ops}
+    return {**key.as_dict(private=True), "alg": alg}, public

@@ -492,6 +492,50 @@ def simulate_xta(
     uvicorn.run(app, host=host, port=port, http=PeerCertProtocol, **tls)
 
 
+@simulate_app.command("fitconnect")
+def simulate_fitconnect(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8093,
+    client_id: Annotated[str, typer.Option(help="OAuth2 client of the sender.")] = "sender",
+    client_secret: Annotated[str, typer.Option(help="Its secret.")] = "sender-secret",  # noqa: S107 - a simulator
+    specs_dir: Annotated[Path | None, typer.Option(help="Validate bodies against these.")] = None,
+) -> None:
+    """Run the FIT-Connect Submission API simulator with one destination that answers itself."""
+    import uuid
+
+    from ozg_gateway.connectors.fitconnect.simulator import (
+        Destination,
+        FitConnectState,
+        create_fitconnect_simulator,
+        simulator_key,
+    )
+
+    state = FitConnectState(clients={client_id: client_secret})
+    destination = str(uuid.uuid4())
+    state.destinations[destination] = Destination(destination, simulator_key("destination"))
+    base = f"http://{host}:{port}"
+    typer.echo(f"FIT-Connect Submission API: {base}  token URL: {base}/token")
+    typer.echo(f"client_id: {client_id}  client_secret: {client_secret}")
+    typer.echo(f"destination_id: {destination}  (accepts what decrypts and matches its hashes)")
+    app_ = create_fitconnect_simulator(specs_dir or default_specs_dir(), state)
+    uvicorn.run(app_, host=host, port=port)
+
+
+@simulate_app.command("open311")
+def simulate_open311(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8094,
+    api_key: Annotated[str, typer.Option(help="The API key clients must send.")] = "open311-key",
+) -> None:
+    """Run the Open311 GeoReport v2 simulator (AEM service codes 001–005, 099)."""
+    from ozg_gateway.connectors.open311.simulator import create_open311_simulator
+
+    base = f"http://{host}:{port}"
+    typer.echo(f"Open311 GeoReport v2: {base}/services.json  {base}/requests.json")
+    typer.echo(f"api_key: {api_key}")
+    uvicorn.run(create_open311_simulator(api_key=api_key), host=host, port=port)
+
+
 @payments_app.command("reconcile")
 def payments_reconcile(
     since: Annotated[str, typer.Option(help="ISO date: check attempts created since then.")],

@@ -3,21 +3,17 @@ bodies checked against the OpenAPI schemas, metadata against schema 1.0.0, event
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
-from ozg_gateway.api.app import create_app
 from ozg_gateway.config import default_specs_dir
 from ozg_gateway.connectors.fitconnect import jose
 from ozg_gateway.connectors.fitconnect.connector import FitConnectConnector, build_announcement
@@ -27,20 +23,15 @@ from ozg_gateway.connectors.fitconnect.simulator import (
     create_fitconnect_simulator,
     simulator_key,
 )
-from ozg_gateway.context import GatewayContext, build_context
 from ozg_gateway.errors import ConnectorConfigError
 from ozg_gateway.mappings.fitconnect import build_data
 from ozg_gateway.outbox.receiving import ReceivePoller
 from ozg_gateway.outbox.tracking import TrackingPoller
-from ozg_gateway.outbox.worker import Worker
-from ozg_gateway.runtime import uuid_ids
 from ozg_gateway.specs import FIT_CONNECT_SUBMISSION_API, openapi_validator
-from ozg_gateway.store import clients, migrate
 from ozg_gateway.store import submissions as subs
-from ozg_gateway.store.clients import Role
 from ozg_gateway.store.models import Case, Delivery, DeliveryAttempt
-from tests.conftest import PORTAL_KEY, FrozenClock, _truncate, make_settings
-from tests.factories import PDF_BYTES, form
+from tests.factories import PDF_BYTES
+from tests.gateway import Gateway, start_gateway
 from tests.live import LiveServer
 
 SPECS = default_specs_dir()
@@ -50,107 +41,75 @@ CLIENT, SECRET = "maintal-sender", "fit-secret"
 
 @dataclass
 class Env:
-    ctx: GatewayContext
+    gw: Gateway
     state: FitConnectState
     server: LiveServer
-    http: TestClient
-    loop: asyncio.AbstractEventLoop
 
     @property
     def connector(self) -> FitConnectConnector:
-        connector = self.ctx.connectors.instances["kita-fachverfahren"]
+        connector = self.gw.ctx.connectors.instances["kita-fachverfahren"]
         assert isinstance(connector, FitConnectConnector)
         return connector
 
     def submit(self) -> str:
-        portal = {"Authorization": f"Bearer {PORTAL_KEY}"}
-        r = self.http.post(
-            "/v1/submissions",
-            json={
-                "service_id": "kita-anmeldung",
-                "form_data": form("kita-anmeldung"),
-                "applicant": {"family_name": "Muster", "email": "m@example.org"},
-            },
-            headers=portal,
-        )
-        sid = r.json()["id"]
-        up = self.http.post(
-            f"/v1/submissions/{sid}/attachments",
-            files={"file": ("impfnachweis.pdf", PDF_BYTES, "application/pdf")},
-            headers=portal,
-        )
-        assert up.status_code == 201, up.text
-        done = self.http.post(f"/v1/submissions/{sid}/submit", headers=portal)
-        assert done.status_code == 200, done.text
-        return str(done.json()["case"]["id"])
+        return self.gw.submit_kita()
 
     def work(self) -> None:
-        self.loop.run_until_complete(
-            Worker(self.ctx, self.ctx.connectors, worker_id="w").run_once()
-        )
+        self.gw.work()
 
     def delivery(self, case_id: str) -> Delivery:
-        with self.ctx.db.reading() as session:
-            row = session.scalar(
-                select(Delivery).where(
-                    Delivery.case_id == case_id, Delivery.connector == "kita-fachverfahren"
-                )
-            )
-            assert row is not None
-            return row
+        return self.gw.delivery(case_id, "kita-fachverfahren")
 
-    def due(self, case_id: str) -> None:
-        with self.ctx.db.writing() as session:
-            row = session.get(Delivery, self.delivery(case_id).id)
-            assert row is not None
-            row.next_attempt_at = self.ctx.clock()
+    def close(self) -> None:
+        self.gw.close()
+        self.server.stop()
+
+
+def _start(
+    tmp_path: Path,
+    database_url: str,
+    state: FitConnectState,
+    *,
+    secret: str = SECRET,
+    **connector: Any,
+) -> Env:
+    server = LiveServer(create_fitconnect_simulator(SPECS, state)).start()
+    settings = {
+        "type": "fitconnect",
+        "submission_api_url": server.url,
+        "auth": {"token_url": f"{server.url}/token", "client_id": CLIENT, "client_secret": secret},
+        **connector,
+    }
+    # civento (XTA) and sportamt are the example's other routes: pull stand-ins here.
+    gateway = start_gateway(
+        tmp_path,
+        database_url,
+        {
+            "kita-fachverfahren": settings,
+            "civento": {"type": "pull"},
+            "sportamt": {"type": "pull"},
+        },
+    )
+    return Env(gateway, state, server)
 
 
 def _env(tmp_path: Path, database_url: str, secret: str = SECRET) -> Env:
     state = FitConnectState(clients={CLIENT: SECRET})
     state.destinations[DESTINATION] = Destination(DESTINATION, simulator_key("destination"))
-    server = LiveServer(create_fitconnect_simulator(SPECS, state)).start()
-    connector = {
-        "type": "fitconnect",
-        "submission_api_url": server.url,
-        "auth": {"token_url": f"{server.url}/token", "client_id": CLIENT, "client_secret": secret},
-        "destinations": {"kita-anmeldung": DESTINATION},
-    }
-    settings = make_settings(
-        tmp_path,
-        database_url,
-        connectors={"kita-fachverfahren": connector, "civento": {"type": "pull"}},
-        public_base_url="http://gateway.test",
+    return _start(
+        tmp_path, database_url, state, secret=secret, destinations={"kita-anmeldung": DESTINATION}
     )
-    ctx = build_context(settings, clock=FrozenClock(datetime.now(UTC)), ids=uuid_ids)
-    migrate.upgrade(ctx.db)
-    _truncate(ctx)
-    with ctx.db.writing() as session:
-        clients.add_client(
-            session, client_id="p", name="p", role=Role.portal, now=ctx.clock(), key=PORTAL_KEY
-        )
-    return Env(ctx, state, server, TestClient(create_app(ctx)), asyncio.new_event_loop())
-
-
-def _close(e: Env) -> None:
-    e.loop.run_until_complete(e.ctx.connectors.aclose())
-    e.loop.close()
-    e.server.stop()
-    _truncate(e.ctx)
-    e.ctx.close()
 
 
 @pytest.fixture
 def env(tmp_path: Path, database_url: str) -> Iterator[Env]:
     e = _env(tmp_path, database_url)
     yield e
-    _close(e)
+    e.close()
 
 
 def _track(env: Env) -> int:
-    return int(
-        env.loop.run_until_complete(TrackingPoller(env.ctx, env.ctx.connectors).track_once())
-    )
+    return int(env.gw.run(TrackingPoller(env.gw.ctx, env.gw.ctx.connectors).track_once()))
 
 
 def test_case_arrives_encrypted_and_the_destination_accepts_it(env: Env) -> None:
@@ -160,10 +119,10 @@ def test_case_arrives_encrypted_and_the_destination_accepts_it(env: Env) -> None
     assert (delivery.status, delivery.tracking) == ("delivered", "open")
     [sub] = env.state.submissions.values()
     assert delivery.remote_reference == sub.submission_id
-    with env.ctx.db.reading() as session:
+    with env.gw.ctx.db.reading() as session:
         case = session.get(Case, case_id)
         assert case is not None
-        document = subs.open_case(env.ctx.keyring, case)
+        document = subs.open_case(env.gw.ctx.keyring, case)
     assert sub.data == build_data(document)  # decrypted by the destination
     assert list(sub.files.values()) == [PDF_BYTES]
     assert sub.metadata is not None
@@ -173,7 +132,9 @@ def test_case_arrives_encrypted_and_the_destination_accepts_it(env: Env) -> None
     assert env.delivery(case_id).tracking == "green"
 
 
-def test_rejected_submission_turns_red(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def wrong_data_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sender announces a data hash that does not match what it encrypts."""
     from ozg_gateway.connectors.fitconnect import connector as module
 
     real = module.build_metadata
@@ -184,6 +145,10 @@ def test_rejected_submission_turns_red(env: Env, monkeypatch: pytest.MonkeyPatch
         return metadata
 
     monkeypatch.setattr(module, "build_metadata", wrong_hash)
+
+
+@pytest.mark.usefixtures("wrong_data_hash")
+def test_rejected_submission_turns_red(env: Env) -> None:
     case_id = env.submit()
     env.work()
     _track(env)
@@ -221,7 +186,7 @@ def test_retries_continue_the_same_submission(env: Env, attachment: bool, after:
     case_id = env.submit()
     env.work()
     assert env.delivery(case_id).status == "pending"
-    env.due(case_id)
+    env.gw.due(env.delivery(case_id).id)
     env.work()
     delivery = env.delivery(case_id)
     assert delivery.status == "delivered"
@@ -239,18 +204,18 @@ def test_wrong_client_secret_is_an_authentication_error(tmp_path: Path, database
         e.work()
         delivery = e.delivery(case_id)
         assert delivery.status == "pending"
-        with e.ctx.db.reading() as session:
+        with e.gw.ctx.db.reading() as session:
             [attempt] = session.scalars(
                 select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery.id)
             )
         assert attempt.error_type == "ConnectorAuthError"
         assert e.state.submissions == {}
     finally:
-        _close(e)
+        e.close()
 
 
 def test_health_check_uses_a_token(env: Env) -> None:
-    env.loop.run_until_complete(env.connector.check(timeout=5))
+    env.gw.run(env.connector.check(timeout=5))
 
 
 def test_destination_keys_are_checked() -> None:
@@ -288,55 +253,33 @@ def _receiving_env(tmp_path: Path, database_url: str) -> Env:
         keys[name].write_text(json.dumps(key.as_dict(private=True)))
     state = FitConnectState(clients={CLIENT: SECRET})
     state.destinations[INBOX] = Destination(INBOX, decryption, subscriber_key=signing)
-    server = LiveServer(create_fitconnect_simulator(SPECS, state)).start()
-    connector = {
-        "type": "fitconnect",
-        "submission_api_url": server.url,
-        "auth": {"token_url": f"{server.url}/token", "client_id": CLIENT, "client_secret": SECRET},
-        "destinations": {"kita-anmeldung": INBOX},
-        "inbound": {
-            "destination_id": INBOX,
-            "decryption_key": str(keys["decryption"]),
-            "signing_key": str(keys["signing"]),
-            "offers": {SERVICE: "hallenbelegung"},
-        },
+    inbound = {
+        "destination_id": INBOX,
+        "decryption_key": str(keys["decryption"]),
+        "signing_key": str(keys["signing"]),
+        "offers": {SERVICE: "hallenbelegung"},
     }
-    settings = make_settings(
-        tmp_path,
-        database_url,
-        connectors={
-            "kita-fachverfahren": connector,
-            "civento": {"type": "pull"},
-            "sportamt": {"type": "pull"},
-        },
-        public_base_url="http://gateway.test",
+    return _start(
+        tmp_path, database_url, state, destinations={"kita-anmeldung": INBOX}, inbound=inbound
     )
-    ctx = build_context(settings, clock=FrozenClock(datetime.now(UTC)), ids=uuid_ids)
-    migrate.upgrade(ctx.db)
-    _truncate(ctx)
-    with ctx.db.writing() as session:
-        clients.add_client(
-            session, client_id="p", name="p", role=Role.portal, now=ctx.clock(), key=PORTAL_KEY
-        )
-    return Env(ctx, state, server, TestClient(create_app(ctx)), asyncio.new_event_loop())
 
 
 @pytest.fixture
 def receiving(tmp_path: Path, database_url: str) -> Iterator[Env]:
     e = _receiving_env(tmp_path, database_url)
     yield e
-    _close(e)
+    e.close()
 
 
 def _receive(env: Env) -> int:
-    poller = ReceivePoller(env.ctx, env.ctx.connectors)
-    return int(env.loop.run_until_complete(poller.receive_once("kita-fachverfahren")))
+    poller = ReceivePoller(env.gw.ctx, env.gw.ctx.connectors)
+    return int(env.gw.run(poller.receive_once("kita-fachverfahren")))
 
 
 def _inbound_cases(env: Env) -> list[dict[str, Any]]:
-    with env.ctx.db.reading() as session:
+    with env.gw.ctx.db.reading() as session:
         cases = session.scalars(select(Case).where(Case.source == "fitconnect"))
-        return [subs.open_case(env.ctx.keyring, c) for c in cases]
+        return [subs.open_case(env.gw.ctx.keyring, c) for c in cases]
 
 
 def test_picked_up_submission_becomes_a_case_and_is_confirmed(receiving: Env) -> None:
@@ -347,10 +290,10 @@ def test_picked_up_submission_becomes_a_case_and_is_confirmed(receiving: Env) ->
     assert doc["service"]["id"] == "hallenbelegung"
     assert doc["origin"]["format"] == "fitconnect-data"
     assert doc["applicant"]["family_name"] == "Muster"
-    with receiving.ctx.db.reading() as session:
+    with receiving.gw.ctx.db.reading() as session:
         sent = session.get(Case, case_id)
         assert sent is not None
-        assert doc["form"] == subs.open_case(receiving.ctx.keyring, sent)["form"]
+        assert doc["form"] == subs.open_case(receiving.gw.ctx.keyring, sent)["form"]
     assert [a["filename"] for a in doc["attachments"]] == ["fachdaten.json", "impfnachweis.pdf"]
     [sub] = receiving.state.submissions.values()
     assert sub.picked_up  # our signed accept-submission was taken by the platform
@@ -374,19 +317,8 @@ def test_lost_confirmation_is_sent_again_without_a_second_case(receiving: Env) -
     assert sub.picked_up
 
 
-def test_tampered_submission_is_rejected_by_the_subscriber(
-    receiving: Env, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from ozg_gateway.connectors.fitconnect import connector as module
-
-    real = module.build_metadata
-
-    def wrong_hash(document: Any, **kwargs: Any) -> dict[str, Any]:
-        metadata = real(document, **kwargs)
-        metadata["contentStructure"]["data"]["hash"]["content"] = "0" * 128
-        return metadata
-
-    monkeypatch.setattr(module, "build_metadata", wrong_hash)
+@pytest.mark.usefixtures("wrong_data_hash")
+def test_tampered_submission_is_rejected_by_the_subscriber(receiving: Env) -> None:
     case_id = receiving.submit()
     receiving.work()
     assert _receive(receiving) == 0

@@ -3,32 +3,24 @@ the schema-validation repository's JSON Schemas."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from ozg_gateway.api.app import create_app
 from ozg_gateway.config import default_specs_dir
 from ozg_gateway.connectors.open311 import build_post_body, parse_created
 from ozg_gateway.connectors.open311.simulator import Open311State, create_open311_simulator
-from ozg_gateway.context import GatewayContext, build_context
 from ozg_gateway.errors import PermanentError
-from ozg_gateway.outbox.worker import Worker
-from ozg_gateway.runtime import uuid_ids
 from ozg_gateway.specs import json_validator
-from ozg_gateway.store import clients, migrate
-from ozg_gateway.store.clients import Role
 from ozg_gateway.store.models import Delivery, DeliveryAttempt
-from tests.conftest import PORTAL_KEY, FrozenClock, _truncate, make_settings
+from tests.conftest import PORTAL_KEY
 from tests.factories import form
+from tests.gateway import Gateway, start_gateway
 from tests.live import LiveServer
 
 SPECS = default_specs_dir()
@@ -37,15 +29,13 @@ API_KEY = "open311-test-key"
 
 @dataclass
 class Env:
-    ctx: GatewayContext
+    gw: Gateway
     state: Open311State
     server: LiveServer
-    http: TestClient
-    loop: asyncio.AbstractEventLoop
 
     def submit(self, **changes: Any) -> str:
         data = form("aem-meldung") | changes
-        r = self.http.post(
+        r = self.gw.http.post(
             "/v1/submissions",
             json={
                 "service_id": "aem-meldung",
@@ -58,56 +48,32 @@ class Env:
         assert r.status_code == 201, r.text
         return str(r.json()["case"]["id"])
 
-    def work(self) -> None:
-        self.loop.run_until_complete(
-            Worker(self.ctx, self.ctx.connectors, worker_id="w").run_once()
-        )
-
     def delivery(self, case_id: str) -> Delivery:
-        with self.ctx.db.reading() as session:
-            row = session.scalar(
-                select(Delivery).where(
-                    Delivery.case_id == case_id, Delivery.connector == "aem-system"
-                )
-            )
-            assert row is not None
-            return row
+        return self.gw.delivery(case_id, "aem-system")
+
+    def close(self) -> None:
+        self.gw.close()
+        self.server.stop()
 
 
 def _env(tmp_path: Path, database_url: str, api_key: str) -> Env:
     state = Open311State()
     server = LiveServer(create_open311_simulator(api_key=API_KEY, state=state)).start()
-    settings = make_settings(
-        tmp_path,
-        database_url,
-        # The example routes AEM reports to "aem-system": here that is the Open311 system.
-        connectors={"aem-system": {"type": "open311", "endpoint": server.url, "api_key": api_key}},
-        public_base_url="http://gateway.test",
-    )
-    ctx = build_context(settings, clock=FrozenClock(datetime.now(UTC)), ids=uuid_ids)
-    migrate.upgrade(ctx.db)
-    _truncate(ctx)
-    with ctx.db.writing() as session:
-        clients.add_client(
-            session, client_id="p", name="p", role=Role.portal, now=ctx.clock(), key=PORTAL_KEY
-        )
-    return Env(ctx, state, server, TestClient(create_app(ctx)), asyncio.new_event_loop())
+    # The example routes AEM reports to "aem-system": here that is the Open311 system.
+    connector = {"type": "open311", "endpoint": server.url, "api_key": api_key}
+    return Env(start_gateway(tmp_path, database_url, {"aem-system": connector}), state, server)
 
 
 @pytest.fixture
 def env(tmp_path: Path, database_url: str) -> Iterator[Env]:
     e = _env(tmp_path, database_url, API_KEY)
     yield e
-    e.loop.run_until_complete(e.ctx.connectors.aclose())
-    e.loop.close()
-    e.server.stop()
-    _truncate(e.ctx)
-    e.ctx.close()
+    e.close()
 
 
 def test_report_becomes_a_service_request(env: Env) -> None:
     case_id = env.submit()
-    env.work()
+    env.gw.work()
     delivery = env.delivery(case_id)
     assert (delivery.status, delivery.remote_reference) == ("delivered", "MTL-AEM-000001")
     stored = env.state.requests["MTL-AEM-000001"]
@@ -120,7 +86,7 @@ def test_report_becomes_a_service_request(env: Env) -> None:
 def test_simulator_answers_match_the_georeport_schemas(env: Env) -> None:
     assert SPECS is not None
     env.submit()
-    env.work()
+    env.gw.work()
     base = env.server.url
     schema_dir = "open311/schema-validation/georeport-v2"
     one = httpx.get(f"{base}/requests/MTL-AEM-000001.json").json()[0]
@@ -136,7 +102,7 @@ def test_address_instead_of_coordinates(env: Env) -> None:
         "adresse": {"strasse": "Klosterhofstraße", "hausnummer": "4", "plz": "63477"},
     }
     case_id = env.submit(**changes)
-    env.work()
+    env.gw.work()
     assert env.delivery(case_id).status == "delivered"
     [stored] = env.state.requests.values()
     assert stored["address"] == "Klosterhofstraße 4, 63477"
@@ -144,12 +110,12 @@ def test_address_instead_of_coordinates(env: Env) -> None:
 
 def test_redelivery_with_the_same_key_is_the_same_request(env: Env) -> None:
     case_id = env.submit()
-    env.work()
-    with env.ctx.db.writing() as session:  # as if the answer had been lost
+    env.gw.work()
+    with env.gw.ctx.db.writing() as session:  # as if the answer had been lost
         row = session.get(Delivery, env.delivery(case_id).id)
         assert row is not None
-        row.status, row.next_attempt_at = "pending", env.ctx.clock()
-    env.work()
+        row.status, row.next_attempt_at = "pending", env.gw.ctx.clock()
+    env.gw.work()
     assert len(env.state.requests) == 1
 
 
@@ -157,26 +123,22 @@ def test_wrong_api_key_is_an_authentication_error(tmp_path: Path, database_url: 
     e = _env(tmp_path, database_url, "wrong-key")
     try:
         case_id = e.submit()
-        e.work()
+        e.gw.work()
         delivery = e.delivery(case_id)
         assert delivery.status == "pending"  # credentials get rotated: retried later
-        with e.ctx.db.reading() as session:
+        with e.gw.ctx.db.reading() as session:
             [attempt] = session.scalars(
                 select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery.id)
             )
         assert (attempt.error_type, attempt.http_status) == ("ConnectorAuthError", 403)
         assert e.state.requests == {}
     finally:
-        e.loop.run_until_complete(e.ctx.connectors.aclose())
-        e.loop.close()
-        e.server.stop()
-        _truncate(e.ctx)
-        e.ctx.close()
+        e.close()
 
 
 def test_health_check(env: Env) -> None:
-    connector = env.ctx.connectors.instances["aem-system"]
-    env.loop.run_until_complete(connector.check(timeout=5))
+    connector = env.gw.ctx.connectors.instances["aem-system"]
+    env.gw.run(connector.check(timeout=5))
 
 
 def test_pure_parts() -> None:

@@ -3,7 +3,6 @@ and XTA mailbox → case → pull inbox; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,22 +12,16 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import func, select
 
-from ozg_gateway.api.app import create_app
 from ozg_gateway.config import default_specs_dir
-from ozg_gateway.context import GatewayContext, build_context
+from ozg_gateway.context import build_context
 from ozg_gateway.mappings.xfall import NS as XFALL_NS
 from ozg_gateway.outbox.receiving import ReceivePoller
 from ozg_gateway.outbox.tracking import TrackingPoller
-from ozg_gateway.outbox.worker import Worker
-from ozg_gateway.runtime import uuid_ids
 from ozg_gateway.specs import XFALL_XSD, xml_schema
-from ozg_gateway.store import clients, migrate
 from ozg_gateway.store import submissions as subs
-from ozg_gateway.store.clients import Role
 from ozg_gateway.store.models import Case, Delivery, InboundMessage
 from ozg_gateway.xta.client import Outgoing, XtaClient, XtaSettings
 from ozg_gateway.xta.connector import XtaConnector
@@ -39,12 +32,10 @@ from ozg_gateway.xta.simulator import create_xta_simulator
 from tests.conftest import (
     ADMIN_KEY,
     BACKOFFICE_KEY,
-    PORTAL_KEY,
-    FrozenClock,
-    _truncate,
     make_settings,
 )
-from tests.factories import PDF_BYTES, form
+from tests.factories import PDF_BYTES
+from tests.gateway import Gateway, start_gateway
 from tests.live import LiveServer
 
 SPECS = default_specs_dir()
@@ -55,18 +46,9 @@ PLATFORM = "gad:010000000001"  # another platform sending cases to Maintal
 
 
 @dataclass
-class XtaEnv:
-    ctx: GatewayContext
+class XtaEnv(Gateway):
     sim: XtaState
     server: LiveServer
-    http: TestClient
-    loop: asyncio.AbstractEventLoop
-
-    def run(self, coro: Any) -> Any:
-        return self.loop.run_until_complete(coro)
-
-    def work(self) -> int:
-        return int(self.run(Worker(self.ctx, self.ctx.connectors, worker_id="w1").run_once()))
 
     @property
     def connector(self) -> XtaConnector:
@@ -74,44 +56,16 @@ class XtaEnv:
         assert isinstance(connector, XtaConnector)
         return connector
 
-    def submit_kita(self) -> str:
-        portal = {"Authorization": f"Bearer {PORTAL_KEY}"}
-        r = self.http.post(
-            "/v1/submissions",
-            json={
-                "service_id": "kita-anmeldung",
-                "form_data": form("kita-anmeldung"),
-                "applicant": {"family_name": "Muster", "email": "m@example.org"},
-            },
-            headers=portal,
-        )
-        assert r.status_code == 201, r.text
-        sid = r.json()["id"]
-        up = self.http.post(
-            f"/v1/submissions/{sid}/attachments",
-            files={"file": ("impfnachweis.pdf", PDF_BYTES, "application/pdf")},
-            headers=portal,
-        )
-        assert up.status_code == 201, up.text
-        done = self.http.post(f"/v1/submissions/{sid}/submit", headers=portal)
-        assert done.status_code == 200, done.text
-        return str(done.json()["case"]["id"])
-
-    def delivery(self, case_id: str) -> Delivery:
-        with self.ctx.db.reading() as session:
-            row = session.scalar(
-                select(Delivery).where(Delivery.case_id == case_id, Delivery.connector == "civento")
-            )
-            assert row is not None
-            return row
+    def delivery(self, case_id: str, connector: str = "civento") -> Delivery:
+        return super().delivery(case_id, connector)
 
 
-def _settings(server: LiveServer, tmp_path: Path, database_url: str, **xta: Any) -> Any:
+def _connectors(server_url: str, **xta: Any) -> dict[str, Any]:
     connector = {
         "type": "xta",
-        "management_url": f"{server.url}/management",
-        "send_url": f"{server.url}/send",
-        "msgbox_url": f"{server.url}/msgbox",
+        "management_url": f"{server_url}/management",
+        "send_url": f"{server_url}/send",
+        "msgbox_url": f"{server_url}/msgbox",
         "author": GATEWAY,
         "route": {"reader": CIVENTO, "service": "urn:xoev-de:xfall:standard:kita"},
         "inbound": {
@@ -121,19 +75,11 @@ def _settings(server: LiveServer, tmp_path: Path, database_url: str, **xta: Any)
         },
         **xta,
     }
-    hook = {"type": "webhook", "url": "http://127.0.0.1:9/none", "secrets": ["whsec_" + "A" * 32]}
-    return make_settings(
-        tmp_path,
-        database_url,
-        connectors={
-            "civento": connector,
-            "kita-fachverfahren": {"type": "pull"},  # the other Kita route: not under test
-            "sportamt": {"type": "pull"},
-            "aem-system": hook,
-            "standesamt": {"type": "pull"},
-        },
-        public_base_url="http://gateway.test",
-    )
+    return {
+        "civento": connector,
+        "kita-fachverfahren": {"type": "pull"},  # the other Kita route: not under test
+        "sportamt": {"type": "pull"},
+    }
 
 
 @pytest.fixture
@@ -141,28 +87,11 @@ def xenv(tmp_path: Path, database_url: str) -> Iterator[XtaEnv]:
     assert SPECS is not None
     sim = XtaState(tmp_path / "sim")
     server = LiveServer(create_xta_simulator(SPECS, sim)).start()
-    ctx = build_context(
-        _settings(server, tmp_path, database_url),
-        clock=FrozenClock(datetime.now(UTC)),
-        ids=uuid_ids,
-    )
-    migrate.upgrade(ctx.db)
-    _truncate(ctx)
-    with ctx.db.writing() as session:
-        for cid, role, key in (
-            ("p", Role.portal, PORTAL_KEY),
-            ("b", Role.backoffice, BACKOFFICE_KEY),
-        ):
-            clients.add_client(
-                session, client_id=cid, name=cid, role=role, now=ctx.clock(), key=key
-            )
-    env = XtaEnv(ctx, sim, server, TestClient(create_app(ctx)), asyncio.new_event_loop())
+    gateway = start_gateway(tmp_path, database_url, _connectors(server.url))
+    env = XtaEnv(gateway.ctx, gateway.http, gateway.loop, sim=sim, server=server)
     yield env
-    env.run(ctx.connectors.aclose())
-    env.loop.close()
+    env.close()
     server.stop()
-    _truncate(ctx)
-    ctx.close()
 
 
 def test_case_goes_out_as_xfall_with_its_files_and_the_report_turns_green(xenv: XtaEnv) -> None:
@@ -484,15 +413,9 @@ def test_inbound_offer_missing_from_the_catalogue_stops_the_start(
 ) -> None:
     from ozg_gateway.errors import ConfigurationError
 
-    class Sim:
-        url = "http://127.0.0.1:9"
-
-    settings = _settings(
-        Sim(),  # type: ignore[arg-type]
-        tmp_path,
-        database_url,
-        inbound={"readers": [GATEWAY], "offers": {"MainApplication": "no-such-offer"}},
-    )
+    inbound = {"readers": [GATEWAY], "offers": {"MainApplication": "no-such-offer"}}
+    connectors = _connectors("http://127.0.0.1:9", inbound=inbound)
+    settings = make_settings(tmp_path, database_url, connectors=connectors)
     with pytest.raises(ConfigurationError, match="offer 'no-such-offer' is not in the catalogue"):
         build_context(settings)
 

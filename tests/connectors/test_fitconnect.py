@@ -351,3 +351,15 @@ def test_missing_key_file_is_reported_for_that_connector_only(tmp_path: Path) ->
     )
     assert "missing.json: not a readable RSA JWK" in built.errors["fit"][0]
     assert list(built.instances) == ["inbox"]
+
+
+def test_submission_we_cannot_decrypt_is_rejected_not_left_waiting(receiving: Env) -> None:
+    receiving.state.destinations[INBOX].key = simulator_key("someone-elses")  # sender uses it
+    case_id = receiving.submit()
+    receiving.work()
+    assert _receive(receiving) == 0
+    [sub] = receiving.state.submissions.values()
+    assert sub.picked_up  # answered, so it does not come back
+    _track(receiving)
+    delivery = receiving.delivery(case_id)
+    assert (delivery.tracking, delivery.last_error) == ("red", "submission does not decrypt")

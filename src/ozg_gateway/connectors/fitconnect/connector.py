@@ -296,13 +296,17 @@ class FitConnectConnector:
                 external_id=submission_id, message_type=identifier, reason=problem["title"]
             )
             return 0
-        metadata = json.loads(jose.decrypt(submission["encryptedMetadata"], decryption))
-        data = jose.decrypt(submission.get("encryptedData", ""), decryption)
         plain: dict[str, bytes] = {}
-        for attachment_id in submission.get("attachments") or []:
-            token = await self._run(self.client.attachment, submission_id, attachment_id)
-            plain[str(attachment_id)] = jose.decrypt(token, decryption)
-        problems = check_received(metadata, data, plain)
+        try:
+            metadata = json.loads(jose.decrypt(submission["encryptedMetadata"], decryption))
+            data = jose.decrypt(submission.get("encryptedData", ""), decryption)
+            for attachment_id in submission.get("attachments") or []:
+                token = await self._run(self.client.attachment, submission_id, attachment_id)
+                plain[str(attachment_id)] = jose.decrypt(token, decryption)
+            problems = check_received(metadata, data, plain)
+        except (PermanentError, ValueError, KeyError):
+            # Unreadable for us: answer it, or it would wait for pickup forever.
+            problems = [{"type": "encryption-issue", "title": "submission does not decrypt"}]
         if problems:
             await self._confirm(case_id, submission_id, "reject-submission", problems)
             await sink.reject(

@@ -192,20 +192,24 @@ class FitConnectConnector:
             hashes[attachment.id] = hashlib.sha512(payload).hexdigest()
             if attachment.id in state["uploaded"]:
                 continue
-            token = jose.encrypt(payload, key, content_type=attachment.content_type)
+            # Encryption (AES-GCM over the whole file) runs off the event loop, like the I/O.
+            token = await self._run(
+                jose.encrypt, payload, key, content_type=attachment.content_type
+            )
             await self._run(self.client.upload_attachment, submission_id, attachment.id, token)
             state["uploaded"] = [*state["uploaded"], attachment.id]
             await request.remember(state)
         data = build_data(request.document)
         metadata = build_metadata(request.document, data=data, attachment_sha512=hashes)
         self._check_metadata(metadata)
+        sealed_metadata = await self._run(
+            jose.encrypt, _json(metadata), key, content_type="application/json"
+        )
+        sealed_data = await self._run(jose.encrypt, data, key, content_type="application/json")
         # 409: sent by an earlier attempt whose answer got lost.
         with contextlib.suppress(SubmissionConflict):
             await self._run(
-                self.client.submit,
-                submission_id,
-                metadata=jose.encrypt(_json(metadata), key, content_type="application/json"),
-                data=jose.encrypt(data, key, content_type="application/json"),
+                self.client.submit, submission_id, metadata=sealed_metadata, data=sealed_data
             )
         await request.remember({**state, "submitted": True})
         return DeliveryResult(remote_reference=submission_id, track=True)
@@ -298,11 +302,12 @@ class FitConnectConnector:
             return 0
         plain: dict[str, bytes] = {}
         try:
-            metadata = json.loads(jose.decrypt(submission["encryptedMetadata"], decryption))
-            data = jose.decrypt(submission.get("encryptedData", ""), decryption)
+            opened = await self._run(jose.decrypt, submission["encryptedMetadata"], decryption)
+            metadata = json.loads(opened)
+            data = await self._run(jose.decrypt, submission.get("encryptedData", ""), decryption)
             for attachment_id in submission.get("attachments") or []:
                 token = await self._run(self.client.attachment, submission_id, attachment_id)
-                plain[str(attachment_id)] = jose.decrypt(token, decryption)
+                plain[str(attachment_id)] = await self._run(jose.decrypt, token, decryption)
             problems = check_received(metadata, data, plain)
         except (PermanentError, ValueError, KeyError):
             # Unreadable for us: answer it, or it would wait for pickup forever.

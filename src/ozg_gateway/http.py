@@ -9,6 +9,7 @@ import os
 import ssl
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
 import httpx
 from cryptography.hazmat.primitives.serialization import (
@@ -17,12 +18,22 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     pkcs12,
 )
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from ozg_gateway import __version__
 from ozg_gateway.errors import ConnectorConfigError
 
 USER_AGENT = f"ozg-gateway/{__version__}"
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://", "{public_base_url}")):
+        raise ValueError("must be an http(s) URL")
+    return value
+
+
+# A configured URL of an external system: http(s), or starting with {public_base_url}.
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
 class TlsSettings(BaseModel):

@@ -15,12 +15,12 @@ from typing import Generic, TypeVar
 
 import httpx
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ozg_gateway.connectors.contract import ConnectorEnv
 from ozg_gateway.connectors.translate import error_for_response, streaming
 from ozg_gateway.errors import PermanentError
-from ozg_gateway.http import Timeouts, TlsSettings, sync_client
+from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings, sync_client
 from ozg_gateway.xta.container import (
     XOP,
     Part,
@@ -55,22 +55,15 @@ class XtaSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    management_url: str
-    send_url: str
-    msgbox_url: str
+    management_url: HttpUrl
+    send_url: HttpUrl
+    msgbox_url: HttpUrl
     author: str = Field(description="Our identifier, prefix:id (e.g. gad:010200100000).")
     author_type: str = "xoev"
     author_category: str | None = None
     mtom: bool = Field(default=True, description="Streamed MTOM; false sends inline base64.")
     tls: TlsSettings | None = None
     timeouts: Timeouts = Timeouts(connect=10, read=120, write=300)
-
-    @field_validator("management_url", "send_url", "msgbox_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://", "{public_base_url}")):
-            raise ValueError("must be an http(s) URL")
-        return value
 
     @model_validator(mode="after")
     def _author(self) -> XtaSettings:

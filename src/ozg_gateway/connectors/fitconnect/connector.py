@@ -44,7 +44,7 @@ from ozg_gateway.connectors.contract import (
 from ozg_gateway.connectors.fitconnect import jose
 from ozg_gateway.connectors.fitconnect.client import FitConnectClient, SubmissionConflict
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
-from ozg_gateway.http import Timeouts, TlsSettings
+from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings
 from ozg_gateway.logging import get_logger
 from ozg_gateway.mappings.fitconnect import build_data, build_metadata, service_identifier
 from ozg_gateway.oauth import OAuth2
@@ -79,7 +79,7 @@ class FitConnectSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    submission_api_url: str = Field(
+    submission_api_url: HttpUrl = Field(
         description="e.g. https://submission-api-testing.fit-connect.fitko.dev"
     )
     auth: OAuth2

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ozg_gateway.connectors.contract import (
     ConnectorEnv,
@@ -27,7 +27,7 @@ from ozg_gateway.connectors.contract import (
 from ozg_gateway.connectors.registry import register
 from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
-from ozg_gateway.http import Timeouts, TlsSettings, sync_client
+from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings, sync_client
 
 
 class Open311Settings(BaseModel):
@@ -35,18 +35,11 @@ class Open311Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    endpoint: str = Field(description="Base URL; requests go to {endpoint}/requests.json.")
+    endpoint: HttpUrl = Field(description="Base URL; requests go to {endpoint}/requests.json.")
     api_key: SecretStr
     jurisdiction_id: str | None = None
     timeouts: Timeouts = Timeouts(connect=5, read=30, write=30)
     tls: TlsSettings | None = None
-
-    @field_validator("endpoint")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://", "{public_base_url}")):
-            raise ValueError("must be an http(s) URL")
-        return value.rstrip("/")
 
 
 def build_post_body(form_fields: bytes, *, api_key: str, jurisdiction_id: str | None) -> bytes:
@@ -86,7 +79,7 @@ class Open311Connector:
     ) -> None:
         self.name = name
         self.settings = settings
-        self.endpoint = env.expand(settings.endpoint)
+        self.endpoint = env.expand(settings.endpoint).rstrip("/")
         self._render = env.render
         self._client = sync_client(
             timeouts=settings.timeouts, tls=settings.tls, max_connections=4, transport=transport

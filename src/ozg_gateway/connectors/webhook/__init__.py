@@ -25,7 +25,7 @@ from ozg_gateway.connectors.contract import (
 )
 from ozg_gateway.connectors.registry import register
 from ozg_gateway.connectors.translate import error_for_response, send
-from ozg_gateway.http import Timeouts, TlsSettings, sync_client
+from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings, sync_client
 from ozg_gateway.mappings.case_document import build_case_event
 from ozg_gateway.runtime import Clock, system_clock
 
@@ -37,25 +37,18 @@ class WebhookSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str
+    url: HttpUrl
     secrets: list[SecretStr] = Field(
         min_length=1,
         max_length=2,
         description="Standard Webhooks secrets (whsec_...); two during rotation, both sign.",
     )
-    check_url: str | None = Field(
+    check_url: HttpUrl | None = Field(
         default=None, description="GET target for health checks (2xx = up); default: HEAD url."
     )
     timeouts: Timeouts = Timeouts(connect=5, read=15, write=15)
     tls: TlsSettings | None = None
     max_connections: int = Field(default=8, ge=1, le=256)
-
-    @field_validator("url", "check_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://", "{public_base_url}")):
-            raise ValueError("must be an http(s) URL")
-        return value
 
     @field_validator("secrets")
     @classmethod

@@ -90,9 +90,13 @@ class StoreInboundSink:
         if blob is None or blob.size > XFALL_READ_LIMIT:
             return None
         data = b"".join(self.ctx.blobs.read(blob.ref))
-        if primary is not None and "json" in primary.content_type:
-            return parse_fitconnect_data(data)
-        return parse_xfall(data) if is_xfall(data) else None
+        try:
+            if primary is not None and "json" in primary.content_type:
+                return parse_fitconnect_data(data)
+            return parse_xfall(data) if is_xfall(data) else None
+        except Exception:  # noqa: BLE001 - an odd payload must not block the message: raw case
+            log.warning("inbound payload not readable, kept as files", connector=self.connector)
+            return None
 
     def _accept(self, message: InboundMessage) -> str:
         offer = self.ctx.catalog.get(message.offer_id)

@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import httpx
 from lxml import etree
@@ -30,6 +29,7 @@ from ozg_gateway.connectors.contract import (
     InboundSink,
     TrackResult,
 )
+from ozg_gateway.connectors.threads import BlockingCalls
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
 from ozg_gateway.logging import get_logger
 from ozg_gateway.mappings import xfall
@@ -39,7 +39,6 @@ from ozg_gateway.xta.container import Part
 from ozg_gateway.xta.faults import InvalidMessageId
 from ozg_gateway.xta.messages import OSCI, WSA, Code, PartyId
 
-T = TypeVar("T")
 log = get_logger("ozg_gateway.xta")
 
 
@@ -193,11 +192,8 @@ class XtaConnector:
         self.client = XtaClient(name, settings, env, transport=transport)
         self._render = env.render
         self._clock = clock
-        self._pool = ThreadPoolExecutor(settings.max_connections, thread_name_prefix=f"xta-{name}")
+        self._calls = BlockingCalls(settings.max_connections, name=f"xta-{name}")
         self._left: set[str] = set()  # unsupported messages already logged
-
-    async def _run(self, call: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, call, *args)
 
     def _route(self, service_id: str) -> XtaRoute:
         route = self.settings.routes.get(service_id) or self.settings.route
@@ -217,12 +213,12 @@ class XtaConnector:
         if isinstance(remembered, str):
             message_id = remembered
             try:
-                await self._run(self.client.get_transport_report, message_id)
+                await self._calls.run(self.client.get_transport_report, message_id)
                 return DeliveryResult(remote_reference=message_id, detail="sent before", track=True)
             except InvalidMessageId:
                 pass  # issued but never arrived: send it now under the same id
         else:
-            message_id = await self._run(self.client.create_message_id)
+            message_id = await self._calls.run(self.client.create_message_id)
             await request.remember({**request.state, STATE_KEY: message_id})
         loop = asyncio.get_running_loop()
         outgoing = build_outgoing(
@@ -233,7 +229,7 @@ class XtaConnector:
             attachments=[self._part(a, loop) for a in request.attachments],
             clock=self._clock,
         )
-        await self._run(self.client.send_message, outgoing)
+        await self._calls.run(self.client.send_message, outgoing)
         return DeliveryResult(remote_reference=message_id, track=True)
 
     @staticmethod
@@ -269,7 +265,7 @@ class XtaConnector:
         accepted = 0
         for reader_id in inbound.readers:
             reader = PartyId(reader_id)
-            listed = await self._run(self.client.get_status_list, reader, inbound.max_items)
+            listed = await self._calls.run(self.client.get_status_list, reader, inbound.max_items)
             left = sum(1 for m in listed if inbound.offer_for(read_listing(m).message_type) is None)
             if inbound.unsupported == "leave" and left == len(listed) == inbound.max_items:
                 # The list has no offset: left messages would hide everything behind them.
@@ -331,7 +327,7 @@ class XtaConnector:
             return blobs[-1]
 
         try:
-            _metadata, items = await self._run(
+            _metadata, items = await self._calls.run(
                 self.client.fetch_message, reader, message_id, new_blob
             )
             message = InboundMessage(
@@ -356,18 +352,18 @@ class XtaConnector:
     async def _close(self, reader: PartyId, message_id: str) -> None:
         # 9070 here: another gateway instance took the same message and closed it first.
         with contextlib.suppress(InvalidMessageId):
-            await self._run(self.client.close_message, reader, message_id)
+            await self._calls.run(self.client.close_message, reader, message_id)
 
     async def track(self, *, reference: str, state: Mapping[str, Any]) -> TrackResult:
         """The transport report: open until the server has a final traffic light."""
-        report = await self._run(self.client.get_transport_report, reference)
+        report = await self._calls.run(self.client.get_transport_report, reference)
         return TrackResult(report.label, "; ".join(report.reasons) or None)
 
     async def check(self, *, timeout: float) -> None:
         """checkAccountActive for our Author identity."""
-        await asyncio.wait_for(self._run(self.client.check_account_active), timeout)
+        await asyncio.wait_for(self._calls.run(self.client.check_account_active), timeout)
 
     async def aclose(self) -> None:
         """Close connections and threads."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._calls.close()
         self.client.close()

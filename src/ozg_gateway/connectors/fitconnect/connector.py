@@ -22,10 +22,9 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from joserfc.jwk import RSAKey
@@ -43,6 +42,7 @@ from ozg_gateway.connectors.contract import (
 )
 from ozg_gateway.connectors.fitconnect import jose
 from ozg_gateway.connectors.fitconnect.client import FitConnectClient, SubmissionConflict
+from ozg_gateway.connectors.threads import BlockingCalls
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
 from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings
 from ozg_gateway.logging import get_logger
@@ -50,7 +50,6 @@ from ozg_gateway.mappings.fitconnect import build_data, build_metadata, service_
 from ozg_gateway.oauth import OAuth2
 from ozg_gateway.specs import FIT_CONNECT_METADATA, SpecMissing, json_validator
 
-T = TypeVar("T")
 log = get_logger("ozg_gateway.fitconnect")
 
 
@@ -142,12 +141,8 @@ class FitConnectConnector:
             tls=settings.tls,
             transport=transport,
         )
-        self._pool = ThreadPoolExecutor(settings.max_connections, thread_name_prefix=f"fit-{name}")
+        self._calls = BlockingCalls(settings.max_connections, name=f"fit-{name}")
         self._keys = _inbound_keys(settings.inbound) if settings.inbound else None
-
-    async def _run(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: call(*args, **kwargs))
 
     def _destination(self, service_id: str) -> str:
         destination = self.settings.destinations.get(service_id) or self.settings.destination_id
@@ -168,9 +163,9 @@ class FitConnectConnector:
         if state.get("submitted"):
             return DeliveryResult(remote_reference=state["submission_id"], track=True)
         destination_id = self._destination(request.service_id)
-        key = await self._run(self._key, destination_id)
+        key = await self._calls.run(self._key, destination_id)
         if "submission_id" not in state:
-            created = await self._run(
+            created = await self._calls.run(
                 self.client.create_submission,
                 build_announcement(
                     request.document,
@@ -193,22 +188,26 @@ class FitConnectConnector:
             if attachment.id in state["uploaded"]:
                 continue
             # Encryption (AES-GCM over the whole file) runs off the event loop, like the I/O.
-            token = await self._run(
+            token = await self._calls.run(
                 jose.encrypt, payload, key, content_type=attachment.content_type
             )
-            await self._run(self.client.upload_attachment, submission_id, attachment.id, token)
+            await self._calls.run(
+                self.client.upload_attachment, submission_id, attachment.id, token
+            )
             state["uploaded"] = [*state["uploaded"], attachment.id]
             await request.remember(state)
         data = build_data(request.document)
         metadata = build_metadata(request.document, data=data, attachment_sha512=hashes)
         self._check_metadata(metadata)
-        sealed_metadata = await self._run(
+        sealed_metadata = await self._calls.run(
             jose.encrypt, _json(metadata), key, content_type="application/json"
         )
-        sealed_data = await self._run(jose.encrypt, data, key, content_type="application/json")
+        sealed_data = await self._calls.run(
+            jose.encrypt, data, key, content_type="application/json"
+        )
         # 409: sent by an earlier attempt whose answer got lost.
         with contextlib.suppress(SubmissionConflict):
-            await self._run(
+            await self._calls.run(
                 self.client.submit, submission_id, metadata=sealed_metadata, data=sealed_data
             )
         await request.remember({**state, "submitted": True})
@@ -228,8 +227,8 @@ class FitConnectConnector:
         case_id = state.get("case_id")
         if not case_id:
             raise PermanentError("no FIT-Connect case id remembered for this delivery")
-        tokens = await self._run(self.client.events, str(case_id))
-        platform = await self._run(self.client.jwks)
+        tokens = await self._calls.run(self.client.events, str(case_id))
+        platform = await self._calls.run(self.client.jwks)
         platform_kids = {k.get("kid") for k in platform.get("keys", [])}
         payloads = []
         for token in tokens:
@@ -238,7 +237,7 @@ class FitConnectConnector:
                 keys = platform
             else:  # signed by the destination: its signature key is among its keys
                 destination = str(state.get("destination_id") or "")
-                key = await self._run(self.client.key, destination, str(kid))
+                key = await self._calls.run(self.client.key, destination, str(kid))
                 if "verify" not in (key.get("key_ops") or []):
                     raise PermanentError("event signed with a key not meant for signatures")
                 keys = {"keys": [key]}
@@ -267,7 +266,9 @@ class FitConnectConnector:
         if inbound is None or self._keys is None:
             return 0
         accepted = 0
-        waiting = await self._run(self.client.pickup, inbound.destination_id, inbound.max_items)
+        waiting = await self._calls.run(
+            self.client.pickup, inbound.destination_id, inbound.max_items
+        )
         for item in waiting:
             submission_id, case_id = str(item["submissionId"]), str(item["caseId"])
             try:
@@ -287,7 +288,7 @@ class FitConnectConnector:
     ) -> int:
         assert self._keys is not None
         decryption = self._keys[0]
-        submission = await self._run(self.client.submission, submission_id)
+        submission = await self._calls.run(self.client.submission, submission_id)
         identifier = (submission.get("serviceType") or {}).get("identifier")
         offer_id = inbound.offer_for(identifier)
         if offer_id is None:
@@ -302,12 +303,16 @@ class FitConnectConnector:
             return 0
         plain: dict[str, bytes] = {}
         try:
-            opened = await self._run(jose.decrypt, submission["encryptedMetadata"], decryption)
+            opened = await self._calls.run(
+                jose.decrypt, submission["encryptedMetadata"], decryption
+            )
             metadata = json.loads(opened)
-            data = await self._run(jose.decrypt, submission.get("encryptedData", ""), decryption)
+            data = await self._calls.run(
+                jose.decrypt, submission.get("encryptedData", ""), decryption
+            )
             for attachment_id in submission.get("attachments") or []:
-                token = await self._run(self.client.attachment, submission_id, attachment_id)
-                plain[str(attachment_id)] = await self._run(jose.decrypt, token, decryption)
+                token = await self._calls.run(self.client.attachment, submission_id, attachment_id)
+                plain[str(attachment_id)] = await self._calls.run(jose.decrypt, token, decryption)
             problems = check_received(metadata, data, plain)
         except (PermanentError, ValueError, KeyError):
             # Unreadable for us: answer it, or it would wait for pickup forever.
@@ -372,15 +377,15 @@ class FitConnectConnector:
         token = jose.sign_event(payload, self._keys[1])
         # 409: confirmed already (by us, before a crash, or by another instance).
         with contextlib.suppress(SubmissionConflict):
-            await self._run(self.client.send_event, case_id, token)
+            await self._calls.run(self.client.send_event, case_id, token)
 
     async def check(self, *, timeout: float) -> None:
         """GET /v1/info with a token (checks credentials too)."""
-        await asyncio.wait_for(self._run(self.client.info), timeout)
+        await asyncio.wait_for(self._calls.run(self.client.info), timeout)
 
     async def aclose(self) -> None:
         """Close connections and threads."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._calls.close()
         self.client.close()
 
 

@@ -9,9 +9,7 @@ The gateway sends its delivery key as ``Idempotency-Key`` for servers that honou
 
 from __future__ import annotations
 
-import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +23,7 @@ from ozg_gateway.connectors.contract import (
     DeliveryResult,
 )
 from ozg_gateway.connectors.registry import register
+from ozg_gateway.connectors.threads import BlockingCalls
 from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
 from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings, sync_client
@@ -84,13 +83,10 @@ class Open311Connector:
         self._client = sync_client(
             timeouts=settings.timeouts, tls=settings.tls, max_connections=4, transport=transport
         )
-        self._pool = ThreadPoolExecutor(4, thread_name_prefix=f"open311-{name}")
+        self._calls = BlockingCalls(4, name=f"open311-{name}")
 
     async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._pool, lambda: send(self._client, method, url, **kwargs)
-        )
+        return await self._calls.run(send, self._client, method, url, **kwargs)
 
     async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
         """POST {endpoint}/requests.json with the report's form fields."""
@@ -131,7 +127,7 @@ class Open311Connector:
 
     async def aclose(self) -> None:
         """Close the HTTP client and its threads."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._calls.close()
         self._client.close()
 
 

@@ -6,10 +6,8 @@ object live here; ``receiver`` is a reference receiver used by the demo and the 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +22,7 @@ from ozg_gateway.connectors.contract import (
     DeliveryResult,
 )
 from ozg_gateway.connectors.registry import register
+from ozg_gateway.connectors.threads import BlockingCalls
 from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings, sync_client
 from ozg_gateway.mappings.case_document import build_case_event
@@ -128,13 +127,10 @@ class WebhookConnector:
             max_connections=settings.max_connections,
             transport=transport,
         )
-        self._pool = ThreadPoolExecutor(settings.max_connections, thread_name_prefix=f"hook-{name}")
+        self._calls = BlockingCalls(settings.max_connections, name=f"hook-{name}")
 
     async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._pool, lambda: send(self._client, method, url, **kwargs)
-        )
+        return await self._calls.run(send, self._client, method, url, **kwargs)
 
     async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
         """POST the signed event."""
@@ -168,7 +164,7 @@ class WebhookConnector:
 
     async def aclose(self) -> None:
         """Close the HTTP client and its threads."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._calls.close()
         self._client.close()
 
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,28 @@ class InboundSink(Protocol):
     async def reject(self, *, external_id: str, message_type: str | None, reason: str) -> None:
         """Record a message that will not become a case (unsupported type)."""
         ...
+
+
+class InboundRouting(BaseModel):
+    """What every receiving connector's ``inbound`` settings share: kind → offer, interval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    offers: dict[str, str] = Field(
+        default_factory=dict, description="Kind of received message → offer id of the new case."
+    )
+    default_offer: str | None = Field(
+        default=None, description="Offer for kinds not listed in ``offers``."
+    )
+    poll_interval_seconds: float = Field(default=30, gt=0)
+
+    def offer_for(self, kind: str | None) -> str | None:
+        """The offer a received kind becomes, if supported."""
+        return self.offers.get(kind or "", self.default_offer)
+
+    def all_offers(self) -> set[str]:
+        """Every offer a received message may become (checked against the catalogue)."""
+        return set(self.offers.values()) | ({self.default_offer} if self.default_offer else set())
 
 
 @runtime_checkable

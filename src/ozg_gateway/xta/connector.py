@@ -26,6 +26,7 @@ from ozg_gateway.connectors.contract import (
     DeliveryResult,
     InboundFile,
     InboundMessage,
+    InboundRouting,
     InboundSink,
     TrackResult,
 )
@@ -90,29 +91,19 @@ class XtaRoute(BaseModel):
         return PartyId(self.reader, self.reader_type, self.reader_category)
 
 
-class XtaInbound(BaseModel):
+class XtaInbound(InboundRouting):
     """Mailboxes to read, which message types become cases of which offer, and the rest."""
-
-    model_config = ConfigDict(extra="forbid")
 
     readers: list[str] = Field(min_length=1, description="Our reader identifiers (mailboxes).")
     offers: dict[str, str] = Field(
         default_factory=dict, description="Message type code → offer id of the new case."
-    )
-    default_offer: str | None = Field(
-        default=None, description="Offer for message types not listed in ``offers``."
     )
     unsupported: Literal["leave", "reject"] = Field(
         default="leave",
         description="Message types without an offer: leave them in the mailbox, or close and "
         "record them as rejected.",
     )
-    poll_interval_seconds: float = Field(default=30, gt=0)
     max_items: int = Field(default=50, ge=1, le=1000)
-
-    def offer_for(self, message_type: str | None) -> str | None:
-        """The offer a message type becomes, if supported."""
-        return self.offers.get(message_type or "", self.default_offer)
 
 
 class XtaConnectorSettings(XtaSettings):
@@ -249,13 +240,7 @@ class XtaConnector:
 
     def inbound_offers(self) -> set[str]:
         """Every offer a mailbox message may become."""
-        inbound = self.settings.inbound
-        if inbound is None:
-            return set()
-        offers = set(inbound.offers.values())
-        if inbound.default_offer:
-            offers.add(inbound.default_offer)
-        return offers
+        return self.settings.inbound.all_offers() if self.settings.inbound else set()
 
     async def receive(self, sink: InboundSink) -> int:
         """getStatusList → getMessage → ``sink.accept`` (commit) → close, per reader mailbox."""

@@ -37,6 +37,7 @@ from ozg_gateway.connectors.contract import (
     DeliveryResult,
     InboundFile,
     InboundMessage,
+    InboundRouting,
     InboundSink,
     TrackResult,
 )
@@ -53,10 +54,8 @@ from ozg_gateway.specs import FIT_CONNECT_METADATA, SpecMissing, json_validator
 log = get_logger("ozg_gateway.fitconnect")
 
 
-class FitConnectInbound(BaseModel):
+class FitConnectInbound(InboundRouting):
     """Receiving as the subscriber of our own destination."""
-
-    model_config = ConfigDict(extra="forbid")
 
     destination_id: str
     decryption_key: Path = Field(description="JWK file: the destination's private RSA key.")
@@ -64,13 +63,7 @@ class FitConnectInbound(BaseModel):
     offers: dict[str, str] = Field(
         default_factory=dict, description="Service identifier (LeiKa URN) → offer id."
     )
-    default_offer: str | None = None
-    poll_interval_seconds: float = Field(default=30, gt=0)
     max_items: int = Field(default=50, ge=1, le=500)
-
-    def offer_for(self, identifier: str | None) -> str | None:
-        """The offer a received service becomes, if supported."""
-        return self.offers.get(identifier or "", self.default_offer)
 
 
 class FitConnectSettings(BaseModel):
@@ -253,12 +246,7 @@ class FitConnectConnector:
 
     def inbound_offers(self) -> set[str]:
         """Every offer a received submission may become."""
-        inbound = self.settings.inbound
-        if inbound is None:
-            return set()
-        return set(inbound.offers.values()) | (
-            {inbound.default_offer} if inbound.default_offer else set()
-        )
+        return self.settings.inbound.all_offers() if self.settings.inbound else set()
 
     async def receive(self, sink: InboundSink) -> int:
         """Pick up, decrypt and check each submission, commit it, then confirm with an event."""

@@ -251,7 +251,8 @@ class XtaConnector:
         for reader_id in inbound.readers:
             reader = PartyId(reader_id)
             listed = await self._calls.run(self.client.get_status_list, reader, inbound.max_items)
-            left = sum(1 for m in listed if inbound.offer_for(read_listing(m).message_type) is None)
+            entries = [read_listing(m) for m in listed]
+            left = sum(1 for e in entries if inbound.offer_for(e.message_type) is None)
             if inbound.unsupported == "leave" and left == len(listed) == inbound.max_items:
                 # The list has no offset: left messages would hide everything behind them.
                 log.warning(
@@ -259,7 +260,7 @@ class XtaConnector:
                     connector=self.name,
                     hint="raise inbound.max_items or set inbound.unsupported = 'reject'",
                 )
-            for entry in (read_listing(m) for m in listed):
+            for entry in entries:
                 if entry.message_id is None:
                     continue
                 try:

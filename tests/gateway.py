@@ -83,10 +83,17 @@ class Gateway:
         self.ctx.close()
 
 
-def start_gateway(tmp_path: Path, database_url: str, connectors: dict[str, Any]) -> Gateway:
-    """``connectors`` replace the example config's entries of the same name."""
+def start_gateway(
+    tmp_path: Path, database_url: str, connectors: dict[str, Any], **extra: Any
+) -> Gateway:
+    """``connectors`` replace the example config's entries of the same name; ``extra``
+    overrides more settings (e.g. ``delivery``)."""
     settings = make_settings(
-        tmp_path, database_url, connectors=connectors, public_base_url="http://gateway.test"
+        tmp_path,
+        database_url,
+        connectors=connectors,
+        public_base_url="http://gateway.test",
+        **extra,
     )
     # Real timestamps: signatures and tokens of the simulators use the real clock.
     ctx = build_context(settings, clock=FrozenClock(datetime.now(UTC)), ids=uuid_ids)

@@ -5,23 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from ozg_gateway.api.app import create_app
-from ozg_gateway.config import Settings
 from ozg_gateway.connectors.webhook.receiver import ReceiverStore, create_receiver
-from ozg_gateway.context import GatewayContext, build_context
+from ozg_gateway.context import GatewayContext
 from ozg_gateway.outbox.worker import Worker
-from ozg_gateway.runtime import uuid_ids
-from ozg_gateway.store import clients, migrate
-from ozg_gateway.store.clients import Role
-from tests.conftest import BACKOFFICE_KEY, PORTAL_KEY, FrozenClock, _truncate, make_settings
+from tests.conftest import PORTAL_KEY, FrozenClock, _truncate
 from tests.factories import form
+from tests.gateway import start_gateway
 from tests.live import LiveServer
 
 SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5YWI="
@@ -89,25 +84,14 @@ class Env:
 def build_env(tmp_path: Path, database_url: str, **delivery: Any) -> Env:
     store = ReceiverStore()
     receiver = LiveServer(create_receiver([SECRET], store)).start()
-    settings: Settings = make_settings(
+    gateway = start_gateway(
         tmp_path,
         database_url,
-        connectors=connectors_config(receiver.url),
+        connectors_config(receiver.url),
         delivery={**FAST, **delivery},
-        public_base_url="http://gateway.test",
     )
-    # Webhook signatures carry real timestamps: start the test clock at the real time.
-    clock = FrozenClock(datetime.now(UTC))
-    ctx = build_context(settings, clock=clock, ids=uuid_ids)
-    migrate.upgrade(ctx.db)
-    _truncate(ctx)
-    with ctx.db.writing() as session:
-        for cid, role, key in (
-            ("p", Role.portal, PORTAL_KEY),
-            ("b", Role.backoffice, BACKOFFICE_KEY),
-        ):
-            clients.add_client(session, client_id=cid, name=cid, role=role, now=clock(), key=key)
-    return Env(ctx, clock, receiver, store, TestClient(create_app(ctx)), asyncio.new_event_loop())
+    assert isinstance(gateway.ctx.clock, FrozenClock)
+    return Env(gateway.ctx, gateway.ctx.clock, receiver, store, gateway.http, gateway.loop)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
+import limits
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -71,6 +72,55 @@ class DeliverySettings(BaseModel):
     pull_lease_seconds: int = Field(default=300, ge=10)
 
 
+class RateLimitSettings(BaseModel):
+    """Requests allowed to the expensive endpoints (``limits`` notation, e.g. ``"30/minute"``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_client: str = "60/minute"
+    per_address: str = "120/minute"
+    storage_uri: str = Field(
+        default="memory://",
+        description="limits storage: memory:// per process, redis://… shared by instances.",
+    )
+    operations: tuple[str, ...] = (
+        "startIdentification",
+        "identificationRefresh",
+        "startPayment",
+        "getPayment",
+        "paymentReturn",
+        "createSubmissionFromPdf",
+    )
+
+    @field_validator("per_client", "per_address")
+    @classmethod
+    def _parsable(cls, value: str) -> str:
+        limits.parse(value)
+        return value
+
+
+class LimitSettings(BaseModel):
+    """Bounds on size and work, applied before anything expensive happens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    json_body_bytes: int = Field(default=1024 * 1024, gt=0, description="JSON request bodies.")
+    public_body_bytes: int = Field(
+        default=64 * 1024, gt=0, description="Bodies of endpoints without an API key."
+    )
+    form_data_bytes: int = Field(
+        default=256 * 1024, gt=0, description="Form data of a submission, as compact JSON."
+    )
+    string_chars: int = Field(default=10_000, gt=0, description="Any one text in form data.")
+    parse_seconds: float = Field(
+        default=5, gt=0, description="CPU time for parsing one untrusted document (PDF)."
+    )
+    parse_memory_mb: int = Field(
+        default=512, ge=64, description="Address space of the process that parses it."
+    )
+    rate: RateLimitSettings = RateLimitSettings()
+
+
 class Settings(BaseSettings):
     """Gateway settings; see the README's configuration reference for every key."""
 
@@ -106,6 +156,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
 
     delivery: DeliverySettings = DeliverySettings()
+    limits: LimitSettings = LimitSettings()
     payment_provider: str | None = Field(
         default=None, description="Connector (type xbezahldienste) that collects fees."
     )

@@ -45,6 +45,11 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
     ),
     "payload-too-large": (413, "Payload too large", "Send a smaller file."),
     "unsupported-media-type": (415, "Unsupported media type", "Send PDF, JPEG or PNG files."),
+    "too-many-requests": (
+        429,
+        "Too many requests",
+        "Wait for the seconds given in `Retry-After`, then try again.",
+    ),
     "validation-error": (422, "Validation failed", "Correct the fields listed in `errors`."),
     "internal-error": (500, "Internal error", "Retry later; the operator has the request id."),
     "unavailable": (503, "Service unavailable", "Retry later."),

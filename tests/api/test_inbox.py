@@ -169,3 +169,28 @@ def test_case_in_standard_formats(api: Api, sta: dict[str, str]) -> None:
     assert b"portal2StA.Geburt.081030" in order.content
     assert api.http.get(f"/v1/cases/{case_id}/formats/open311", headers=sta).status_code == 404
     assert api.http.get(f"/v1/cases/{case_id}/formats/nope", headers=sta).status_code == 422
+
+
+def test_ack_delivers_the_case_and_a_repeated_ack_answers_the_same(
+    api: Api, sta: dict[str, str], ctx: GatewayContext
+) -> None:
+    case_id = _order(api)
+    token = api.http.post(f"/v1/cases/{case_id}/lease", headers=sta).json()["lease_token"]
+    body = {"lease_token": token, "reference": "STA-18"}
+    first = api.http.post(f"/v1/cases/{case_id}/ack", json=body, headers=sta)
+    assert first.status_code == 200
+    # its only delivery is delivered, so the case is too (it stayed "delivering" before)
+    case = api.http.get(f"/v1/cases/{case_id}", headers=sta).json()
+    assert case["status"] == "delivered"
+    # the answer was lost; the back office acks again with the same token, without a key
+    again = api.http.post(f"/v1/cases/{case_id}/ack", json=body, headers=sta)
+    assert (again.status_code, again.json()) == (200, first.json())
+    # another token still gets the conflict, and a nack of a delivered case too
+    wrong = api.http.post(
+        f"/v1/cases/{case_id}/ack", json={"lease_token": "lease_other"}, headers=sta
+    )
+    assert wrong.status_code == 409
+    nack = api.http.post(
+        f"/v1/cases/{case_id}/nack", json={"lease_token": token, "reason": "x"}, headers=sta
+    )
+    assert nack.status_code == 409

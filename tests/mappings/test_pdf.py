@@ -56,10 +56,10 @@ def fill(service_id: str, values: dict[str, Any], applicant: dict[str, Any] | No
 @pytest.mark.parametrize("service_id", OFFERS)
 def test_round_trip_equals_the_online_form(service_id: str) -> None:
     filled = fill(service_id, form(service_id), {"family_name": "Muster", "email": "m@example.org"})
-    reader, info = open_form(filled)
+    inspection = open_form(filled)
     model = FORM_MODELS[service_id]
-    assert info == {"offer": service_id, "version": form_version(model)}
-    data, applicant = extract(reader, form_fields(model, CATALOG.form_settings(service_id)))
+    assert inspection.info == {"offer": service_id, "version": form_version(model)}
+    data, applicant = extract(inspection, form_fields(model, CATALOG.form_settings(service_id)))
     assert applicant == {"family_name": "Muster", "email": "m@example.org"}
     context = FormContext(today=date(2026, 11, 25), settings=CATALOG.form_settings(service_id))
     assert model.validate(data, context=context) == model.validate(

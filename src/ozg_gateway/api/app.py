@@ -10,11 +10,13 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from ozg_gateway import __version__
-from ozg_gateway.api.middleware import HttpMetrics, RequestContextMiddleware
+from ozg_gateway.api.guard import RequestGuard
+from ozg_gateway.api.middleware import HttpMetrics, RequestContextMiddleware, SecurityHeaders
 from ozg_gateway.api.problems import install_problem_handlers
 from ozg_gateway.api.routers import (
     admin,
     cases,
+    docs,
     identifications,
     ops,
     payments,
@@ -77,6 +79,8 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "Catalogue", "description": "Offers: online, PDF, new."},
             {"name": "Submissions", "description": "Portal intake: create, attach, submit."},
@@ -96,6 +100,7 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
     app.state.migration_head = migrate.head_revision()
     install_problem_handlers(app)
     for module in (
+        docs,
         services,
         pdf_forms,
         submissions,
@@ -107,5 +112,9 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
         ops,
     ):
         app.include_router(module.router)
+    # Outermost last: request id and access log, then security headers, then the guard.
+    app.add_middleware(RequestGuard, fastapi_app=app)
+    https = ctx.settings.public_base_url.startswith("https://")
+    app.add_middleware(SecurityHeaders, https=https)
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, Request
@@ -26,8 +26,7 @@ ADMIN_CLIENT_ID = "admin"
 
 async def get_context(request: Request) -> GatewayContext:
     """The gateway context of this app."""
-    ctx: GatewayContext = request.app.state.ctx
-    return ctx
+    return context_of(request.app)
 
 
 Ctx = Annotated[GatewayContext, Depends(get_context)]
@@ -39,28 +38,54 @@ async def request_id(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def authenticate(
-    ctx: Ctx,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """Resolve the bearer key to a principal; the configured admin key is the bootstrap admin."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Problem("unauthorized", headers={"WWW-Authenticate": "Bearer"})
-    key = credentials.credentials
+PRINCIPAL_STATE = "principal"
+
+
+def context_of(app: Any) -> GatewayContext:
+    """The gateway context an app was built around."""
+    ctx: GatewayContext = app.state.ctx
+    return ctx
+
+
+def resolve_principal(ctx: GatewayContext, authorization: str | None) -> Principal:
+    """The principal of an ``Authorization: Bearer`` header; 401 without a valid key.
+
+    The configured admin key is the bootstrap admin. Called by the request guard before the
+    body is read; blocking (a database lookup on a cache miss).
+    """
+    scheme, _, key = (authorization or "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        raise Problem(
+            "unauthorized",
+            detail="Bitte mit `Authorization: Bearer <Schlüssel>` anmelden.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     admin_key = ctx.settings.admin_key
     if admin_key is not None and hmac.compare_digest(
         key.encode(), admin_key.get_secret_value().encode()
     ):
-        principal = Principal(client_id=ADMIN_CLIENT_ID, role=Role.admin)
-    else:
-        found = _cached_principal(ctx, key)
-        if found is None:
-            raise Problem(
-                "unauthorized",
-                detail="Unknown or revoked key.",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        principal = found
+        return Principal(client_id=ADMIN_CLIENT_ID, role=Role.admin)
+    found = _cached_principal(ctx, key)
+    if found is None:
+        raise Problem(
+            "unauthorized",
+            detail="Unbekannter oder gesperrter Schlüssel.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return found
+
+
+def authenticate(
+    ctx: Ctx,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The principal the request guard resolved (or resolve it now, e.g. in bare tests)."""
+    principal = getattr(request.state, PRINCIPAL_STATE, None)
+    if not isinstance(principal, Principal):
+        header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
+        principal = resolve_principal(ctx, header)
     structlog.contextvars.bind_contextvars(client_id=principal.client_id, role=principal.role.value)
     return principal
 

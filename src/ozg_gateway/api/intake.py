@@ -7,6 +7,7 @@ entries are written together or not at all.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from ozg_gateway.api.schemas import AttachmentOut, CaseRef, SubmissionOut, TimelineItem
 from ozg_gateway.catalog.models import Offer
 from ozg_gateway.context import GatewayContext
-from ozg_gateway.errors import FieldError, validation_problem
+from ozg_gateway.errors import FieldError, pointer, validation_problem
 from ozg_gateway.mappings.case_document import AttachmentInfo, build_case_document
 from ozg_gateway.mappings.registry import FORM_MODELS, FormContext, FormInvalid
 from ozg_gateway.outbox import store as outbox
@@ -45,10 +46,52 @@ def offer_for(ctx: GatewayContext, service_id: str) -> Offer:
     return offer
 
 
+_MAX_REPORTED = 20
+
+
+def check_form_size(ctx: GatewayContext, form_data: object, *, at: str = "/form_data") -> None:
+    """Bound form data before it is stored or validated: total size and every text's length.
+
+    Drafts are stored unvalidated, so without this a portal could park megabytes per draft.
+    """
+    bounds = ctx.settings.limits
+    errors: list[FieldError] = []
+
+    def walk(value: object, path: tuple[str | int, ...]) -> None:
+        if isinstance(value, str) and len(value) > bounds.string_chars:
+            errors.append(
+                FieldError(
+                    at + pointer(path),
+                    "string_too_long",
+                    f"Zu lang (höchstens {bounds.string_chars} Zeichen).",
+                )
+            )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, (*path, index))
+
+    walk(form_data, ())
+    size = len(json.dumps(form_data, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > bounds.form_data_bytes:
+        errors.append(
+            FieldError(
+                at,
+                "too_large",
+                f"Die Formulardaten sind zu groß (höchstens {bounds.form_data_bytes} Bytes).",
+            )
+        )
+    if errors:
+        raise validation_problem(errors[:_MAX_REPORTED])
+
+
 def validated_form(
     ctx: GatewayContext, offer: Offer, form_data: object, applicant: dict[str, Any] | None
 ) -> dict[str, Any]:
     """Validate form data and applicant together, so the portal sees every error at once."""
+    check_form_size(ctx, form_data)
     errors: list[FieldError] = []
     if applicant is None and not offer.allow_anonymous:
         errors.append(FieldError("/applicant", "missing", "Pflichtfeld fehlt."))

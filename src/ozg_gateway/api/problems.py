@@ -28,15 +28,18 @@ _STATUS_SLUGS = {
     405: "method-not-allowed",
     409: "conflict",
     413: "payload-too-large",
+    429: "too-many-requests",
     415: "unsupported-media-type",
     422: "validation-error",
     503: "unavailable",
 }
 
 
-def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
-    """Render a problem."""
-    instance = request.url.path if request is not None else None
+def problem_response(
+    problem: Problem, request: Request | None = None, *, instance: str | None = None
+) -> JSONResponse:
+    """Render a problem (``instance``: the request path)."""
+    instance = request.url.path if request is not None else instance
     return JSONResponse(
         problem.body(instance=instance),
         status_code=problem.status,
@@ -79,6 +82,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         slug = _STATUS_SLUGS.get(exc.status_code, "malformed-request")
         headers: dict[str, Any] = dict(exc.headers or {})
         detail = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 413:  # the streaming body limit (Starlette's own text is English)
+            detail = "Die Anfrage ist zu groß."
         return problem_response(Problem(slug, detail=detail, headers=headers), request)
 
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:

@@ -23,9 +23,25 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "image/jpeg": (b"\xff\xd8\xff",),
     "image/png": (b"\x89PNG\r\n\x1a\n",),
 }
+# The stored name's extension follows the content: `rechnung.html` holding a PDF is stored as
+# `rechnung.pdf`, so no viewer downstream picks a program by a name the sender chose.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+}
 _SNIFF_BYTES = 8
 _MAX_TEXT_FIELD = 64
 _MULTIPART_OVERHEAD = 16 * 1024
+
+
+def name_for(filename: str, content_type: str) -> str:
+    """``filename`` with an extension that matches ``content_type``."""
+    allowed = EXTENSIONS[content_type]
+    stem, dot, ext = filename.rpartition(".")
+    if dot and f".{ext.lower()}" in allowed:
+        return filename
+    return f"{stem if dot and stem else filename}{allowed[0]}"
 
 
 def sniff(head: bytes) -> str | None:
@@ -60,6 +76,10 @@ class _State:
     purpose: bytearray | None = None
     head: bytearray = field(default_factory=bytearray)
     content_type: str | None = None
+    ended: bool = False
+
+    def on_end(self) -> None:
+        self.ended = True
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self.header_field += data[start:end]
@@ -152,6 +172,7 @@ async def receive_upload(
             "on_headers_finished": state.on_headers_finished,
             "on_part_data": state.on_part_data,
             "on_part_end": state.on_part_end,
+            "on_end": state.on_end,
         },
     )
     try:
@@ -159,11 +180,19 @@ async def receive_upload(
             parser.write(chunk)
         parser.finalize()
     except MultipartParseError as exc:
-        raise Problem("malformed-request", detail="Malformed multipart body.") from exc
+        raise Problem("malformed-request", detail="Der Multipart-Inhalt ist fehlerhaft.") from exc
+    if not state.ended:  # the closing boundary never came: the file may be cut off
+        raise Problem(
+            "malformed-request",
+            detail="Die Übertragung ist unvollständig (Multipart-Ende fehlt); bitte erneut senden.",
+        )
     if state.files == 0 or state.content_type is None or state.filename is None:
         raise validation_problem([FieldError("/file", "missing", "Pflichtfeld fehlt.")])
     blob.finish()
     purpose = state.purpose.decode("utf-8", "replace").strip() if state.purpose else None
     return UploadResult(
-        blob=blob, filename=state.filename, purpose=purpose or None, content_type=state.content_type
+        blob=blob,
+        filename=name_for(state.filename, state.content_type),
+        purpose=purpose or None,
+        content_type=state.content_type,
     )

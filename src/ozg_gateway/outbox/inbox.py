@@ -146,6 +146,15 @@ def _held(session: Session, delivery: Delivery, token: str, now: datetime) -> No
         raise Problem("conflict", detail="No valid lease with this token (expired or foreign).")
 
 
+def _acked_with(session: Session, delivery: Delivery, token: str) -> bool:
+    session.refresh(delivery, with_for_update=True)
+    return (
+        delivery.status == DELIVERED
+        and delivery.lease_token_hash is not None
+        and hmac.compare_digest(delivery.lease_token_hash, _hash(token))
+    )
+
+
 def settle(
     session: Session,
     *,
@@ -162,21 +171,25 @@ def settle(
 ) -> Delivery:
     """Acknowledge (``ack``), return (``retry``) or reject (``reject``) a leased case."""
     delivery = _pull_delivery(session, case_id=case_id, connectors=connectors, offers=offers)
+    if outcome == "ack" and _acked_with(session, delivery, token):
+        return delivery  # a repeated ack (the first answer was lost) answers as the first did
     _held(session, delivery, token, now)
     delivery.attempts += 1
     delivery.claimed_by = None
     delivery.claimed_until = None
-    delivery.lease_token_hash = None
     delivery.updated_at = now
     if outcome == "ack":
+        # The token's hash stays: it recognises a repeated ack of this very lease.
         delivery.status = DELIVERED
         delivery.delivered_at = now
         delivery.remote_reference = reference
     elif outcome == "retry":
+        delivery.lease_token_hash = None
         delivery.status = PENDING
         delivery.next_attempt_at = now
         delivery.last_error = reason
     else:
+        delivery.lease_token_hash = None
         delivery.status = DEAD
         delivery.last_error = reason
     session.add(

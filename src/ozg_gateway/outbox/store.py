@@ -301,6 +301,10 @@ def finalize_cases(
     """Timeline events for the portal and each case's overall status after final outcomes."""
     if not finals:
         return
+    # The statuses below are read through the connection, which does not autoflush: without
+    # this, a delivery settled through the ORM in this transaction (a pull ack) still counts
+    # as open and its case stays "delivering" forever.
+    session.flush()
     case_ids = sorted({case_id for case_id, _, _ in finals})
     conn = session.connection()
     submissions: dict[str, str | None] = {

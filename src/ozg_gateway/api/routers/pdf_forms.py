@@ -12,19 +12,19 @@ from starlette.concurrency import run_in_threadpool
 
 from ozg_gateway.api import intake
 from ozg_gateway.api.deps import Ctx, PortalPrincipal
+from ozg_gateway.api.documents import inspect_form, pdf_problem
 from ozg_gateway.api.idempotency import IdempotencyKey, fingerprint_of, run_idempotent
 from ozg_gateway.api.routers.submissions import RequestId
 from ozg_gateway.api.schemas import Applicant, SubmissionOut
 from ozg_gateway.api.uploads import receive_upload
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.errors import (
-    FieldError,
     Problem,
     field_errors_from_pydantic,
     not_found,
     validation_problem,
 )
-from ozg_gateway.mappings.pdf.extract import PdfFormError, extract, open_form
+from ozg_gateway.mappings.pdf.extract import PdfFormError, PdfInspection, extract
 from ozg_gateway.mappings.pdf.generate import (
     build_form_pdf,
     build_receipt_pdf,
@@ -60,35 +60,20 @@ def get_form_pdf(ctx: Ctx, service_id: str) -> Response:
     )
 
 
-_STATUS_OF = {"not_a_pdf": "unsupported-media-type", "corrupt": "malformed-request"}
-
-
-def _pdf_problem(exc: PdfFormError) -> Problem:
-    slug = _STATUS_OF.get(exc.code)
-    if slug:
-        return Problem(slug, detail=str(exc))
-    return validation_problem([FieldError("/file", exc.code, str(exc))], detail=str(exc))
-
-
 def _read_filled(
-    ctx: GatewayContext, pdf: bytes
+    ctx: GatewayContext, inspection: PdfInspection
 ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
     """Offer id, form data and applicant of a filled form; Problem on anything unusable."""
-    try:
-        reader, info = open_form(pdf)
-    except PdfFormError as exc:
-        raise _pdf_problem(exc) from None
+    info = inspection.info
     offer = ctx.catalog.get(info.get("offer", ""))
     if offer is None or not offer.form_model or not offer.accepts_online:
-        raise _pdf_problem(
-            PdfFormError("foreign", "Das Formular gehört zu keiner Online-Leistung.")
-        )
+        raise pdf_problem(PdfFormError("foreign", "Das Formular gehört zu keiner Online-Leistung."))
     model = FORM_MODELS[offer.form_model]
     if info.get("version") != form_version(model):
-        raise _pdf_problem(
+        raise pdf_problem(
             PdfFormError("outdated", "Veraltete Formularversion; bitte das aktuelle PDF verwenden.")
         )
-    form, applicant = extract(reader, form_fields(model, ctx.catalog.form_settings(offer.id)))
+    form, applicant = extract(inspection, form_fields(model, ctx.catalog.form_settings(offer.id)))
     return offer.id, form, applicant
 
 
@@ -136,7 +121,7 @@ async def create_from_pdf(
             request, pending, limit=ctx.settings.max_attachment_bytes, allowed=("application/pdf",)
         )
         pdf = b"".join(await run_in_threadpool(lambda: list(ctx.blobs.read_pending(pending))))
-        service_id, form_data, applicant_raw = _read_filled(ctx, pdf)
+        service_id, form_data, applicant_raw = _read_filled(ctx, await inspect_form(ctx, pdf))
         offer = intake.offer_for(ctx, service_id)
         applicant = _applicant(applicant_raw)
         form = intake.validated_form(ctx, offer, form_data, applicant)

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ozg_gateway.api import intake
 from ozg_gateway.api.deps import Ctx, PortalPrincipal, request_id
+from ozg_gateway.api.documents import refuse_active_content
 from ozg_gateway.api.idempotency import (
     IdempotencyKey,
     body_fingerprint,
@@ -64,8 +65,12 @@ def create_submission(
     applicant = (
         body.applicant.model_dump(mode="json", exclude_none=True) if body.applicant else None
     )
-    # Validation is pure: do it before the write transaction starts.
-    form = intake.validated_form(ctx, offer, body.form_data, applicant) if body.submit else None
+    # Validation is pure: do it before the write transaction starts. Drafts are only bounded.
+    form = None
+    if body.submit:
+        form = intake.validated_form(ctx, offer, body.form_data, applicant)
+    else:
+        intake.check_form_size(ctx, body.form_data)
 
     def effect(session: Session) -> tuple[int, Any]:
         sub = store.create_submission(
@@ -125,6 +130,8 @@ def update_submission(
     ctx: Ctx, principal: PortalPrincipal, submission_id: str, body: SubmissionUpdate, rid: RequestId
 ) -> SubmissionOut:
     """Fields given replace the stored ones; validation happens on submit."""
+    if body.form_data is not None:
+        intake.check_form_size(ctx, body.form_data)
     with ctx.db.writing() as session:
         sub = store.get_submission(
             session, client_id=principal.client_id, submission_id=submission_id, lock=True
@@ -246,6 +253,9 @@ async def upload_attachment(
             limit=ctx.settings.max_attachment_bytes,
             allowed=ctx.settings.attachment_types,
         )
+        if upload.content_type == "application/pdf":
+            pdf = b"".join(await run_in_threadpool(lambda: list(ctx.blobs.read_pending(pending))))
+            await refuse_active_content(ctx, pdf)
     except BaseException:
         pending.discard()
         raise

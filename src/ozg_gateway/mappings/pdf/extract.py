@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from ozg_gateway.mappings.pdf import APPLICANT_PREFIX, CHOOSE, FORM_MARKER, FORM_PREFIX, PdfField
 
@@ -19,6 +20,32 @@ class PdfFormError(ValueError):
         self.code = code
 
 
+# Actions that run code or programs in a viewer; forms and attachments with them are refused
+# (stripping them could silently change what a citizen signed off).
+_ACTIVE_ACTIONS = {"/JavaScript": "JavaScript", "/Launch": "Programmstart"}
+_ACTIVE_KEYS = {"/JS": "JavaScript", "/JavaScript": "JavaScript"}
+_RAW_TOKENS = {b"/JavaScript": "JavaScript", b"/JS": "JavaScript", b"/Launch": "Programmstart"}
+_MAX_OBJECTS = 200_000
+
+
+@dataclass(frozen=True)
+class PdfInspection:
+    """What a PDF says about itself: our marker, its field values, any active content."""
+
+    info: dict[str, str]
+    values: dict[str, str | None]
+    active: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON (it crosses a process boundary)."""
+        return {"info": self.info, "values": self.values, "active": list(self.active)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PdfInspection:
+        """Inverse of :meth:`to_json`."""
+        return cls(dict(data["info"]), dict(data["values"]), tuple(data["active"]))
+
+
 def read_marker(reader: PdfReader) -> dict[str, str]:
     """``offer`` and ``version`` from our keywords, or empty for foreign PDFs."""
     metadata = reader.metadata
@@ -28,21 +55,62 @@ def read_marker(reader: PdfReader) -> dict[str, str]:
     return dict(part.split("=", 1) for part in keywords.split(";")[1:] if "=" in part)
 
 
-def open_form(data: bytes) -> tuple[PdfReader, dict[str, str]]:
-    """Open a PDF and check it is one of our forms, unencrypted and still fillable."""
+def active_content(reader: PdfReader) -> tuple[str, ...]:
+    """Kinds of active content reachable from the trailer (JavaScript, launch actions)."""
+    found: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+    stack: list[Any] = [reader.trailer]
+    visited = 0
+    while stack:
+        node = stack.pop()
+        if isinstance(node, IndirectObject):
+            ref = (node.idnum, node.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            node = node.get_object()
+        visited += 1
+        if visited > _MAX_OBJECTS:
+            raise PdfFormError("too_complex", "Das PDF ist zu komplex, um es zu prüfen.")
+        if isinstance(node, DictionaryObject):
+            action = node.get("/S")
+            if action in _ACTIVE_ACTIONS:
+                found.add(_ACTIVE_ACTIONS[str(action)])
+            found.update(label for key, label in _ACTIVE_KEYS.items() if key in node)
+            stack.extend(node.values())
+        elif isinstance(node, ArrayObject):
+            stack.extend(node)
+    return tuple(sorted(found))
+
+
+def raw_active_content(data: bytes) -> tuple[str, ...]:
+    """Active-content names written plainly in the bytes (for PDFs pypdf cannot read)."""
+    return tuple(sorted({label for token, label in _RAW_TOKENS.items() if token in data}))
+
+
+def _open(data: bytes) -> PdfReader:
     if not data.startswith(b"%PDF-"):
         raise PdfFormError("not_a_pdf", "Die Datei ist kein PDF.")
+    return PdfReader(io.BytesIO(data), strict=False)
+
+
+def open_form(data: bytes) -> PdfInspection:
+    """Open a PDF and check it is one of our forms, unencrypted, still fillable and inert.
+
+    Parses untrusted input with unbounded cost: run it in the sandbox (``inspect_form``).
+    """
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
+        reader = _open(data)
         if reader.is_encrypted:
             raise PdfFormError(
                 "encrypted", "Das PDF ist verschlüsselt; bitte ohne Kennwort speichern."
             )
         fields = reader.get_fields()
         info = read_marker(reader)
+        active = active_content(reader)
     except PdfFormError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except Exception as exc:  # pypdf raises many types (limits, recursion, decoding) on bad input
         raise PdfFormError(
             "corrupt", "Das PDF ist beschädigt und kann nicht gelesen werden."
         ) from exc
@@ -54,7 +122,40 @@ def open_form(data: bytes) -> tuple[PdfReader, dict[str, str]]:
         raise PdfFormError(
             "flattened", "Das PDF enthält keine ausfüllbaren Felder mehr (z. B. gedruckt als PDF)."
         )
-    return reader, info
+    if active:
+        raise active_content_error(active)
+    values = {name: _text(f.get("/V")) for name, f in fields.items()}
+    return PdfInspection(info=info, values=values, active=active)
+
+
+def active_content_error(kinds: tuple[str, ...]) -> PdfFormError:
+    """The refusal of a PDF with active content."""
+    return PdfFormError(
+        "active_content",
+        f"Das PDF enthält aktive Inhalte ({', '.join(kinds)}) und wird aus "
+        "Sicherheitsgründen nicht angenommen; bitte ohne Skripte speichern.",
+    )
+
+
+def inspect_attachment(data: bytes) -> dict[str, Any]:
+    """Active content of an attached PDF; one pypdf cannot read is checked byte-wise only."""
+    try:
+        kinds = active_content(_open(data))
+    except Exception:  # noqa: BLE001 - pypdf failing is no verdict on the file: viewers differ
+        kinds = raw_active_content(data)
+    return {"active": list(kinds)}
+
+
+def inspect_form(data: bytes) -> dict[str, Any]:
+    """:func:`open_form` as JSON for the sandbox: the inspection, or the error code."""
+    try:
+        return {"ok": open_form(data).to_json()}
+    except PdfFormError as exc:
+        return {"error": exc.code, "message": str(exc)}
+
+
+def _text(raw: Any) -> str | None:
+    return None if raw is None else str(raw)
 
 
 def _convert(field: PdfField, raw: Any) -> Any:
@@ -96,14 +197,12 @@ def _lists(value: Any) -> Any:
 
 
 def extract(
-    reader: PdfReader, fields: list[PdfField]
+    inspection: PdfInspection, fields: list[PdfField]
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Form data and applicant from a filled form."""
-    values = reader.get_fields() or {}
     collected: dict[str, Any] = {}
     for field in fields:
-        raw = values.get(field.name, {}).get("/V")
-        value = _convert(field, raw)
+        value = _convert(field, inspection.values.get(field.name))
         # Empty fields and unchecked boxes are left out: the model's defaults apply, and a
         # required box that is not ticked is reported as missing.
         if value is None or value is False:

@@ -54,6 +54,64 @@ def test_catalog_check_ok_and_errors(tmp_path: Path) -> None:
     assert "municipality > ags" in result.output
 
 
+def test_clients_before_migrate_and_return_url_prefixes(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, {"k1": os.urandom(32)}, "k1")
+    before = runner.invoke(app, ["clients", "list", "-c", str(cfg)])
+    assert before.exit_code == 2
+    assert "run `ozg-gateway migrate` first" in before.output
+    assert "Traceback" not in before.output
+    assert runner.invoke(app, ["migrate", "-c", str(cfg)]).exit_code == 0
+    for bad in (
+        "",
+        "https://portal.example",  # https://portal.example.evil.org starts with it
+        "https://portal.example/eid",
+        "http://portal.example/",
+        "http://127.0.0.1:9000/",  # loopback http only in demo mode
+        "portal.example/",
+        "https://portal.example/?next=x",
+    ):
+        r = runner.invoke(
+            app,
+            ["clients", "add", "P", "--role", "portal", "--return-url", bad, "-c", str(cfg)],
+        )
+        assert r.exit_code == 2, bad
+        assert "--return-url" in r.output
+    ok = runner.invoke(
+        app,
+        [
+            "clients", "add", "P", "--role", "portal",
+            "--return-url", "https://portal.example/eid/", "-c", str(cfg),
+        ],
+    )  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+
+
+def test_return_url_check_compares_hosts_not_strings(tmp_path: Path) -> None:
+    from ozg_gateway.store import clients
+
+    ctx = build_context(load_settings(_config(tmp_path, {"k1": os.urandom(32)}, "k1")))
+    from ozg_gateway.store import migrate
+
+    migrate.upgrade(ctx.db)
+    with ctx.db.writing() as s:
+        clients.add_client(
+            s,
+            client_id="p",
+            name="p",
+            role=clients.Role.portal,
+            now=ctx.clock(),
+            return_urls=["https://portal.example/eid/"],
+        )
+    with ctx.db.reading() as s:
+        allowed = lambda url: clients.return_url_allowed(s, client_id="p", url=url)  # noqa: E731
+        assert allowed("https://portal.example/eid/zurueck?x=1")
+        assert not allowed("https://portal.example/other")
+        assert not allowed("https://portal.example.evil.org/eid/")
+        assert not allowed("https://user@portal.example/eid/")
+        assert not allowed("http://portal.example/eid/")
+    ctx.close()
+
+
 def test_clients_lifecycle_and_key_rotation(tmp_path: Path) -> None:
     k1, k2 = os.urandom(32), os.urandom(32)
     cfg = _config(tmp_path, {"k1": k1}, "k1")

@@ -17,6 +17,7 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, start_http_server
+from sqlalchemy.exc import SQLAlchemyError
 
 from ozg_gateway.background import background_jobs
 from ozg_gateway.catalog import CatalogError, load_catalog
@@ -80,6 +81,19 @@ def _context(settings: Settings) -> GatewayContext:
         return build_context(settings)
     except ConfigurationError as exc:
         raise _fail(f"cannot start: {exc}") from None
+
+
+def _migrated_context(config: Path | None) -> GatewayContext:
+    """A context over a database at the shipped migration head; a clear message otherwise."""
+    ctx = _context(_settings(config))
+    try:
+        current = migrations.current_revision(ctx.db)
+    except SQLAlchemyError as exc:
+        raise _fail(f"database unreachable: {type(exc).__name__}") from None
+    if current != migrations.head_revision():
+        state = "not set up" if current is None else f"at migration {current}"
+        raise _fail(f"the database is {state}; run `ozg-gateway migrate` first")
+    return ctx
 
 
 def _require_secrets(settings: Settings) -> None:
@@ -234,6 +248,7 @@ def demo(
                 now=ctx.clock(),
                 key=key,
                 return_urls=[f"{base}/"] if role == Role.portal else None,
+                allow_loopback_http=True,
             )
     xta_line = (
         f"  XTA server:   {base}/demo/xta/  (simulator; Kita cases go to civento's mailbox)\n"
@@ -308,10 +323,15 @@ def clients_add(
     config: ConfigOpt = None,
 ) -> None:
     """Create a client and print its key once."""
-    ctx = _context(_settings(config))
+    ctx = _migrated_context(config)
     unknown = [o for o in offer or [] if ctx.catalog.get(o) is None]
     if unknown:
         raise _fail(f"unknown offers: {', '.join(unknown)}")
+    loopback = ctx.settings.mode == "demo"
+    for prefix in return_url or []:
+        problem = client_store.return_prefix_problem(prefix, allow_loopback_http=loopback)
+        if problem:
+            raise _fail(f"--return-url {prefix!r}: {problem}")
     with ctx.db.writing() as session:
         client, key = client_store.add_client(
             session,
@@ -321,6 +341,7 @@ def clients_add(
             now=ctx.clock(),
             offers=offer,
             return_urls=return_url,
+            allow_loopback_http=loopback,
         )
     typer.echo(f"client {client.id} ({role.value}) created")
     typer.echo(f"key (shown once): {key}")
@@ -329,7 +350,7 @@ def clients_add(
 @clients_app.command("list")
 def clients_list(config: ConfigOpt = None) -> None:
     """List clients (keys are never shown)."""
-    ctx = _context(_settings(config))
+    ctx = _migrated_context(config)
     with ctx.db.reading() as session:
         for c in client_store.list_clients(session):
             state = "revoked" if c.revoked_at else "active"
@@ -340,7 +361,7 @@ def clients_list(config: ConfigOpt = None) -> None:
 @clients_app.command("revoke")
 def clients_revoke(client_id: str, config: ConfigOpt = None) -> None:
     """Revoke a client's key."""
-    ctx = _context(_settings(config))
+    ctx = _migrated_context(config)
     try:
         with ctx.db.writing() as session:
             client_store.revoke_client(session, client_id=client_id, now=ctx.clock())
@@ -546,7 +567,7 @@ def payments_reconcile(
 
     from ozg_gateway.epayment.reconcile import reconcile
 
-    ctx = _context(_settings(config))
+    ctx = _migrated_context(config)
     start = datetime.fromisoformat(since).replace(tzinfo=UTC)
     report = reconcile(ctx, since=start)
     for line in report.lines():
@@ -589,7 +610,7 @@ def keys_fitconnect(
 @keys_app.command("rotate")
 def keys_rotate(config: ConfigOpt = None) -> None:
     """Re-encrypt every record and blob with the active key."""
-    ctx = _context(_settings(config))
+    ctx = _migrated_context(config)
     counts = rotate_keys(ctx)
     summary = ", ".join(f"{k}={v}" for k, v in counts.items())
     typer.echo(f"re-encrypted with key {ctx.keyring.active_key_id!r}: {summary}")

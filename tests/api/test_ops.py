@@ -60,6 +60,9 @@ def test_health_and_ready(api: Api) -> None:
     ready = api.http.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"]["migrations"] == "current"
+    # no file-system paths in a public answer
+    assert "/" not in str(ready.json()["checks"]["specs"])
+    assert ready.json()["checks"]["specs"]["configured"] is True
 
 
 def test_not_ready_before_migrations(tmp_path: Path) -> None:

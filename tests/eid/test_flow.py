@@ -87,6 +87,7 @@ def env(tmp_path: Path, database_url: str, clock: FrozenClock) -> Iterator[Env]:
         },
         eid_server="eid-server",
         public_base_url="http://gateway.test",
+        eid_result_wait_seconds=0.5,
     )
     ctx = build_context(settings, clock=clock, ids=uuid_ids)
     migrate.upgrade(ctx.db)
@@ -291,3 +292,46 @@ def test_required_identification_is_enforced_on_submit(env: Env) -> None:
         headers=PORTAL,
     )
     assert env.http.post(f"/v1/submissions/{sid}/submit", headers=PORTAL).status_code == 200
+
+
+def test_age_check_of_the_policy_is_enforced_on_submit(env: Env) -> None:
+    sid = env.http.post(
+        "/v1/submissions", json=aem_submission(service_id="personenstandsurkunde"), headers=PORTAL
+    ).json()["id"]
+    started = env.start()
+    code = env.scripted_client(str(started["tc_token_url"]), outcome="age_false")["code"][0]
+    redeemed = env.http.post(
+        f"/v1/identifications/{started['id']}/redeem",
+        json={"code": code, "submission_id": sid},
+        headers=PORTAL,
+    )
+    assert redeemed.json()["age_ok"] is False
+    refused = env.http.post(f"/v1/submissions/{sid}/submit", headers=PORTAL)
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [
+        {
+            "pointer": "/identification",
+            "code": "age",
+            "detail": "Laut Ausweis ist das Mindestalter von 16 Jahren nicht erreicht.",
+        }
+    ]
+
+
+def test_early_refresh_without_result_keeps_the_identification(env: Env) -> None:
+    started = env.start()
+    tc = etree.fromstring(env.http.get(urlsplit(str(started["tc_token_url"])).path).content)
+    refresh = urlsplit(tc.findtext("RefreshAddress") or "").path
+    early = env.http.get(refresh, follow_redirects=False)  # no eID card was used yet
+    assert early.status_code == 303
+    assert parse_qs(urlsplit(early.headers["location"]).query)["error"] == ["not_finished"]
+    # the citizen's eID-Client completes afterwards and gets the code as usual
+    httpx.post(
+        f"{env.sim.url}/simulate/complete",
+        json={"psk_id": tc.findtext("SessionIdentifier"), "outcome": "success"},
+    )
+    done = env.http.get(refresh, follow_redirects=False)
+    code = parse_qs(urlsplit(done.headers["location"]).query)["code"][0]
+    r = env.http.post(
+        f"/v1/identifications/{started['id']}/redeem", json={"code": code}, headers=PORTAL
+    )
+    assert r.status_code == 200

@@ -107,6 +107,16 @@ def test_paid_via_verified_notification(env: tuple[TestClient, object, object]) 
     assert ok.json() == {"result": "paid"}
     replay = http.post("/v1/payments/epaybl/notify", data=note)
     assert replay.json() == {"result": "paid"}
+    # parts the notification does not have are refused before anything is checked
+    with_file = http.post(
+        "/v1/payments/epaybl/notify", data=note, files={"beleg": ("x.bin", b"x" * 2048)}
+    )
+    assert with_file.status_code == 400
+    extra = http.post("/v1/payments/epaybl/notify", data={**note, "rueckruf": "x"})
+    assert extra.status_code == 422
+    assert extra.json()["errors"][0]["pointer"] == "/rueckruf"
+    huge = http.post("/v1/payments/epaybl/notify", data={**note, "tan": "9" * 5000})
+    assert huge.status_code == 400
     with ctx.db.reading() as s:  # type: ignore[attr-defined]
         assert s.scalars(select(Payment.status)).one() == "paid"
         assert list(s.scalars(select(Delivery.status))) == ["pending"]

@@ -114,9 +114,11 @@ _LOA = {"normal": 0, "substantiell": 1, "substantial": 1, "hoch": 2, "high": 2}
 
 
 def require_identity(ctx: GatewayContext, offer: Offer, identity: dict[str, Any] | None) -> None:
-    """Offers with ``eid.mode = required`` need an attached identification of the minimum level.
+    """Offers with ``eid.mode = required`` need an attached identification that meets every
+    check the offer's policy names: the minimum level, the minimum age, the place of residence.
 
     Enforced when an eID-Server is configured (without one the offer could never be submitted).
+    All unmet checks are reported at once, on ``/identification``.
     """
     if offer.eid.mode != "required" or not ctx.settings.eid_server:
         return
@@ -130,12 +132,33 @@ def require_identity(ctx: GatewayContext, offer: Offer, identity: dict[str, Any]
                 )
             ]
         )
+    errors: list[FieldError] = []
     level = str(identity.get("level") or "").rsplit("/", 1)[-1]
     wanted = offer.eid.min_level.value if offer.eid.min_level else None
     if wanted and level and _LOA.get(level, 0) < _LOA[wanted]:
-        raise validation_problem(
-            [FieldError("/identification", "level", "Das Vertrauensniveau reicht nicht aus.")]
+        errors.append(
+            FieldError("/identification", "level", "Das Vertrauensniveau reicht nicht aus.")
         )
+    min_age = offer.eid.min_age
+    if min_age and identity.get("age_ok") is not True:
+        detail = (
+            f"Laut Ausweis ist das Mindestalter von {min_age} Jahren nicht erreicht."
+            if identity.get("age_ok") is False
+            else f"Das Mindestalter von {min_age} Jahren wurde nicht bestätigt."
+        )
+        errors.append(FieldError("/identification", "age", detail))
+    if offer.eid.place_verification and identity.get("place_ok") is not True:
+        errors.append(
+            FieldError(
+                "/identification",
+                "place",
+                "Laut Ausweis liegt der Wohnort nicht im Zuständigkeitsbereich der Behörde."
+                if identity.get("place_ok") is False
+                else "Der Wohnort wurde nicht bestätigt.",
+            )
+        )
+    if errors:
+        raise validation_problem(errors)
 
 
 def view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:

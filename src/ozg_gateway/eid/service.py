@@ -11,12 +11,12 @@ import asyncio
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.context import GatewayContext
@@ -143,31 +143,50 @@ class Finished:
     params: dict[str, str]
 
 
-def refresh(
-    ctx: GatewayContext, identification_id: str, *, attempts: int = 10, pause: float = 0.3
+async def refresh(
+    ctx: GatewayContext, identification_id: str, *, deadline: float = 3.0, pause: float = 0.3
 ) -> Finished:
-    """getResult (counter rising, polling while noResultYet); seal the minimised result."""
-    row = _load(ctx, identification_id)
+    """getResult (counter rising, polling while noResultYet, up to ``deadline`` seconds, without
+    blocking the event loop); seal the minimised result.
+
+    A refresh that comes before the eID-Server has a result (called early, or by someone else)
+    leaves the session as it was: the citizen's own eID-Client can still complete it.
+    """
+    row = await asyncio.to_thread(_load, ctx, identification_id)
     if row.status != STARTED or row.session_sealed is None:
         return Finished(row.return_url, {"identification": row.id, "error": "already_used"})
     data = ctx.keyring.open_json(row.session_sealed, aad=_aad(row.id, "session"))
     client = eid_client(ctx)
     counter = row.counter
-    identity: Identity | None = None
-    error: str | None = None
-    for _ in range(attempts):
+
+    async def fetch() -> Identity:
+        nonlocal counter
         counter += 1
-        try:
-            identity = client.get_result(data["session_id"], counter)
-            break
-        except NoResultYet:
-            time.sleep(pause)
-        except ConnectorError as exc:
-            error = user_message(getattr(exc, "code", None))
-            break
-    else:
-        error = "Die Identifizierung wurde nicht abgeschlossen."
-    return _finish(ctx, row.id, identity, error, counter)
+        return await asyncio.to_thread(client.get_result, data["session_id"], counter)
+
+    try:
+        identity = await AsyncRetrying(
+            retry=retry_if_exception_type(NoResultYet),
+            stop=stop_after_delay(deadline),
+            wait=wait_fixed(pause),
+            reraise=True,
+        ).wraps(fetch)()
+    except NoResultYet:
+        await asyncio.to_thread(_note_counter, ctx, row.id, counter)
+        return Finished(row.return_url, {"identification": row.id, "error": "not_finished"})
+    except ConnectorError as exc:
+        error = user_message(getattr(exc, "code", None))
+        return await asyncio.to_thread(_finish, ctx, row.id, None, error, counter)
+    return await asyncio.to_thread(_finish, ctx, row.id, identity, None, counter)
+
+
+def _note_counter(ctx: GatewayContext, identification_id: str, counter: int) -> None:
+    """Keep the request counter (the eID-Server wants it rising) of an unfinished session."""
+    with ctx.db.writing() as session:
+        row = session.get(Identification, identification_id, with_for_update=True)
+        if row is not None and row.status == STARTED:
+            row.counter = max(row.counter, counter)
+            row.updated_at = ctx.clock()
 
 
 def _finish(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,6 +50,29 @@ def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def return_prefix_problem(prefix: str, *, allow_loopback_http: bool = False) -> str | None:
+    """Why ``prefix`` cannot be an allowed return-URL prefix, or None if it can.
+
+    A prefix names a scheme, a host and a path ending in ``/``: ``https://portal.example/``
+    or ``https://portal.example/eid/``. An empty prefix, or one like ``https://portal.example``
+    (which ``https://portal.example.evil.org`` starts with), would send one-time codes to any
+    host. Plain http only for loopback, and only in demo mode.
+    """
+    parts = urlsplit(prefix)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "absolute https URL expected, e.g. https://portal.example/"
+    if parts.scheme == "http" and not (allow_loopback_http and parts.hostname in _LOOPBACK):
+        return "https required (http only for 127.0.0.1/localhost in demo mode)"
+    if parts.username or parts.password or parts.query or parts.fragment:
+        return "no user, query or fragment allowed"
+    if not parts.path.endswith("/"):
+        return "the path must end with '/', e.g. https://portal.example/"
+    return None
+
+
 def add_client(
     session: Session,
     *,
@@ -60,8 +83,16 @@ def add_client(
     offers: Sequence[str] | None = None,
     key: str | None = None,
     return_urls: Sequence[str] | None = None,
+    allow_loopback_http: bool = False,
 ) -> tuple[ApiClient, str]:
-    """Create a client; return it with its plaintext key (shown once)."""
+    """Create a client; return it with its plaintext key (shown once).
+
+    Raises ValueError for a return-URL prefix that :func:`return_prefix_problem` refuses.
+    """
+    for prefix in return_urls or ():
+        problem = return_prefix_problem(prefix, allow_loopback_http=allow_loopback_http)
+        if problem:
+            raise ValueError(f"return URL {prefix!r}: {problem}")
     key = key or new_key()
     client = ApiClient(
         id=client_id,
@@ -110,4 +141,15 @@ def return_url_allowed(session: Session, *, client_id: str, url: str) -> bool:
         return False
     client = session.get(ApiClient, client_id)
     prefixes = (client.return_urls if client else None) or []
-    return any(url.startswith(prefix) for prefix in prefixes)
+    return any(_under(parts, urlsplit(prefix)) for prefix in prefixes if prefix)
+
+
+def _under(url: SplitResult, prefix: SplitResult) -> bool:
+    """Same scheme and host, path inside the prefix's path (never a mere string prefix)."""
+    return (
+        url.scheme == prefix.scheme
+        and url.netloc.lower() == prefix.netloc.lower()
+        and not url.username
+        and url.path.startswith(prefix.path or "/")
+        and (prefix.path or "/").endswith("/")
+    )

@@ -101,10 +101,13 @@ def tc_token(ctx: Ctx, identification_id: str) -> Response:
     response_class=RedirectResponse,
     status_code=303,
 )
-def refresh(ctx: Ctx, identification_id: str) -> RedirectResponse:
+async def refresh(ctx: Ctx, identification_id: str) -> RedirectResponse:
     """Fetches the result (server to server), then redirects to the portal with a one-time
-    code; no personal data ever appears in a URL."""
-    finished = service.refresh(ctx, identification_id)
+    code; no personal data ever appears in a URL. Without a result yet the portal gets
+    ``error=not_finished`` and the identification stays open."""
+    finished = await service.refresh(
+        ctx, identification_id, deadline=ctx.settings.eid_result_wait_seconds
+    )
     return RedirectResponse(with_query(finished.return_url, finished.params), status_code=303)
 
 

@@ -45,7 +45,8 @@ def readyz(ctx: Ctx, request: Request) -> JSONResponse:
         ready = False
     features = ctx.settings.specs_features()
     checks["specs"] = {
-        "dir": str(ctx.settings.specs_dir) if ctx.settings.specs_dir else None,
+        # whether, not where: public answers carry no file-system paths
+        "configured": ctx.settings.specs_dir is not None,
         "unavailable_features": sorted(k for k, ok in features.items() if not ok),
     }
     return JSONResponse(

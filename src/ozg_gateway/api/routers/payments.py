@@ -13,13 +13,15 @@ from starlette.concurrency import run_in_threadpool
 
 from ozg_gateway.api.deps import Ctx, PortalPrincipal
 from ozg_gateway.epayment import service
-from ozg_gateway.errors import not_found
+from ozg_gateway.epayment.epaybl import NOTIFICATION_FIELDS
+from ozg_gateway.errors import FieldError, not_found, validation_problem
 from ozg_gateway.runtime import with_query
 from ozg_gateway.store import submissions as store
 from ozg_gateway.store.models import Payment
 
 router = APIRouter(tags=["Payments"])
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+_MAX_NOTIFICATION_FIELD = 1024
 
 
 class PaymentStart(BaseModel):
@@ -115,8 +117,19 @@ def payment_return(ctx: Ctx, token: str) -> RedirectResponse:
     responses={401: {"description": "Hash invalid (tampered)", **_PROBLEM}},
 )
 async def epaybl_notification(ctx: Ctx, request: Request) -> dict[str, str]:
-    """Verified by hash, then confirmed with a status call; repeats change nothing."""
-    form = await request.form()
-    fields = {k: str(v) for k, v in form.items()}
+    """Verified by hash, then confirmed with a status call; repeats change nothing.
+
+    Only the notification's own fields are read, as short texts: no files, nothing spooled.
+    """
+    expected = {*NOTIFICATION_FIELDS, "hash"}
+    async with request.form(
+        max_files=0, max_fields=len(expected) + 4, max_part_size=_MAX_NOTIFICATION_FIELD
+    ) as form:
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        unexpected = sorted(set(form.keys()) - expected)
+    if unexpected:
+        raise validation_problem(
+            [FieldError(f"/{name}", "unexpected", "Unbekanntes Feld.") for name in unexpected]
+        )
     payment = await run_in_threadpool(service.notification, ctx, fields)
     return {"result": "unknown" if payment is None else payment.status}

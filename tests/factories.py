@@ -1,8 +1,14 @@
-"""Realistic, valid request bodies and files for tests and benchmarks (clock: 2026-11-25)."""
+"""Realistic, valid request bodies and files for tests and benchmarks.
+
+Every date is relative to the ``today`` of the clock the caller runs against: the frozen test
+clock by default, the real one for the demo and live gateways (``tests/test_calendar.py``
+checks that no test depends on the calendar).
+"""
 
 from __future__ import annotations
 
 import copy
+from datetime import date, timedelta
 from typing import Any
 
 PDF_BYTES = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -14,7 +20,25 @@ SECRET_EMAIL = "zoltan.quaxenbrink@example.org"
 
 ADDRESS = {"strasse": "Kennedystraße", "hausnummer": "12", "plz": "63477", "ort": "Maintal"}
 
-FORMS: dict[str, dict[str, Any]] = {
+# The frozen clock of tests/conftest.py; the golden files under fixtures/ are made at this date.
+TEST_TODAY = date(2026, 11, 25)
+
+
+def first_of_month_after(day: date, *, months: int) -> date:
+    """The first day of the month that follows ``day`` plus ``months`` months."""
+    month = day.month - 1 + months + 1
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def _dated(today: date) -> dict[str, Any]:
+    """The date fields of the forms for ``today`` (the golden files' dates at TEST_TODAY)."""
+    return {
+        "kita_birth": (today - timedelta(days=625)).isoformat(),  # a child of about 20 months
+        "kita_start": first_of_month_after(today, months=2).isoformat(),
+    }
+
+
+_FORMS: dict[str, dict[str, Any]] = {
     "aem-meldung": {
         "art": "ereignis",
         "kategorie": "beleuchtung",
@@ -25,7 +49,7 @@ FORMS: dict[str, dict[str, Any]] = {
         "kind": {
             "vornamen": "Mia",
             "familienname": "Quaxenbrink",
-            "geburtsdatum": "2025-03-10",
+            "geburtsdatum": "{kita_birth}",
             "geschlecht": "weiblich",
             "anschrift": ADDRESS,
             "besondere_beduerfnisse": "Laktoseintoleranz",
@@ -42,7 +66,7 @@ FORMS: dict[str, dict[str, Any]] = {
             }
         ],
         "betreuungsart": "krippe",
-        "betreuungsbeginn": "2027-02-01",
+        "betreuungsbeginn": "{kita_start}",
         "betreuungsumfang": "7h",
         "mittagessen": True,
         "wunscheinrichtungen": [{"einrichtung_id": "kita-sonnenblume", "rang": 1}],
@@ -75,17 +99,30 @@ FORMS: dict[str, dict[str, Any]] = {
 }
 
 
-def form(service_id: str) -> dict[str, Any]:
-    """A valid form for an offer (a deep copy: change it freely)."""
-    return copy.deepcopy(FORMS[service_id])
+def _fill(value: Any, dates: dict[str, Any]) -> Any:
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return dates[value[1:-1]]
+    if isinstance(value, dict):
+        return {k: _fill(v, dates) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, dates) for v in value]
+    return value
 
 
-def aem_submission(**overrides: Any) -> dict[str, Any]:
+OFFERS = tuple(_FORMS)
+
+
+def form(service_id: str, today: date = TEST_TODAY) -> dict[str, Any]:
+    """A valid form for an offer on ``today`` (a fresh copy: change it freely)."""
+    return copy.deepcopy(_fill(_FORMS[service_id], _dated(today)))
+
+
+def aem_submission(today: date = TEST_TODAY, **overrides: Any) -> dict[str, Any]:
     """A submission with applicant contact; ``service_id`` picks the matching valid form."""
     service_id = overrides.get("service_id", "aem-meldung")
     body: dict[str, Any] = {
         "service_id": service_id,
-        "form_data": form(service_id) if service_id in FORMS else {"x": 1},
+        "form_data": form(service_id, today) if service_id in _FORMS else {"x": 1},
         "applicant": {"given_name": "Zoltan", "family_name": "Quaxenbrink", "email": SECRET_EMAIL},
     }
     body.update(overrides)

@@ -44,7 +44,7 @@ class Gateway:
             "/v1/submissions",
             json={
                 "service_id": "kita-anmeldung",
-                "form_data": form("kita-anmeldung"),
+                "form_data": form("kita-anmeldung", self.ctx.today()),
                 "applicant": {"family_name": "Muster", "email": "m@example.org"},
             },
             headers=portal,

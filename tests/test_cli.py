@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -229,7 +230,11 @@ def test_demo_starts_and_accepts_a_submission(tmp_path: Path) -> None:
                 time.sleep(0.2)
         r = httpx.post(
             f"{base}/v1/submissions",
-            json={"service_id": "aem-meldung", "form_data": form("aem-meldung"), "submit": True},
+            json={
+                "service_id": "aem-meldung",
+                "form_data": form("aem-meldung", date.today()),
+                "submit": True,
+            },
             headers={"Authorization": f"Bearer {keys['portal']}"},
         )
         assert r.status_code == 201, r.text
@@ -239,7 +244,7 @@ def test_demo_starts_and_accepts_a_submission(tmp_path: Path) -> None:
             f"{base}/v1/submissions",
             json={
                 "service_id": "kita-anmeldung",
-                "form_data": form("kita-anmeldung"),
+                "form_data": form("kita-anmeldung", date.today()),  # the demo runs on today
                 "applicant": {"family_name": "Muster", "email": "m@example.org"},
                 "submit": True,
             },

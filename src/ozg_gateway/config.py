@@ -39,7 +39,11 @@ DEFAULT_ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
 
 def default_specs_dir() -> Path | None:
-    """Find ``../shared/specs`` next to the working directory or the source checkout."""
+    """``OZG_GATEWAY_SPECS_DIR`` if set, else ``../shared/specs`` next to the working directory
+    or the source checkout; None where that folder does not exist."""
+    named = os.environ.get(f"{ENV_PREFIX}SPECS_DIR")
+    if named:
+        return Path(named) if Path(named).is_dir() else None
     candidates = [
         Path.cwd().parent / "shared" / "specs",
         Path(__file__).resolve().parents[3] / "shared" / "specs",

@@ -23,7 +23,7 @@ from ozg_gateway.connectors.fitconnect.simulator import (
     create_fitconnect_simulator,
     simulator_key,
 )
-from ozg_gateway.errors import ConnectorConfigError
+from ozg_gateway.errors import ConnectorAuthError, ConnectorConfigError
 from ozg_gateway.mappings.fitconnect import build_data
 from ozg_gateway.outbox.receiving import ReceivePoller
 from ozg_gateway.outbox.tracking import TrackingPoller
@@ -215,7 +215,14 @@ def test_wrong_client_secret_is_an_authentication_error(tmp_path: Path, database
 
 
 def test_health_check_uses_a_token(env: Env) -> None:
-    env.gw.run(env.connector.check(timeout=5))
+    assert env.state.tokens == set()
+    assert env.gw.run(env.connector.check(timeout=5)) is None
+    assert len(env.state.tokens) == 1  # it authenticated, so it checks the credentials too
+    # credentials revoked at the platform: the check fails as an authentication problem
+    env.state.clients[CLIENT] = "rotated-elsewhere"
+    env.state.tokens.clear()
+    with pytest.raises(ConnectorAuthError):
+        env.gw.run(env.connector.check(timeout=5))
 
 
 def test_destination_keys_are_checked() -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ozg_gateway.config import default_specs_dir
 from ozg_gateway.connectors.open311 import build_post_body, parse_created
 from ozg_gateway.connectors.open311.simulator import Open311State, create_open311_simulator
-from ozg_gateway.errors import PermanentError
+from ozg_gateway.errors import PermanentError, TransientError
 from ozg_gateway.specs import json_validator
 from ozg_gateway.store.models import Delivery, DeliveryAttempt
 from tests.conftest import PORTAL_KEY
@@ -138,7 +138,10 @@ def test_wrong_api_key_is_an_authentication_error(tmp_path: Path, database_url: 
 
 def test_health_check(env: Env) -> None:
     connector = env.gw.ctx.connectors.instances["aem-system"]
-    env.gw.run(connector.check(timeout=5))
+    assert env.gw.run(connector.check(timeout=5)) is None  # the service list answers
+    env.server.stop()
+    with pytest.raises(TransientError):  # down: the check says so instead of passing
+        env.gw.run(connector.check(timeout=5))
 
 
 def test_pure_parts() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -10,10 +10,10 @@ import pytest
 from ozg_gateway.catalog import load_catalog
 from ozg_gateway.mappings.registry import FORM_MODELS, FormContext, FormInvalid
 from tests.conftest import EXAMPLE_CONFIG
-from tests.factories import form
+from tests.factories import TEST_TODAY, form
 
 CATALOG = load_catalog(EXAMPLE_CONFIG.parent / "catalog.toml")
-TODAY = date(2026, 11, 25)
+TODAY = TEST_TODAY
 
 
 def validate(service_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def test_factory_forms_are_valid_and_schemas_render(service_id: str) -> None:
 
 def test_kita_rules() -> None:
     data = form("kita-anmeldung")
-    data["betreuungsbeginn"] = "2026-11-01"
+    data["betreuungsbeginn"] = (TODAY - timedelta(days=24)).isoformat()  # in the past
     data["betreuungsart"] = "kindergarten"  # a one-year-old
     data["wunscheinrichtungen"] = [
         {"einrichtung_id": "hort-kunterbunt", "rang": 1},
@@ -62,7 +62,7 @@ def test_kita_rules() -> None:
 
 def test_kita_child_dates_and_consent() -> None:
     data = form("kita-anmeldung")
-    data["kind"]["erwarteter_geburtstermin"] = "2026-12-24"
+    data["kind"]["erwarteter_geburtstermin"] = (TODAY + timedelta(days=29)).isoformat()
     data["einwilligungen"] = {"datenschutz": False}
     found = errors("kita-anmeldung", data)
     assert "genau eines" in found["/form_data/kind"]
@@ -72,8 +72,9 @@ def test_kita_child_dates_and_consent() -> None:
 def test_kita_unborn_child_only_krippe_after_birth() -> None:
     data = form("kita-anmeldung")
     del data["kind"]["geburtsdatum"]
-    data["kind"]["erwarteter_geburtstermin"] = "2027-03-01"
-    found = errors("kita-anmeldung", data)  # start 2027-02-01 is before the birth
+    start = date.fromisoformat(data["betreuungsbeginn"])
+    data["kind"]["erwarteter_geburtstermin"] = (start + timedelta(days=28)).isoformat()
+    found = errors("kita-anmeldung", data)  # the start is before the birth
     assert found == {
         "/form_data/betreuungsbeginn": "Der Betreuungsbeginn muss nach der Geburt liegen."
     }

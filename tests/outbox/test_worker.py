@@ -52,7 +52,7 @@ def test_pull_routes_are_not_pushed(env: Env) -> None:
     assert (d.connector, d.status) == ("standesamt", "held")  # also waits for its fee
 
 
-def test_receiver_rejection_is_dead_letter_without_retry(env: Env) -> None:
+def test_receiver_with_other_secrets_is_an_auth_error_retried_later(env: Env) -> None:
     env.receiver.stop()
     from ozg_gateway.connectors.webhook.receiver import create_receiver
     from tests.live import LiveServer
@@ -70,6 +70,37 @@ def test_receiver_rejection_is_dead_letter_without_retry(env: Env) -> None:
     with env.ctx.db.reading() as s:
         [attempt] = s.scalars(select(DeliveryAttempt)).all()
     assert (attempt.outcome, attempt.http_status) == ("auth", 401)
+
+
+def test_receiver_rejection_is_dead_letter_without_retry(env: Env) -> None:
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+
+    from tests.live import LiveServer
+
+    rejecting = FastAPI()
+    calls: list[str] = []
+
+    @rejecting.post("/{path:path}")
+    async def reject(path: str) -> JSONResponse:
+        calls.append(path)
+        return JSONResponse({"error": "Pflichtfeld Aktenzeichen fehlt"}, status_code=422)
+
+    env.receiver.stop()
+    server = LiveServer(rejecting, env.receiver.port).start()
+    try:
+        env.submit()
+        env.work()
+        env.clock.advance(hours=1)  # long past any backoff: a rejection is not retried
+        env.work()
+    finally:
+        server.stop()
+    [d] = _deliveries(env)
+    assert (d.status, d.attempts) == ("dead", 1)
+    assert len(calls) == 1
+    with env.ctx.db.reading() as s:
+        [attempt] = s.scalars(select(DeliveryAttempt)).all()
+    assert (attempt.outcome, attempt.http_status) == ("permanent", 422)
 
 
 def test_outage_opens_breaker_then_probe_recovers(env: Env) -> None:

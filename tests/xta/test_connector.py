@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from ozg_gateway.config import default_specs_dir
 from ozg_gateway.context import build_context
+from ozg_gateway.errors import ConnectorConfigError
 from ozg_gateway.mappings.xfall import NS as XFALL_NS
 from ozg_gateway.outbox.receiving import ReceivePoller
 from ozg_gateway.outbox.tracking import TrackingPoller
@@ -27,7 +28,7 @@ from ozg_gateway.xta.client import Outgoing, XtaClient, XtaSettings
 from ozg_gateway.xta.connector import XtaConnector
 from ozg_gateway.xta.container import Part
 from ozg_gateway.xta.messages import Code, PartyId
-from ozg_gateway.xta.simstore import XtaState
+from ozg_gateway.xta.simstore import Account, XtaState
 from ozg_gateway.xta.simulator import create_xta_simulator
 from tests.conftest import (
     ADMIN_KEY,
@@ -323,7 +324,11 @@ def test_unsupported_message_types_follow_the_policy(
 
 
 def test_health_is_check_account_active(xenv: XtaEnv) -> None:
-    xenv.run(xenv.connector.check(timeout=5))
+    assert xenv.run(xenv.connector.check(timeout=5)) is None
+    # once the server knows only other accounts, the check fails: our identity is misconfigured
+    xenv.sim.accounts = {CIVENTO: Account(CIVENTO)}
+    with pytest.raises(ConnectorConfigError, match="9010"):
+        xenv.run(xenv.connector.check(timeout=5))
 
 
 def test_fetch_streams_into_sinks(xenv: XtaEnv) -> None:

@@ -424,11 +424,20 @@ def simulate_epayment(
     port: PortOpt = 8090,
     username: Annotated[str | None, typer.Option(help="Require HTTP Basic with this user.")] = None,
     password: Annotated[str | None, typer.Option(help="Password for --username.")] = None,
+    epaybl_secret: Annotated[
+        str | None,
+        typer.Option(help="Run the ePayBL simulator instead; notifications are hashed with it."),
+    ] = None,
 ) -> None:
-    """Run the XBezahldienste simulator (with its paypage) alone."""
-    from ozg_gateway.epayment.simulator import create_simulator
+    """Run the XBezahldienste simulator (or, with --epaybl-secret, ePayBL) with its paypage."""
+    from ozg_gateway.epayment.simulator import create_epaybl_simulator, create_simulator
 
     base = f"http://{host}:{port}"
+    if epaybl_secret:
+        typer.echo(f"ePayBL simulator: {base}/epayment/fachverfahren/v1_0/mandanten/m1/")
+        typer.echo("  bewirtschafter/b1 (mandant m1, bewirtschafter b1)")
+        uvicorn.run(create_epaybl_simulator(secret=epaybl_secret), host=host, port=port)
+        return
     typer.echo(
         f"XBezahldienste simulator: {base}/paymenttransaction/{{originatorId}}/{{endPointId}}"
     )

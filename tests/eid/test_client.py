@@ -8,10 +8,17 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
+from lxml import etree
 
 from ozg_gateway.connectors.contract import ConnectorEnv
 from ozg_gateway.eid.client import EidClient, EidSettings
-from ozg_gateway.eid.messages import EidPolicy, NoResultYet, community_id, user_message
+from ozg_gateway.eid.messages import (
+    EidPolicy,
+    NoResultYet,
+    build_get_server_info,
+    community_id,
+    user_message,
+)
 from ozg_gateway.eid.simulator import create_eid_simulator
 from ozg_gateway.eid.wssec import SignatureRejected, SigningKey
 from ozg_gateway.errors import PermanentError
@@ -186,3 +193,35 @@ def test_mutual_tls_with_pem_client_certificate(tmp_path: Path) -> None:
         no_cert.close()
     finally:
         server.stop()
+
+
+def test_simulator_answers_validate_and_rejections_fit_the_operation(
+    sim: tuple[LiveServer, EidClient],
+) -> None:
+    from ozg_gateway.config import default_specs_dir
+    from ozg_gateway.eid.simulator import rejection
+    from ozg_gateway.specs import xml_errors
+
+    specs = default_specs_dir()
+    assert specs is not None
+    server, client = sim
+    info = client._call("getServerInfo", build_get_server_info())
+    assert xml_errors(specs, "eid/TR-03130eID-Server20.xsd", etree.tostring(info)) == []
+    for operation, expected in (
+        ("useIDRequest", "useIDResponse"),
+        ("getResultRequest", "getResultResponse"),
+    ):
+        answer = rejection(operation, "x#internalError")
+        assert etree.QName(answer).localname == expected
+        assert xml_errors(specs, "eid/TR-03130eID-Server20.xsd", etree.tostring(answer)) == []
+    # a useID request with a bad signature is answered as useIDResponse, not getResultResponse
+    envelope = (
+        b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        b'<eid:useIDRequest xmlns:eid="http://bsi.bund.de/eID/"/></soap:Body></soap:Envelope>'
+    )
+    r = httpx.post(f"{server.url}/eid", content=envelope, headers={"Content-Type": "text/xml"})
+    assert b"useIDResponse" in r.content
+    assert b"common#internalError" in r.content
+    info_request = envelope.replace(b"useIDRequest", b"getServerInfoRequest")
+    r = httpx.post(f"{server.url}/eid", content=info_request, headers={"Content-Type": "text/xml"})
+    assert b"Fault" in r.content

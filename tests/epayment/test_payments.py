@@ -452,3 +452,51 @@ def test_concurrent_confirmations_book_once(pay: Pay) -> None:
         released = list(s.scalars(select(Delivery.status)))
     assert len(events) == 1
     assert released == ["pending"]
+
+
+def test_simulator_answers_like_the_standard() -> None:
+    from tests.live import LiveServer
+
+    server = LiveServer(create_simulator(endpoints={("kita", "06435019")})).start()
+    request = {
+        "requestId": "req-1",
+        "requestTimestamp": "2026-11-25T10:00:00.000Z",
+        "currency": "EUR",
+        "grosAmount": "12.00",
+        "purpose": "MTL 2026 1",
+        "description": "Gebühr",
+        "redirectUrl": "https://portal.example/x",
+        "items": [
+            {
+                "id": "1",
+                "reference": "r",
+                "description": "Gebühr",
+                "taxRate": 0,
+                "quantity": 1,
+                "totalNetAmount": "12.00",
+                "totalTaxAmount": "0.00",
+                "singleNetAmount": "12.00",
+                "singleTaxAmount": "0.00",
+            }
+        ],
+    }
+    try:
+        url = f"{server.url}/paymenttransaction/kita/06435019"
+        malformed = httpx.post(url, content=b"{not json", headers={"content-type": "x"})
+        assert malformed.status_code == 400
+        assert malformed.headers["content-type"] == "application/problem+json"
+        for change in ({"currency": "USD"}, {"requestId": "a b"}, {"requestId": "x" * 37}):
+            refused = httpx.post(url, json={**request, **change})
+            assert refused.status_code == 400, change
+            assert refused.json()["functionalCode"] == "VALIDATION_ERROR"
+        unknown = httpx.post(f"{server.url}/paymenttransaction/other/06435019", json=request)
+        assert unknown.json()["functionalCode"] == "NO_VALID_ORIGINATOR_OR_ENDPOINT"
+        assert httpx.get(f"{server.url}/status/other/06435019").status_code == 404
+        created = httpx.post(url, json=request).json()["paymentInformation"]
+        assert created["transactionUrl"] == f"{url}/{created['transactionId']}"
+        assert httpx.get(created["transactionUrl"]).status_code == 200
+        index = httpx.get(f"{server.url}/")
+        assert index.status_code == 200
+        assert "MTL 2026 1" in index.text
+    finally:
+        server.stop()

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 import zeep
+import zeep.plugins
+from lxml import etree
 
 from ozg_gateway.config import default_specs_dir
 from ozg_gateway.xta.messages import Code, PartyId, author, message_metadata
@@ -25,12 +27,15 @@ NS = "http://xoev.de/transport/xta/211"
 ME, READER = PartyId("gad:010200100000"), PartyId("gad:010200200000")
 
 
+HISTORY = zeep.plugins.HistoryPlugin()
+
+
 @pytest.fixture
 def services() -> Iterator[tuple[XtaState, dict[str, Any]]]:
     assert SPECS is not None
     state = XtaState()
     server = LiveServer(create_xta_simulator(SPECS, state)).start()
-    client = zeep.Client(str(SPECS / "xta" / "XTA.wsdl"))
+    client = zeep.Client(str(SPECS / "xta" / "XTA.wsdl"), plugins=[HISTORY])
     ports = {
         "management": ("managementHttpsBinding", "management"),
         "send": ("sendXTAHttpsBinding", "send"),
@@ -80,3 +85,70 @@ def test_zeep_client_round_trip(services: tuple[XtaState, dict[str, Any]]) -> No
         MsgBoxRequestID="1", LastMsgReceived=[message_id], _soapheaders=[author(READER)]
     )
     assert state.mailbox(READER.value) == []
+
+
+def _wsdl_output_actions() -> dict[str, str]:
+    """operation name -> wsam:Action of its output, read from XTA.wsdl (the oracle)."""
+    assert SPECS is not None
+    wsdl = etree.parse(str(SPECS / "xta" / "XTA.wsdl"))
+    ns = {"w": "http://schemas.xmlsoap.org/wsdl/"}
+    wsam = "{http://www.w3.org/2007/05/addressing/metadata}Action"
+    return {
+        op.get("name"): op.find("w:output", ns).get(wsam)
+        for op in wsdl.iterfind("w:portType/w:operation", ns)
+        if op.find("w:output", ns) is not None
+    }
+
+
+def _answered_action() -> str:
+    received = HISTORY.last_received["envelope"]
+    return str(received.findtext(".//{http://www.w3.org/2005/08/addressing}Action"))
+
+
+def _send(svc: dict[str, Any], body: bytes) -> str:
+    message_id = svc["management"].createMessageId(_soapheaders=[author(ME)])["_value_1"]
+    metadata = message_metadata(
+        author_party=ME,
+        reader=READER,
+        message_id=message_id,
+        service="urn:xoev-de:xfall:standard:test",
+        business_scenario=Code("XFALL_DATA", "urn:de:xta:codeliste:business.scenario", "3.6"),
+        message_type=Code("MainApplication", "urn:de:payloadSchema:elementName", "1.0"),
+        payload_schema="http://www.eu-dlr.org/x-eu-dlr.org/V2",
+        origin=datetime.now(UTC),
+    )
+    svc["send"].sendMessage(
+        ContentContainer={"Message": {"_value_1": body, "contentType": "application/xml"}},
+        _soapheaders=[metadata],
+    )
+    return str(message_id)
+
+
+def test_answers_carry_the_wsdl_actions_and_get_next_continues(
+    services: tuple[XtaState, dict[str, Any]],
+) -> None:
+    _state, svc = services
+    actions = _wsdl_output_actions()
+    svc["management"].checkAccountActive(_soapheaders=[author(ME)])
+    assert _answered_action() == actions["checkAccountActive"]
+    first, second = _send(svc, b"<eins/>"), _send(svc, b"<zwei/>")
+    assert _answered_action() == actions["sendMessage"]
+
+    listing = svc["msgbox"].getStatusList(
+        maxListItems=1, ListForm="MessageMetaData", _soapheaders=[author(READER)]
+    )
+    assert _answered_action() == actions["getStatusList"]
+    request_id = listing["header"]["FetchResponseHeader"]["MsgBoxRequestID"]
+    svc["msgbox"].getNextStatusList(
+        MsgBoxRequestID=request_id, LastMsgReceived=[first], _soapheaders=[author(READER)]
+    )
+    assert _answered_action() == actions["getNextStatusList"]
+    page = etree.tostring(HISTORY.last_received["envelope"]).decode()
+    assert second in page  # the next page holds the message the first page left out
+    assert first not in page
+
+    fetched = svc["msgbox"].getNextMessage(
+        MsgBoxRequestID="1", LastMsgReceived=[first], _soapheaders=[author(READER)]
+    )
+    assert _answered_action() == actions["getNextMessage"]
+    assert fetched["body"]["ContentContainer"]["Message"]["_value_1"] == b"<zwei/>"

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from ozg_gateway.eid.messages import DSS, NS, ORDER
+from ozg_gateway.eid.messages import DSS, MANDATORY_OPERATIONS, NS, ORDER
 from ozg_gateway.eid.wssec import SignatureRejected, SigningKey, sign_envelope, verify_envelope
 
 E = ElementMaker(namespace=NS, nsmap={"eid": NS, "dss": DSS})
@@ -66,10 +66,59 @@ class Session:
     person: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PERSON))
 
 
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
 def _result(minor: str | None = None) -> etree._Element:
     if minor is None:
         return R.Result(R.ResultMajor(f"{MAJOR}#ok"))
     return R.Result(R.ResultMajor(f"{MAJOR}#error"), R.ResultMinor(minor))
+
+
+# What this simulated server's authorization certificate lets it read (everything it knows).
+_READABLE = frozenset(
+    {*MANDATORY_OPERATIONS, "BirthName", "PlaceOfResidence", "RestrictedID", "AgeVerification"}
+)
+
+
+def _verification_rights() -> etree._Element:
+    """DocumentVerificationRights: every element of OperationsSelectorType, in its order."""
+    return E.DocumentVerificationRights(
+        *(getattr(E, name)("ALLOWED" if name in _READABLE else "PROHIBITED") for name in ORDER)
+    )
+
+
+def _operation_of(raw: bytes) -> str:
+    """The operation an (unverified) request asks for, to answer in its own response type."""
+    try:
+        root = etree.fromstring(
+            raw, parser=etree.XMLParser(resolve_entities=False, no_network=True)
+        )
+    except etree.XMLSyntaxError:
+        return ""
+    body = root.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
+    first = next((e for e in (body if body is not None else []) if isinstance(e.tag, str)), None)
+    return etree.QName(first).localname if first is not None else ""
+
+
+def rejection(operation: str, minor: str) -> etree._Element:
+    """An error answer of the asked operation's response type; a SOAP Fault where that type
+    has no Result (getServerInfo) or the operation is unknown."""
+    if operation == "useIDRequest":
+        # Session and PSK are required by the schema even in an error answer: placeholders.
+        return E.useIDResponse(
+            E.Session(E.ID("00" * 16)),
+            E.PSK(E.ID("0" * 16), E.Key("00" * 16)),
+            _result(minor),
+        )
+    if operation == "getResultRequest":
+        return E.getResultResponse(_result(minor))
+    fault = etree.Element(
+        "{http://schemas.xmlsoap.org/soap/envelope/}Fault", nsmap={"soap": SOAP11}
+    )
+    etree.SubElement(fault, "faultcode").text = "soap:Client"
+    etree.SubElement(fault, "faultstring").text = minor
+    return fault
 
 
 def create_eid_simulator(*, server: SigningKey, client_certificate: x509.Certificate) -> FastAPI:
@@ -84,26 +133,31 @@ def create_eid_simulator(*, server: SigningKey, client_certificate: x509.Certifi
 
     @app.post("/eid")
     async def soap(request: Request) -> Response:
+        raw = await request.body()
         try:
-            content = verify_envelope(
-                await request.body(), client_certificate, now=datetime.now(UTC)
-            )
+            content = verify_envelope(raw, client_certificate, now=datetime.now(UTC))
         except SignatureRejected:
-            # As real servers do: an invalid signature only yields internalError.
-            return answer(E.getResultResponse(_result(f"{MINOR}/common#internalError")))
+            # As real servers do: an invalid signature only yields internalError, in the
+            # answer of the operation that was asked for.
+            return answer(rejection(_operation_of(raw), f"{MINOR}/common#internalError"))
         kind = etree.QName(content).localname
         if kind == "useIDRequest":
             return answer(use_id(content))
         if kind == "getResultRequest":
             return answer(get_result(content))
-        return answer(
-            E.getServerInfoResponse(
-                E.ServerVersion(
-                    E.VersionString("Simulator 2.4.0"), E.Major("2"), E.Minor("4"), E.Bugfix("0")
-                ),
-                E.DocumentVerificationRights(),
+        if kind == "getServerInfoRequest":
+            return answer(
+                E.getServerInfoResponse(
+                    E.ServerVersion(
+                        E.VersionString("Simulator 2.4.0"),
+                        E.Major("2"),
+                        E.Minor("4"),
+                        E.Bugfix("0"),
+                    ),
+                    _verification_rights(),
+                )
             )
-        )
+        return answer(rejection(kind, f"{MINOR}/common#schemaViolation"))
 
     def use_id(content: etree._Element) -> etree._Element:
         ops_el = content.find(f"{{{NS}}}UseOperations")

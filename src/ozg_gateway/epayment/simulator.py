@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import html
+import re
 import secrets
 import threading
 import uuid
@@ -39,6 +40,8 @@ class SimTransaction:
 
     request: dict[str, Any]
     transaction_id: str
+    originator: str = "x"
+    endpoint: str = "x"
     status: str = "INITIAL"
     method: str | None = None
     reference: str | None = None
@@ -59,14 +62,48 @@ def _problem(status: int, code: str, detail: str) -> JSONResponse:
     )
 
 
+_ID = re.compile(r"^[\w-]{1,36}$", re.ASCII)
+_PURPOSE = re.compile(r"^[\w\s-]{0,27}$")
+
+
+def request_problem(data: object) -> str | None:
+    """What makes a PaymentRequest invalid per XBezahldienste 1.0.0, or None."""
+    if not isinstance(data, dict):
+        return "body is not a PaymentRequest object"
+    if not isinstance(data.get("requestId"), str) or not _ID.match(data["requestId"]):
+        return "requestId: 1-36 characters of [A-Za-z0-9_-]"
+    if data.get("currency") != "EUR":
+        return "currency: only EUR"
+    if not _PURPOSE.match(str(data.get("purpose", ""))):
+        return "purpose: at most 27 letters, digits, spaces or hyphens"
+    items = data.get("items")
+    if not isinstance(items, list) or not 1 <= len(items) <= 99:
+        return "items: 1 to 99 entries"
+    try:
+        total = sum(
+            Decimal(str(i["totalNetAmount"])) + Decimal(str(i["totalTaxAmount"])) for i in items
+        )
+        gross = Decimal(str(data.get("grosAmount")))
+    except (KeyError, TypeError, ArithmeticError):
+        return "items: amounts missing or not decimal"
+    if total != gross:
+        return "CALCULATION_ERROR"
+    return None
+
+
 def create_simulator(
     *,
     username: str | None = None,
     password: str | None = None,
     oauth_clients: dict[str, str] | None = None,
     behaviour: Behaviour | None = None,
+    endpoints: set[tuple[str, str]] | None = None,
 ) -> FastAPI:
-    """The provider; with credentials set, requests must authenticate (Basic or Bearer)."""
+    """The provider; with credentials set, requests must authenticate (Basic or Bearer).
+
+    ``endpoints`` (originatorId, endPointId) are the configured pairs; others are answered with
+    NO_VALID_ORIGINATOR_OR_ENDPOINT (None: any well-formed pair).
+    """
     app = FastAPI(title="XBezahldienste simulator", docs_url=None, redoc_url=None, openapi_url=None)
     state: dict[str, SimTransaction] = {}
     by_request: dict[str, str] = {}
@@ -84,10 +121,16 @@ def create_simulator(
             return secrets.compare_digest(header[6:], expected)
         return header.startswith("Bearer ") and header[7:] in tokens
 
+    def unknown_pair(a: str, b: str) -> JSONResponse | None:
+        if _ID.match(a) and _ID.match(b) and (endpoints is None or (a, b) in endpoints):
+            return None
+        return _problem(404, "NO_VALID_ORIGINATOR_OR_ENDPOINT", "unknown originator or endpoint")
+
     def body_of(tx: SimTransaction, base: str) -> dict[str, Any]:
         info: dict[str, Any] = {
             "transactionId": tx.transaction_id,
-            "transactionUrl": f"{base}/paymenttransaction/x/x/{tx.transaction_id}",
+            "transactionUrl": f"{base}/paymenttransaction/{tx.originator}/{tx.endpoint}/"
+            f"{tx.transaction_id}",
             "transactionTimestamp": tx.updated,
             "status": tx.status,
         }
@@ -119,7 +162,25 @@ def create_simulator(
 
     @app.get("/status/{a}/{b}")
     async def status(request: Request, a: str, b: str) -> Response:
-        return Response(status_code=200 if authorised(request) else 403)
+        if not authorised(request):
+            return Response(status_code=403)
+        return unknown_pair(a, b) or Response(status_code=200)
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index(request: Request) -> HTMLResponse:
+        """What a demo user sees at the simulator's root: the payments and their paypages."""
+        rows = "".join(
+            f"<li><a href='{base_of(request)}/paypage/{tid}'>"
+            f"{html.escape(str(tx.request.get('purpose', '')))}</a> — "
+            f"{Decimal(str(tx.request.get('grosAmount'))):.2f} EUR — {tx.status}</li>"
+            for tid, tx in reversed(list(state.items()))
+        )
+        return HTMLResponse(
+            "<!doctype html><meta charset=utf-8><title>Bezahldienst (Simulator)</title>"
+            "<h1>Bezahldienst (Simulator)</h1><p>Zahlungen, die das Gateway angelegt hat; "
+            "die Bezahlseite öffnet sich sonst aus dem Portal.</p>"
+            f"<ul>{rows or '<li>Noch keine Zahlung.</li>'}</ul>"
+        )
 
     @app.post("/paymenttransaction/{a}/{b}")
     async def create(request: Request, a: str, b: str) -> JSONResponse:
@@ -129,19 +190,24 @@ def create_simulator(
             await asyncio.sleep(behaviour.create_delay)
         if behaviour.create_status:
             return _problem(behaviour.create_status, "UNSPECIFIED", "simulated failure")
-        data = await request.json()
-        items = data.get("items") or []
-        total = sum(
-            Decimal(str(i["totalNetAmount"])) + Decimal(str(i["totalTaxAmount"])) for i in items
-        )
-        if not items or total != Decimal(str(data.get("grosAmount"))):
+        refused = unknown_pair(a, b)
+        if refused is not None:
+            return refused
+        try:
+            data = await request.json()
+        except ValueError:
+            return _problem(400, "VALIDATION_ERROR", "body is not JSON")
+        problem = request_problem(data)
+        if problem == "CALCULATION_ERROR":
             return _problem(400, "CALCULATION_ERROR", "items do not add up")
-        if len(str(data.get("purpose", ""))) > 27:
-            return _problem(400, "VALIDATION_ERROR", "purpose too long")
+        if problem is not None:
+            return _problem(400, "VALIDATION_ERROR", problem)
         with lock:
             if data["requestId"] in by_request:
                 return _problem(409, "PAYMENT_EXISTS", "requestId already used")
-            tx = SimTransaction(request=data, transaction_id=str(uuid.uuid4()))
+            tx = SimTransaction(
+                request=data, transaction_id=str(uuid.uuid4()), originator=a, endpoint=b
+            )
             state[tx.transaction_id] = tx
             by_request[data["requestId"]] = tx.transaction_id
         return JSONResponse(body_of(tx, base_of(request)))
@@ -150,8 +216,11 @@ def create_simulator(
     async def get(request: Request, a: str, b: str, tid: str) -> JSONResponse:
         if not authorised(request):
             return _problem(403, "FORBIDDEN", "not authorised")
+        refused = unknown_pair(a, b)
+        if refused is not None:
+            return refused
         tx = state.get(tid)
-        if tx is None:
+        if tx is None or (tx.originator, tx.endpoint) != (a, b):
             return _problem(404, "VALIDATION_ERROR", "unknown transaction")
         if tid in behaviour.late_payment:
             _settle(tx, "PAYED")

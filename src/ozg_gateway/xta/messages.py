@@ -32,8 +32,12 @@ ACTIONS: dict[str, str] = {
     "sendMessageSync": "http://www.xta.de/XTA/SendMessageSync",
     "getStatusList": f"{_MSGBOX}/MsgBoxStatusListRequest",
     "getMessage": f"{_MSGBOX}/MsgBoxFetchRequest",
+    "getNextMessage": f"{_MSGBOX}/MsgBoxGetNextMsgRequest",
+    "getNextStatusList": f"{_MSGBOX}/MsgBoxGetNextListRequest",
     "close": f"{_MSGBOX}/MsgBoxCloseRequest",
 }
+# XTA.wsdl declares each output with the same wsam:Action as its input.
+OUTPUT_ACTIONS = ACTIONS
 _PARTY_VALUE = re.compile(r"^[A-Za-z0-9]+:\S+$")
 
 

@@ -28,7 +28,7 @@ from lxml import etree
 from ozg_gateway.peercert import client_cert_sha256
 from ozg_gateway.specs import xml_schema
 from ozg_gateway.xta.container import XOP, mtom_content_type
-from ozg_gateway.xta.messages import ACTIONS, OSCI, SOAP12, WSA, XTA
+from ozg_gateway.xta.messages import ACTIONS, OSCI, OUTPUT_ACTIONS, SOAP12, WSA, XTA
 from ozg_gateway.xta.messages import OSCI_TRANSPORT as BOX
 from ozg_gateway.xta.mtom import MtomError, MtomReader, is_mtom
 from ozg_gateway.xta.simstore import Stored, StoredPart, XtaState
@@ -74,13 +74,15 @@ class _FileSink:
         self.handle.write(data)
 
 
-def _box_header(pending: int) -> etree._Element:
-    response = etree.Element(f"{{{BOX}}}MsgBoxResponse", nsmap={"osci": BOX}, MsgBoxRequestID="1")
+def _box_header(pending: int, request_id: str = "1", reason: str = "NoMatch") -> etree._Element:
+    response = etree.Element(
+        f"{{{BOX}}}MsgBoxResponse", nsmap={"osci": BOX}, MsgBoxRequestID=request_id
+    )
     if pending > 0:
         etree.SubElement(response, f"{{{BOX}}}ItemsPending").text = str(pending)
     else:
         etree.SubElement(
-            response, f"{{{BOX}}}NoMessageAvailable", reason=f"{BOX}/MsgBox/reasons/NoMatch"
+            response, f"{{{BOX}}}NoMessageAvailable", reason=f"{BOX}/MsgBox/reasons/{reason}"
         )
     return response
 
@@ -90,7 +92,7 @@ def _envelope(
 ) -> bytes:
     env = etree.Element(f"{{{SOAP12}}}Envelope", nsmap={"soap": SOAP12, "wsa": WSA})
     header = etree.SubElement(env, f"{{{SOAP12}}}Header")
-    etree.SubElement(header, f"{{{WSA}}}Action").text = ACTIONS[operation] + "Response"
+    etree.SubElement(header, f"{{{WSA}}}Action").text = OUTPUT_ACTIONS[operation]
     etree.SubElement(header, f"{{{WSA}}}MessageID").text = f"urn:uuid:{uuid.uuid4()}"
     etree.SubElement(header, f"{{{WSA}}}RelatesTo").text = relates_to
     for extra in headers:
@@ -136,7 +138,7 @@ def _mtom_answer(
     files: list[tuple[str, str, Path]],
 ) -> Response:
     boundary = f"xta-sim-{uuid.uuid4().hex}"
-    action = ACTIONS[operation] + "Response"
+    action = OUTPUT_ACTIONS[operation]
     xml = _envelope(operation, relates_to, body, headers)
 
     def stream() -> Iterator[bytes]:
@@ -474,10 +476,30 @@ def create_xta_simulator(
         metadata, answer = sync_answer(stored)
         return content_answer(operation, relates, answer, [metadata])
 
+    # MsgBoxRequestID -> (reader, message ids already handed out, page size): what a
+    # getNextStatusList / getNextMessage continues.
+    requests: dict[str, tuple[str, list[str], int]] = {}
+
+    def status_list(reader: str, seen: list[str], limit: int) -> tuple[etree._Element, str]:
+        box = [m for m in state.mailbox(reader) if m.message_id not in seen]
+        page = box[:limit]
+        request_id = f"urn:uuid:{uuid.uuid4()}"
+        requests[request_id] = (reader, [*seen, *(m.message_id for m in page)], limit)
+        listing = etree.Element(f"{{{BOX}}}MsgStatusList", nsmap={"osci": BOX})
+        for stored in page:
+            listing.append(etree.fromstring(stored.metadata))
+        return listing, request_id
+
+    def continued(request_el: etree._Element, reader: str) -> tuple[str, list[str], int] | None:
+        known = requests.get(request_el.get("MsgBoxRequestID") or "")
+        return known if known is not None and known[0] == reader else None
+
     @app.post("/msgbox")
     async def msgbox(request: Request) -> Response:
         root, _parts = await parse(request)
-        operation, relates = operation_of(root, ("getStatusList", "getMessage", "close"))
+        operation, relates = operation_of(
+            root, ("getStatusList", "getNextStatusList", "getMessage", "getNextMessage", "close")
+        )
         # On mailbox calls the Author header names the reader mailbox being read.
         reader = authored(request, root)
         request_el = body_child(root)
@@ -486,11 +508,29 @@ def create_xta_simulator(
         assert request_el is not None
         box = state.mailbox(reader)
         if operation == "getStatusList":
-            limit = int(request_el.get("maxListItems") or 0) or len(box)
-            listing = etree.Element(f"{{{BOX}}}MsgStatusList", nsmap={"osci": BOX})
-            for stored in box[:limit]:
-                listing.append(etree.fromstring(stored.metadata))
-            return _answer(operation, relates, listing, _box_header(len(box)))
+            limit = int(request_el.get("maxListItems") or 0) or len(box) or 1
+            listing, request_id = status_list(reader, [], limit)
+            return _answer(operation, relates, listing, _box_header(len(box), request_id))
+        if operation == "getNextStatusList":
+            known = continued(request_el, reader)
+            if known is None:
+                header = _box_header(0, request_el.get("MsgBoxRequestID") or "", "RequestIdInvalid")
+                return _answer(operation, relates, None, header)
+            listing, request_id = status_list(reader, known[1], known[2])
+            return _answer(operation, relates, listing, _box_header(len(box), request_id))
+        if operation == "getNextMessage":
+            known = continued(request_el, reader)
+            received = {e.text for e in request_el.iterfind(f"{{{BOX}}}LastMsgReceived")}
+            seen = [*(known[1] if known else ()), *(r for r in received if r)]
+            following = [m for m in box if m.message_id not in seen]
+            if not following:
+                header = _box_header(0, request_el.get("MsgBoxRequestID") or "1")
+                return _answer(operation, relates, None, header)
+            first = following[0]
+            request_id = f"urn:uuid:{uuid.uuid4()}"
+            requests[request_id] = (reader, [*seen, first.message_id], 1)
+            headers = [_box_header(len(box) - 1, request_id), etree.fromstring(first.metadata)]
+            return content_answer(operation, relates, first, headers)
         wanted = (
             request_el.findtext(f".//{{{WSA}}}MessageID")
             or request_el.findtext(f"{{{BOX}}}LastMsgReceived")

@@ -76,8 +76,17 @@ def ensure_postgres(required: bool) -> None:
 
 
 def run(argv: list[str]) -> int:
-    """Run a command from .venv and return its exit code."""
-    return subprocess.run(argv, cwd=ROOT, check=False).returncode
+    """Run a command from .venv and return its exit code.
+
+    Ctrl+C reaches the child too (same process group): let it finish its own shutdown
+    (the demo removes its data) instead of printing a traceback here.
+    """
+    child = subprocess.Popen(argv, cwd=ROOT)
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue
 
 
 def main() -> int:

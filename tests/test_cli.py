@@ -262,6 +262,57 @@ def test_demo_starts_and_accepts_a_submission(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_demo_links_answer_and_sigterm_removes_its_data(tmp_path: Path) -> None:
+    port = _free_port()
+    deadline = time.monotonic() + 60
+    proc, output = _start_cli(["demo", "--port", str(port)], "admin key:", deadline, tmp_path)
+    data_dir = Path(re.findall(r"data dir:\s+(\S+)", output)[0])
+    try:
+        assert data_dir.is_dir()
+        links = re.findall(r"(http://127\.0\.0\.1:\d+/\S*)", output)
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        for link in links:
+            if "…" in link or "/v1/admin/" in link:
+                continue  # a template, or needs the admin key
+            assert httpx.get(link).status_code == 200, link
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert "Traceback" not in rest
+    assert not data_dir.exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_through_dev_py_stops_the_demo_quietly(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "dev.py"), "demo", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's Ctrl+C reaches it
+    )
+    output, deadline = "", time.monotonic() + 60
+    while "admin key:" not in output and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 1)
+        if ready and proc.stdout:
+            output += proc.stdout.readline()
+    data_dir = Path(re.findall(r"data dir:\s+(\S+)", output)[0])
+    os.killpg(proc.pid, signal.SIGINT)
+    rest, _ = proc.communicate(timeout=30)
+    assert "Traceback" not in output + rest
+    assert "KeyboardInterrupt" not in output + rest
+    assert not data_dir.exists()
+
+
+@pytest.mark.slow
 def test_simulate_xta_over_https_with_bound_client_certificate(tmp_path: Path) -> None:
     from ozg_gateway.config import default_specs_dir
     from ozg_gateway.connectors.contract import ConnectorEnv

@@ -270,12 +270,23 @@ def demo(
     for role, key in DEMO_KEYS.items():
         typer.echo(f"{role.value} key: {key}")
     typer.echo(f"admin key: {DEMO_ADMIN_KEY}\n")
+    # uvicorn stops gracefully on SIGTERM and then raises the signal again; with the default
+    # action that would end the process before the data directory is removed.
+    previous = signal.signal(signal.SIGTERM, _exit_quietly)
     try:
         _serve(ctx, host, port, with_worker=True, app_hook=_mount_demo_receiver)
+    except KeyboardInterrupt:
+        pass  # Ctrl+C is how a demo ends
     finally:
+        signal.signal(signal.SIGTERM, previous)
         ctx.close()
         if not keep:
             shutil.rmtree(data_dir, ignore_errors=True)
+            typer.echo(f"demo stopped; removed {data_dir}")
+
+
+def _exit_quietly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 DEMO_EPAY_USER, DEMO_EPAY_PASSWORD = "maintal-demo", "demo-epay-password"

@@ -57,6 +57,9 @@ class DeliverySettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_attempts: int = Field(default=10, ge=1)
+    max_bug_attempts: int = Field(
+        default=3, ge=1, description="Attempts after a connector bug before the dead letter."
+    )
     max_age_hours: float = Field(default=72, gt=0)
     backoff_base_seconds: float = Field(default=2, gt=0)
     backoff_max_seconds: float = Field(default=900, gt=0)

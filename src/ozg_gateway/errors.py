@@ -14,8 +14,13 @@ Exception tree (catch what you can act on)::
         │                           towards the circuit breaker
         ├── PermanentError          the receiver rejects this message (other 4xx, schema or
         │                           validation faults): never retried, dead-lettered
-        └── TransientError          timeouts, connection errors, 408/429/5xx, technical
-                                    faults: retried with backoff (honouring Retry-After)
+        ├── TransientError          timeouts, connection errors, 408/429/5xx, technical
+        │                           faults: retried with backoff (honouring Retry-After)
+        └── ConnectorBug            an exception the table does not know: a bug in our
+                                    connector, not a statement about the receiver. Logged once
+                                    per connector and type with its traceback, retried a few
+                                    times (``delivery.max_bug_attempts``), then dead-lettered;
+                                    never moves the circuit breaker
 
 Foreign exceptions become ConnectorErrors in exactly one place,
 ``ozg_gateway.connectors.translate``; only ``outbox.policy`` decides retry versus dead letter.
@@ -199,6 +204,8 @@ class ConnectorError(GatewayError):
     """An external system call failed; subclasses say what the caller should do."""
 
     retryable: bool = False
+    # False: the outcome tells whether the receiver works (moves the circuit breaker).
+    says_nothing_about_receiver: bool = False
 
     def __init__(
         self,
@@ -239,10 +246,22 @@ class TransientError(ConnectorError):
     retryable = True
 
 
+class ConnectorBug(ConnectorError):
+    """Our connector code failed in a way no table row explains (KeyError, TypeError, ...).
+
+    Retried a small bounded number of times (a bug may depend on data a later attempt does
+    not see), then dead-lettered saying so; it says nothing about the receiver's health.
+    """
+
+    retryable = True
+    says_nothing_about_receiver = True
+
+
 _KINDS: dict[type[ConnectorError], str] = {
     ConnectorError: "error",
     ConnectorConfigError: "config",
     ConnectorAuthError: "auth",
     PermanentError: "permanent",
     TransientError: "transient",
+    ConnectorBug: "bug",
 }

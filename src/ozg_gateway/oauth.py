@@ -13,9 +13,10 @@ from typing import Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from ozg_gateway.connectors.translate import send
-from ozg_gateway.errors import ConnectorAuthError
+from ozg_gateway.connectors.translate import error_for_response, send
+from ozg_gateway.errors import ConnectorAuthError, TransientError
 
 
 class OAuth2(BaseModel):
@@ -46,26 +47,44 @@ class TokenCache:
         with self._lock:
             if self._token and self._token[1] > time.monotonic():
                 return self._token[0]
-            data = {
-                "grant_type": "client_credentials",
-                "client_id": self.settings.client_id,
-                "client_secret": self.settings.client_secret.get_secret_value(),
-            }
-            if self.settings.scope:
-                data["scope"] = self.settings.scope
-            response = send(self._http, "POST", self._url, data=data)
-            if response.status_code != 200:
-                raise ConnectorAuthError(
+            response = self._fetch()
+            try:
+                body = response.json()
+                token, lifetime = str(body["access_token"]), int(body.get("expires_in", 300))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                # The provider's answer is broken, not our code: try again later.
+                raise TransientError("token endpoint answered without an access token") from None
+            # Refresh a little before the provider's expiry.
+            self._token = (token, time.monotonic() + max(10, lifetime - 30))
+            return self._token[0]
+
+    @retry(
+        retry=retry_if_exception_type(TransientError),
+        stop=stop_after_attempt(3),
+        wait=wait_exponential(multiplier=0.2, max=1),
+        reraise=True,
+    )
+    def _fetch(self) -> httpx.Response:
+        """POST the client credentials; a brief outage of the token endpoint is retried here
+        (three tries, under two seconds), everything else goes to the caller."""
+        data = {
+            "grant_type": "client_credentials",
+            "client_id": self.settings.client_id,
+            "client_secret": self.settings.client_secret.get_secret_value(),
+        }
+        if self.settings.scope:
+            data["scope"] = self.settings.scope
+        response = send(self._http, "POST", self._url, data=data)
+        if response.status_code != 200:
+            # 400/401/403: our credentials; 5xx, 429: the endpoint is down, not our key.
+            error = error_for_response(response, what="token endpoint")
+            if error is None or error.kind in ("permanent", "config"):
+                error = ConnectorAuthError(
                     f"token endpoint answered HTTP {response.status_code}",
                     status=response.status_code,
                 )
-            body = response.json()
-            # Refresh a little before the provider's expiry.
-            self._token = (
-                str(body["access_token"]),
-                time.monotonic() + max(10, int(body.get("expires_in", 300)) - 30),
-            )
-            return self._token[0]
+            raise error
+        return response
 
     def forget(self) -> None:
         """Drop the token after a refused call."""

@@ -102,6 +102,19 @@ def describe_exception(exc: BaseException) -> str:
     return " <- ".join(parts)
 
 
+def describe_traceback(exc: BaseException) -> str:
+    """The whole stack of an exception as file, line and function, never messages or values.
+
+    For bugs, where the operator needs to see where it broke (``traceback_of=exc`` in a log
+    call); the exception's message may quote personal data and is left out.
+    """
+    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    where = "; ".join(
+        f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in frames[-30:]
+    )
+    return f"Traceback (most recent call last): {where}; {type(exc).__qualname__}"
+
+
 def redact_event(event: Mapping[str, Any]) -> dict[str, Any]:
     """Apply the allow-list to one structured log event."""
     out: dict[str, Any] = {}
@@ -113,6 +126,9 @@ def redact_event(event: Mapping[str, Any]) -> dict[str, Any]:
             exc = _exc_from(value)
             if exc is not None:
                 out["exception"] = describe_exception(exc)
+            continue
+        if key == "traceback_of" and isinstance(value, BaseException):
+            out["traceback"] = describe_traceback(value)
             continue
         out[key] = _safe_value(value) if key in SAFE_KEYS else REDACTED
     return out

@@ -16,6 +16,7 @@ from ozg_gateway.connectors.translate import (
 )
 from ozg_gateway.errors import (
     ConnectorAuthError,
+    ConnectorBug,
     ConnectorConfigError,
     PermanentError,
     TransientError,
@@ -75,7 +76,11 @@ def test_translate_examples() -> None:
     assert isinstance(translate(status_error), ConnectorAuthError)
     assert isinstance(translate(zeep_exc.TransportError(status_code=502)), TransientError)
     assert isinstance(translate(zeep_exc.Fault("no")), PermanentError)
-    assert isinstance(translate(KeyError("bug")), TransientError)  # unknown: retry, bounded
+    # unknown: our bug, retried a bounded number of times, silent to the breaker
+    bug = translate(KeyError("bug"))
+    assert isinstance(bug, ConnectorBug)
+    assert bug.retryable
+    assert bug.says_nothing_about_receiver
 
 
 def test_messages_carry_no_foreign_text() -> None:

@@ -220,3 +220,40 @@ def test_unavailable_and_recovered_are_logged_once_each(env: Env) -> None:
     events = [json.loads(line) for line in stream.getvalue().splitlines()]
     mine = [e["event"] for e in events if e.get("connector") == "aem-system"]
     assert mine == ["connector unavailable", "connector recovered"]
+
+
+def test_a_bug_in_a_connector_is_logged_once_spares_the_breaker_and_dead_letters(
+    env: Env,
+) -> None:
+    import io
+
+    from ozg_gateway.connectors.contract import DeliveryRequest
+    from ozg_gateway.logging import configure_logging
+
+    connector = env.ctx.connectors.instances["aem-system"]
+
+    async def broken(request: DeliveryRequest) -> None:
+        raise KeyError("aktenzeichen")  # a plain bug in connector code
+
+    connector.deliver = broken  # type: ignore[method-assign,assignment]
+    stream = io.StringIO()
+    configure_logging(level="INFO", fmt="json", stream=stream)
+    try:
+        env.submit(n=2)
+        for _ in range(5):
+            env.work()
+            env.clock.advance(hours=1)
+    finally:
+        configure_logging(level="INFO", fmt="console")
+    deliveries = _deliveries(env)
+    assert [(d.status, d.attempts) for d in deliveries] == [("dead", 3), ("dead", 3)]
+    assert all("connector bug" in (d.last_error or "") for d in deliveries)
+    state = _state(env, "aem-system")
+    assert (state.breaker, state.consecutive_failures) == ("closed", 0)
+    logged = [line for line in stream.getvalue().splitlines() if "connector bug" in line]
+    assert len(logged) == 1  # once per connector and exception type, not per attempt
+    assert "Traceback" in logged[0]
+    assert "KeyError" in logged[0]
+    with env.ctx.db.reading() as s:
+        outcomes = set(s.scalars(select(DeliveryAttempt.outcome)))
+    assert outcomes == {"bug"}

@@ -49,6 +49,8 @@ class Connectors:
     instances: dict[str, Connector] = field(default_factory=dict)
     types: dict[str, ConnectorType] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
+    # (instance, exception type) of connector bugs already logged with their traceback
+    bugs_reported: set[tuple[str, str]] = field(default_factory=set)
 
     def pushing(self) -> list[str]:
         """Names of healthy instances the worker delivers to."""

@@ -19,6 +19,7 @@ import zeep.exceptions as zeep_exc
 
 from ozg_gateway.errors import (
     ConnectorAuthError,
+    ConnectorBug,
     ConnectorConfigError,
     ConnectorError,
     PermanentError,
@@ -140,7 +141,8 @@ def translate(exc: BaseException) -> ConnectorError:
         target = EXCEPTION_TABLE.get(klass)
         if target is not None:
             return target(f"{type(exc).__name__} ({target.__name__})")
-    return TransientError(f"unexpected {type(exc).__name__}")
+    # Not in the table: our own code failed (KeyError, TypeError, ...), not the receiver.
+    return ConnectorBug(f"connector bug: {type(exc).__name__}")
 
 
 def send(client: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:

@@ -47,6 +47,10 @@ def decide(
         return Decision(DELIVERED)
     if not error.retryable:
         return Decision(DEAD, reason=f"{error.kind} error, not retried")
+    if error.kind == "bug" and attempts >= settings.max_bug_attempts:
+        return Decision(
+            DEAD, reason=f"connector bug, gave up after {attempts} attempts; fix it, then replay"
+        )
     if attempts >= settings.max_attempts:
         return Decision(DEAD, reason=f"gave up after {attempts} attempts")
     delay = backoff_seconds(attempts, settings, rng)

@@ -243,7 +243,22 @@ class Worker:
                 error = TransientError(f"no answer within {budget:g} s")
             except Exception as exc:  # noqa: BLE001 - every failure goes through the one table
                 error = translate(exc)
+                if error.kind == "bug":
+                    self._report_bug(claimed.connector, exc)
         return _Outcome(claimed, started_at, time.perf_counter() - t0, result, error)
+
+    def _report_bug(self, connector: str, exc: BaseException) -> None:
+        """Log a connector bug with its traceback once per connector and exception type."""
+        key = (connector, type(exc).__name__)
+        if key in self.connectors.bugs_reported:
+            return
+        self.connectors.bugs_reported.add(key)
+        log.error(
+            "connector bug: an exception no table row explains",
+            connector=connector,
+            error_type=type(exc).__name__,
+            traceback_of=exc,
+        )
 
     # -- record -----------------------------------------------------------------------------
     def _record(self, outcomes: list[_Outcome]) -> None:
@@ -275,7 +290,7 @@ class Worker:
         # Only outcomes that say something about the receiver move the breaker.
         signals: dict[str, list[bool]] = {}
         for o in outcomes:
-            if o.error is None or o.error.retryable:
+            if o.error is None or (o.error.retryable and not o.error.says_nothing_about_receiver):
                 signals.setdefault(o.claimed.connector, []).append(o.error is None)
         transitions = []
         with self.ctx.db.writing() as session:

@@ -36,11 +36,11 @@ sys.path.insert(0, str(ROOT))
 
 from ozg_gateway.config import load_settings  # noqa: E402
 from ozg_gateway.context import GatewayContext, build_context  # noqa: E402
+from ozg_gateway.delivery.worker import Worker  # noqa: E402
 from ozg_gateway.mappings.case_document import build_case_event  # noqa: E402
-from ozg_gateway.outbox.worker import Worker  # noqa: E402
 from ozg_gateway.store import migrate  # noqa: E402
 from ozg_gateway.store.models import Delivery  # noqa: E402
-from tests.outbox.seed import seed_cases  # noqa: E402
+from tests.delivery.seed import seed_cases  # noqa: E402
 
 SECRET = "whsec_" + base64.b64encode(b"bench-webhook-secret-0123456789ab").decode()
 

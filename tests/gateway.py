@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ozg_gateway.api.app import create_app
 from ozg_gateway.context import GatewayContext, build_context
-from ozg_gateway.outbox.worker import Worker
+from ozg_gateway.delivery.worker import Worker
 from ozg_gateway.runtime import uuid_ids
 from ozg_gateway.store import clients, migrate
 from ozg_gateway.store.clients import Role

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ozg_gateway.catalog import load_catalog
-from ozg_gateway.mappings.registry import FORM_MODELS, FormContext
+from ozg_gateway.forms.registry import FORM_MODELS, FormContext
 from tests.conftest import EXAMPLE_CONFIG, FrozenClock
 from tests.factories import OFFERS, TEST_TODAY, form
 

@@ -8,12 +8,12 @@ from collections.abc import Coroutine
 from typing import Any
 
 from ozg_gateway.context import GatewayContext
+from ozg_gateway.delivery.receiving import ReceivePoller
+from ozg_gateway.delivery.tracking import TrackingPoller
+from ozg_gateway.delivery.worker import Worker
 from ozg_gateway.eid.service import IdentificationJanitor
 from ozg_gateway.epayment.poller import PaymentPoller
-from ozg_gateway.outbox.health import HealthPoller
-from ozg_gateway.outbox.receiving import ReceivePoller
-from ozg_gateway.outbox.tracking import TrackingPoller
-from ozg_gateway.outbox.worker import Worker
+from ozg_gateway.monitoring.health import HealthPoller
 
 
 def background_jobs(

@@ -30,10 +30,10 @@ from ozg_gateway.config import (
     read_config_file,
 )
 from ozg_gateway.context import GatewayContext, build_context
+from ozg_gateway.delivery.metrics import DeliveryMetrics
+from ozg_gateway.delivery.worker import Worker
 from ozg_gateway.errors import ConfigurationError, Problem
 from ozg_gateway.logging import configure_logging, get_logger
-from ozg_gateway.outbox.metrics import DeliveryMetrics
-from ozg_gateway.outbox.worker import Worker
 from ozg_gateway.store import clients as client_store
 from ozg_gateway.store import migrate as migrations
 from ozg_gateway.store.clients import Role
@@ -412,8 +412,8 @@ def forms_pdf(
     ] = None,
 ) -> None:
     """Write the fillable PDF form of an offer (generated from its form model)."""
+    from ozg_gateway.forms.registry import FORM_MODELS
     from ozg_gateway.mappings.pdf.generate import build_form_pdf
-    from ozg_gateway.mappings.registry import FORM_MODELS
 
     path = catalog_file or _example_config().parent / "catalog.toml"
     try:

@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from ozg_gateway.context import GatewayContext
-from ozg_gateway.outbox import store as outbox
+from ozg_gateway.delivery import outbox
 from ozg_gateway.store import clients
 from ozg_gateway.store.clients import Role
 from tests.conftest import BACKOFFICE_KEY, Api, FrozenClock

@@ -23,10 +23,10 @@ from ozg_gateway.connectors.fitconnect.simulator import (
     create_fitconnect_simulator,
     simulator_key,
 )
+from ozg_gateway.delivery.receiving import ReceivePoller
+from ozg_gateway.delivery.tracking import TrackingPoller
 from ozg_gateway.errors import ConnectorAuthError, ConnectorConfigError
 from ozg_gateway.mappings.fitconnect import build_data
-from ozg_gateway.outbox.receiving import ReceivePoller
-from ozg_gateway.outbox.tracking import TrackingPoller
 from ozg_gateway.specs import FIT_CONNECT_SUBMISSION_API, openapi_validator
 from ozg_gateway.store import submissions as subs
 from ozg_gateway.store.models import Case, Delivery, DeliveryAttempt

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ozg_gateway.catalog import load_catalog
+from ozg_gateway.forms.registry import FORM_MODELS, FormContext
 from ozg_gateway.mappings.case_document import build_case_document
-from ozg_gateway.mappings.registry import FORM_MODELS, FormContext
 from tests.factories import form
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "maintal" / "config.toml"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ozg_gateway.catalog import load_catalog
-from ozg_gateway.mappings.registry import FORM_MODELS, FormContext, FormInvalid
+from ozg_gateway.forms.registry import FORM_MODELS, FormContext, FormInvalid
 from tests.conftest import EXAMPLE_CONFIG
 from tests.factories import TEST_TODAY, form
 

@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from reportlab.pdfgen.canvas import Canvas
 
+from ozg_gateway.forms.registry import FORM_MODELS, FormContext
 from ozg_gateway.mappings.pdf.extract import PdfFormError, extract, open_form
 from ozg_gateway.mappings.pdf.generate import (
     build_form_pdf,
@@ -18,7 +19,6 @@ from ozg_gateway.mappings.pdf.generate import (
     form_version,
     marker,
 )
-from ozg_gateway.mappings.registry import FORM_MODELS, FormContext
 from tests.factories import form
 from tests.mappings.cases import CATALOG, OFFERS, case_document
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from ozg_gateway.config import default_specs_dir
+from ozg_gateway.forms.aem import AemSettings
 from ozg_gateway.mappings import fitconnect, open311, personenstand, xfall
-from ozg_gateway.mappings.aem import AemSettings
 from ozg_gateway.runtime import SequenceIds
 from ozg_gateway.specs import (
     FIT_CONNECT_METADATA,

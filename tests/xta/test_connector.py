@@ -17,10 +17,10 @@ from sqlalchemy import func, select
 
 from ozg_gateway.config import default_specs_dir
 from ozg_gateway.context import build_context
+from ozg_gateway.delivery.receiving import ReceivePoller
+from ozg_gateway.delivery.tracking import TrackingPoller
 from ozg_gateway.errors import ConnectorConfigError
 from ozg_gateway.mappings.xfall import NS as XFALL_NS
-from ozg_gateway.outbox.receiving import ReceivePoller
-from ozg_gateway.outbox.tracking import TrackingPoller
 from ozg_gateway.specs import XFALL_XSD, xml_schema
 from ozg_gateway.store import submissions as subs
 from ozg_gateway.store.models import Case, Delivery, InboundMessage
@@ -343,8 +343,8 @@ def test_fetch_streams_into_sinks(xenv: XtaEnv) -> None:
 
 def test_two_instances_committing_the_same_message_make_one_case(xenv: XtaEnv) -> None:
     """Two gateways may fetch the same message before either closes it: one case, not two."""
+    from ozg_gateway.cases.received import StoreInboundSink
     from ozg_gateway.connectors.contract import InboundFile, InboundMessage
-    from ozg_gateway.store.inbound import StoreInboundSink
 
     def take(sink: StoreInboundSink) -> str:
         blob = sink.new_blob()
@@ -426,7 +426,7 @@ def test_inbound_offer_missing_from_the_catalogue_stops_the_start(
 
 
 def test_one_process_polls_a_mailbox_at_a_time(xenv: XtaEnv) -> None:
-    from ozg_gateway.outbox.receiving import try_lease_receiving
+    from ozg_gateway.delivery.receiving import try_lease_receiving
 
     _platform_sends(xenv, message_type="MainApplication", xml=_xfall_from_platform())
     with xenv.ctx.db.writing() as session:  # another worker is in the middle of a round
@@ -465,8 +465,8 @@ def test_an_unreadable_message_does_not_hold_up_the_others(xenv: XtaEnv) -> None
 def test_container_fields_that_do_not_fit_leave_a_raw_case(
     xenv: XtaEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from ozg_gateway.cases import received as inbound
     from ozg_gateway.mappings.received import CaseFields
-    from ozg_gateway.store import inbound
 
     odd = CaseFields(reference="X", service_key=None, applicant=None, persons=[{"role": "x"}])
     monkeypatch.setattr(inbound, "parse_xfall", lambda _data: odd)

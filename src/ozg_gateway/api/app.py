@@ -27,8 +27,8 @@ from ozg_gateway.api.routers import (
 )
 from ozg_gateway.background import background_jobs
 from ozg_gateway.context import GatewayContext
-from ozg_gateway.outbox.metrics import DeliveryMetrics, OutboxCollector
-from ozg_gateway.outbox.worker import Worker
+from ozg_gateway.delivery.metrics import DeliveryMetrics, OutboxCollector
+from ozg_gateway.delivery.worker import Worker
 from ozg_gateway.store import migrate
 
 DESCRIPTION = """

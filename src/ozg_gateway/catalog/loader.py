@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from ozg_gateway.catalog.models import Catalog
 from ozg_gateway.errors import ConfigurationError
-from ozg_gateway.mappings.registry import FORM_MODELS
+from ozg_gateway.forms.registry import FORM_MODELS
 
 
 class CatalogError(ConfigurationError):

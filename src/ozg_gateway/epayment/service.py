@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ozg_gateway.catalog.models import Offer
 from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.context import GatewayContext
+from ozg_gateway.delivery import outbox
 from ozg_gateway.epayment.epaybl import (
     EpayblClient,
     build_buchungsliste,
@@ -40,7 +41,6 @@ from ozg_gateway.errors import (
     validation_problem,
 )
 from ozg_gateway.logging import get_logger
-from ozg_gateway.outbox import store as outbox
 from ozg_gateway.redaction import scrub
 from ozg_gateway.store import clients
 from ozg_gateway.store import submissions as subs

@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from ozg_gateway.forms.aem import AemSettings
 from ozg_gateway.mappings import fitconnect, open311, personenstand, xfall
-from ozg_gateway.mappings.aem import AemSettings
 
 if TYPE_CHECKING:
     from ozg_gateway.context import GatewayContext

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ozg_gateway.mappings.aem import AemSettings
+from ozg_gateway.forms.aem import AemSettings
 
 
 def _category(document: Mapping[str, Any], settings: AemSettings) -> tuple[str, str | None]:

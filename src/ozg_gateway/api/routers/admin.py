@@ -22,10 +22,10 @@ from ozg_gateway.api.schemas import (
     ReplayOut,
     ReplayRequest,
 )
+from ozg_gateway.delivery import admin as outbox_admin
+from ozg_gateway.delivery import outbox
+from ozg_gateway.delivery.breaker import CLOSED, HALF_OPEN, OPEN, snapshot
 from ozg_gateway.errors import Problem, not_found
-from ozg_gateway.outbox import admin as outbox_admin
-from ozg_gateway.outbox import store as outbox
-from ozg_gateway.outbox.breaker import CLOSED, HALF_OPEN, OPEN, snapshot
 from ozg_gateway.store import audit
 from ozg_gateway.store.models import ConnectorState, InboundMessage, Payment
 

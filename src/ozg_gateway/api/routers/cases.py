@@ -26,11 +26,11 @@ from ozg_gateway.api.schemas import (
     NackRequest,
 )
 from ozg_gateway.context import GatewayContext
+from ozg_gateway.delivery import outbox
+from ozg_gateway.delivery.policy import PENDING
 from ozg_gateway.errors import not_found
+from ozg_gateway.inbox import leases as inbox
 from ozg_gateway.mappings import formats
-from ozg_gateway.outbox import inbox
-from ozg_gateway.outbox import store as outbox
-from ozg_gateway.outbox.policy import PENDING
 from ozg_gateway.store import audit
 from ozg_gateway.store import submissions as store
 from ozg_gateway.store.clients import Principal

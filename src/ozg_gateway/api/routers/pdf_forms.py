@@ -10,13 +10,13 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from ozg_gateway.api import intake
 from ozg_gateway.api.deps import Ctx, PortalPrincipal
 from ozg_gateway.api.documents import inspect_form, pdf_problem
 from ozg_gateway.api.idempotency import IdempotencyKey, fingerprint_of, run_idempotent
 from ozg_gateway.api.routers.submissions import RequestId
 from ozg_gateway.api.schemas import Applicant, SubmissionOut
 from ozg_gateway.api.uploads import receive_upload
+from ozg_gateway.cases import intake
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.errors import (
     Problem,
@@ -24,6 +24,7 @@ from ozg_gateway.errors import (
     not_found,
     validation_problem,
 )
+from ozg_gateway.forms.registry import FORM_MODELS
 from ozg_gateway.mappings.pdf.extract import PdfFormError, PdfInspection, extract
 from ozg_gateway.mappings.pdf.generate import (
     build_form_pdf,
@@ -31,7 +32,6 @@ from ozg_gateway.mappings.pdf.generate import (
     form_fields,
     form_version,
 )
-from ozg_gateway.mappings.registry import FORM_MODELS
 from ozg_gateway.store import submissions as store
 
 router = APIRouter(tags=["PDF forms"])

@@ -18,7 +18,7 @@ from ozg_gateway.api.schemas import (
 from ozg_gateway.catalog.models import Channel, Offer
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.errors import not_found
-from ozg_gateway.mappings.registry import FORM_MODELS
+from ozg_gateway.forms.registry import FORM_MODELS
 
 router = APIRouter(prefix="/v1/services", tags=["Catalogue"])
 

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from ozg_gateway.api import intake
 from ozg_gateway.api.deps import Ctx, PortalPrincipal, request_id
 from ozg_gateway.api.documents import refuse_active_content
 from ozg_gateway.api.idempotency import (
@@ -26,6 +25,7 @@ from ozg_gateway.api.schemas import (
     SubmissionUpdate,
 )
 from ozg_gateway.api.uploads import receive_upload
+from ozg_gateway.cases import intake
 from ozg_gateway.errors import Problem
 from ozg_gateway.store import submissions as store
 

@@ -12,6 +12,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from ozg_gateway.catalog.models import Offer
+from ozg_gateway.forms.registry import FormModel
 from ozg_gateway.mappings.pdf import (
     APPLICANT_PREFIX,
     CHOOSE,
@@ -20,7 +21,6 @@ from ozg_gateway.mappings.pdf import (
     PdfField,
     fields_of,
 )
-from ozg_gateway.mappings.registry import FormModel
 
 LEFT, LABEL_W, FIELD_W, ROW = 50, 230, 270, 24
 TOP, BOTTOM = A4[1] - 60, 60

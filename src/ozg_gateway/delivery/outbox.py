@@ -1,0 +1,393 @@
+"""Outbox rows: enqueue with the case, claim for a worker, record attempts, admin actions.
+
+Claiming is one ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING``. On PostgreSQL the
+inner select takes ``FOR UPDATE SKIP LOCKED`` so concurrent workers claim disjoint rows; on
+SQLite the statement runs in a ``BEGIN IMMEDIATE`` transaction, and SQLite's single writer
+makes it atomic across processes. A claim is a lease: if the worker dies, the row becomes
+claimable again when ``claimed_until`` passes, and the redelivery carries the same
+idempotency key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ozg_gateway.delivery.policy import DEAD, DELIVERED, PENDING, Decision
+from ozg_gateway.runtime import IdFactory
+from ozg_gateway.store.models import Case, Delivery, DeliveryAttempt, TimelineEvent
+
+IN_FLIGHT = "in_flight"
+LEASED = "leased"  # pull inbox: held by a back-office consumer
+HELD = "held"  # waits for the fee to be paid
+CANCELLED = "cancelled"
+OPEN_STATES = (PENDING, IN_FLIGHT, LEASED)
+
+
+def enqueue(
+    *, case: Case, routes: Sequence[str], new_id: IdFactory, now: datetime, held: bool = False
+) -> list[Delivery]:
+    """One delivery per route, in the caller's (the case's) transaction; ``held`` until paid."""
+    rows = []
+    for connector in routes:
+        delivery_id = new_id()
+        row = Delivery(
+            id=delivery_id,
+            case_id=case.id,
+            connector=connector,
+            idempotency_key=f"dlv_{delivery_id.replace('-', '')}",
+            status=HELD if held else PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        case.deliveries.append(row)
+        rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this worker now holds."""
+
+    id: str
+    case_id: str
+    connector: str
+    idempotency_key: str
+    attempts: int
+    created_at: datetime
+    connector_state: dict[str, Any] | None = None
+
+
+def claim(
+    session: Session,
+    *,
+    worker_id: str,
+    connectors: Sequence[str],
+    limit: int,
+    now: datetime,
+    lease_seconds: float,
+) -> list[Claimed]:
+    """Claim up to ``limit`` due deliveries of ``connectors`` (see module docstring)."""
+    if not connectors or limit <= 0:
+        return []
+    due = and_(
+        Delivery.connector.in_(connectors),
+        or_(
+            and_(Delivery.status == PENDING, Delivery.next_attempt_at <= now),
+            and_(Delivery.status == IN_FLIGHT, Delivery.claimed_until < now),
+        ),
+    )
+    inner = select(Delivery.id).where(due).order_by(Delivery.next_attempt_at).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        inner = inner.with_for_update(skip_locked=True)
+    stmt = (
+        update(Delivery)
+        .where(Delivery.id.in_(inner.scalar_subquery()))
+        .values(
+            status=IN_FLIGHT,
+            claimed_by=worker_id,
+            claimed_until=now + timedelta(seconds=lease_seconds),
+            updated_at=now,
+        )
+        .returning(
+            Delivery.id,
+            Delivery.case_id,
+            Delivery.connector,
+            Delivery.idempotency_key,
+            Delivery.attempts,
+            Delivery.created_at,
+            Delivery.connector_state,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return [Claimed(*row) for row in session.execute(stmt).all()]
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """What one attempt produced, ready to be written."""
+
+    claimed: Claimed
+    started_at: datetime
+    duration_ms: int
+    decision: Decision
+    outcome: str
+    error_type: str | None = None
+    error_detail: str | None = None
+    http_status: int | None = None
+    remote_reference: str | None = None
+    track: bool = False
+
+
+_DELIVERIES = cast(Table, Delivery.__table__)
+_ATTEMPTS = cast(Table, DeliveryAttempt.__table__)
+_TIMELINE = cast(Table, TimelineEvent.__table__)
+_CASES = cast(Table, Case.__table__)
+
+# One statement for the whole batch (executemany); NULL parameters keep the current value.
+_SETTLE = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        attempts=_DELIVERIES.c.attempts + 1,
+        claimed_by=None,
+        claimed_until=None,
+        updated_at=bindparam("b_now"),
+        last_error=bindparam("b_error"),
+        next_attempt_at=func.coalesce(bindparam("b_next"), _DELIVERIES.c.next_attempt_at),
+        delivered_at=func.coalesce(bindparam("b_delivered"), _DELIVERIES.c.delivered_at),
+        remote_reference=func.coalesce(bindparam("b_ref"), _DELIVERIES.c.remote_reference),
+        tracking=func.coalesce(bindparam("b_tracking"), _DELIVERIES.c.tracking),
+    )
+)
+
+
+def record_batch(
+    session: Session, *, worker_id: str, records: Sequence[AttemptRecord], now: datetime
+) -> list[AttemptRecord]:
+    """Write attempts and new delivery states; return the records whose claim was still held.
+
+    A claim is lost when this worker overran its lease and another worker took the row over;
+    then only the attempt is kept, and the other worker's outcome counts.
+    """
+    if not records:
+        return []
+    ids = [r.claimed.id for r in records]
+    held_ids = set(
+        session.scalars(
+            select(Delivery.id)
+            .where(
+                Delivery.id.in_(ids),
+                Delivery.claimed_by == worker_id,
+                Delivery.status == IN_FLIGHT,
+            )
+            .with_for_update()
+        )
+    )
+    conn = session.connection()
+    conn.execute(
+        _ATTEMPTS.insert(),
+        [
+            {
+                "delivery_id": r.claimed.id,
+                "started_at": r.started_at,
+                "duration_ms": r.duration_ms,
+                "outcome": r.outcome,
+                "error_type": r.error_type,
+                "error_detail": r.error_detail,
+                "http_status": r.http_status,
+                "remote_reference": r.remote_reference,
+                "worker": worker_id,
+            }
+            for r in records
+        ],
+    )
+    held = [r for r in records if r.claimed.id in held_ids]
+    if held:
+        conn.execute(
+            _SETTLE,
+            [
+                {
+                    "b_id": r.claimed.id,
+                    "b_status": r.decision.status,
+                    "b_now": now,
+                    "b_error": r.error_detail if r.decision.status != DELIVERED else None,
+                    "b_next": r.decision.next_attempt_at,
+                    "b_delivered": now if r.decision.status == DELIVERED else None,
+                    "b_ref": r.remote_reference if r.decision.status == DELIVERED else None,
+                    "b_tracking": ("open" if r.track and r.decision.status == DELIVERED else None),
+                }
+                for r in held
+            ],
+        )
+        finals = [
+            (r.claimed.case_id, r.claimed.connector, r.decision.status == DELIVERED)
+            for r in held
+            if r.decision.status in (DELIVERED, DEAD)
+        ]
+        finalize_cases(session, finals=finals, now=now)
+    return held
+
+
+def remember_state(
+    session: Session, *, delivery_id: str, worker_id: str, state: dict[str, Any], now: datetime
+) -> bool:
+    """Store a connector's state for a delivery this worker still holds; False if it lost it."""
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.claimed_by == worker_id,
+            Delivery.status == IN_FLIGHT,
+        )
+        .values(connector_state=state, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A delivered message whose transport report is still open."""
+
+    id: str
+    case_id: str
+    connector: str
+    reference: str
+    state: dict[str, Any] | None = None
+
+
+def open_tracking(session: Session, *, connectors: Sequence[str], limit: int) -> list[Tracked]:
+    """Delivered rows of ``connectors`` with an open report, oldest first."""
+    rows = session.execute(
+        select(
+            Delivery.id,
+            Delivery.case_id,
+            Delivery.connector,
+            Delivery.remote_reference,
+            Delivery.connector_state,
+        )
+        .where(
+            Delivery.connector.in_(connectors),
+            Delivery.tracking == "open",
+            Delivery.status == DELIVERED,
+            Delivery.remote_reference.is_not(None),
+        )
+        .order_by(Delivery.delivered_at)
+        .limit(limit)
+    ).all()
+    return [Tracked(*row) for row in rows]
+
+
+def settle_tracking(
+    session: Session, *, tracked: Tracked, status: str, detail: str | None, now: datetime
+) -> None:
+    """Write a final report; red turns the delivery into a dead letter an admin can replay."""
+    delivery = session.get(Delivery, tracked.id)
+    if delivery is None or delivery.tracking != "open":
+        return
+    delivery.tracking = status
+    delivery.updated_at = now
+    if status == "red":
+        delivery.status = DEAD
+        delivery.last_error = (detail or "transport report red")[:300]
+        # A replay must send a new message, not the refused one again.
+        delivery.connector_state = None
+        note_final(
+            session, case_id=tracked.case_id, connector=tracked.connector, delivered=False, now=now
+        )
+    elif detail:
+        delivery.last_error = detail[:300]
+
+
+def note_final(
+    session: Session, *, case_id: str, connector: str, delivered: bool, now: datetime
+) -> None:
+    """One delivery reached a final state (see :func:`finalize_cases`)."""
+    finalize_cases(session, finals=[(case_id, connector, delivered)], now=now)
+
+
+def finalize_cases(
+    session: Session, *, finals: Sequence[tuple[str, str, bool]], now: datetime
+) -> None:
+    """Timeline events for the portal and each case's overall status after final outcomes."""
+    if not finals:
+        return
+    # The statuses below are read through the connection, which does not autoflush: without
+    # this, a delivery settled through the ORM in this transaction (a pull ack) still counts
+    # as open and its case stays "delivering" forever.
+    session.flush()
+    case_ids = sorted({case_id for case_id, _, _ in finals})
+    conn = session.connection()
+    submissions: dict[str, str | None] = {
+        row.id: row.submission_id
+        for row in conn.execute(
+            select(_CASES.c.id, _CASES.c.submission_id).where(_CASES.c.id.in_(case_ids))
+        )
+    }
+    conn.execute(
+        _TIMELINE.insert(),
+        [
+            {
+                "submission_id": submissions.get(case_id),
+                "case_id": case_id,
+                "at": now,
+                "status": "delivered" if delivered else "delivery_failed",
+                "detail": f"an {connector}"
+                if delivered
+                else f"Zustellung an {connector} gescheitert",
+            }
+            for case_id, connector, delivered in finals
+        ],
+    )
+    statuses: dict[str, set[str]] = {}
+    for case_id, status in conn.execute(
+        select(_DELIVERIES.c.case_id, _DELIVERIES.c.status).where(
+            _DELIVERIES.c.case_id.in_(case_ids)
+        )
+    ):
+        statuses.setdefault(case_id, set()).add(status)
+    conn.execute(
+        update(_CASES)
+        .where(_CASES.c.id == bindparam("b_id"))
+        .values(status=bindparam("b_status"), updated_at=now),
+        [{"b_id": cid, "b_status": _case_status(statuses.get(cid, set()))} for cid in case_ids],
+    )
+
+
+def _case_status(statuses: set[str]) -> str:
+    if statuses <= {DELIVERED, CANCELLED}:
+        return "delivered"
+    if DEAD in statuses:
+        return "attention"
+    return "delivering"
+
+
+@dataclass
+class QueueStats:
+    """Backlog of one connector instance."""
+
+    pending: int = 0
+    in_flight: int = 0
+    dead: int = 0
+    oldest_pending_seconds: float | None = None
+
+
+def queue_stats(session: Session, *, now: datetime) -> dict[str, QueueStats]:
+    """Per connector: waiting (pending or leased), in flight, dead letters, oldest waiting age."""
+    rows = session.execute(
+        select(Delivery.connector, Delivery.status, func.count(), func.min(Delivery.created_at))
+        .where(Delivery.status.in_((PENDING, LEASED, IN_FLIGHT, DEAD)))
+        .group_by(Delivery.connector, Delivery.status)
+    ).all()
+    stats: dict[str, QueueStats] = {}
+    for connector, status, count, oldest in rows:
+        entry = stats.setdefault(connector, QueueStats())
+        if status == IN_FLIGHT:
+            entry.in_flight = count
+        elif status == DEAD:
+            entry.dead = count
+        else:
+            entry.pending += count
+            age = (now - oldest).total_seconds()
+            entry.oldest_pending_seconds = max(age, entry.oldest_pending_seconds or 0.0)
+    return stats
+
+
+def release_held(session: Session, *, case_id: str, now: datetime) -> int:
+    """Let a paid case's deliveries go; return how many were released."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.case_id == case_id, Delivery.status == HELD)
+        .values(status=PENDING, next_attempt_at=now, created_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

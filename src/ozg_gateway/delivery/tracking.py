@@ -1,0 +1,80 @@
+"""Transport reports after delivery (XTA): ask until green / yellow / red, keep the answer.
+
+Red means the receiving side refused the message: the delivery becomes a dead letter an admin
+can replay (with a new message). Unreadable reports are asked for again next round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from ozg_gateway.connectors.contract import Tracking, TrackResult
+from ozg_gateway.connectors.registry import Connectors
+from ozg_gateway.context import GatewayContext
+from ozg_gateway.delivery import outbox
+from ozg_gateway.errors import ConnectorError
+from ozg_gateway.logging import get_logger
+from ozg_gateway.runtime import wait_or_stop
+
+log = get_logger("ozg_gateway.tracking")
+BATCH = 50
+
+
+class TrackingPoller:
+    """Asks tracking connectors for open reports each ``report_interval_seconds``."""
+
+    def __init__(self, ctx: GatewayContext, connectors: Connectors) -> None:
+        self.ctx = ctx
+        self.connectors = connectors
+
+    def _tracking(self) -> dict[str, Tracking]:
+        return {n: c for n, c in self.connectors.instances.items() if isinstance(c, Tracking)}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until ``stop`` is set (does nothing without tracking connectors)."""
+        if not self._tracking():
+            return
+        while not stop.is_set():
+            try:
+                await self.track_once()
+            except Exception as exc:  # a broken round must not end the process
+                log.error("tracking round failed", exc_info=exc)
+            await wait_or_stop(stop, self.ctx.settings.delivery.report_interval_seconds)
+
+    async def track_once(self) -> int:
+        """One round; return how many reports became final."""
+        tracking = self._tracking()
+        if not tracking:
+            return 0
+
+        def load() -> list[outbox.Tracked]:
+            with self.ctx.db.reading() as session:
+                return outbox.open_tracking(session, connectors=list(tracking), limit=BATCH)
+
+        final = 0
+        for row in await asyncio.to_thread(load):
+            try:
+                result = await tracking[row.connector].track(
+                    reference=row.reference, state=row.state or {}
+                )
+            except ConnectorError as exc:
+                log.warning(
+                    "transport report unavailable", connector=row.connector, error_type=exc.kind
+                )
+                continue
+            if result.final:
+                await asyncio.to_thread(self._settle, row, result)
+                final += 1
+        return final
+
+    def _settle(self, row: outbox.Tracked, result: TrackResult) -> None:
+        with self.ctx.db.writing() as session:
+            outbox.settle_tracking(
+                session,
+                tracked=row,
+                status=result.status,
+                detail=result.detail,
+                now=self.ctx.clock(),
+            )
+        if result.status == "red":
+            log.warning("transport report red", connector=row.connector, delivery_id=row.id)

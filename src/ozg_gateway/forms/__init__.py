@@ -1,0 +1,4 @@
+"""The offers' form models: fields, rules and German labels, one package per offer.
+
+The one source for the API's JSON Schema, the fillable PDF and validation. Pure: no I/O.
+"""

@@ -1,0 +1,230 @@
+"""Personenstandsurkunde: order of a civil status certificate (PStG §§ 55, 62, 5).
+
+Rules: applicants are at least 16 (§ 62 (1)); siblings need a legitimate interest and others a
+legal interest, stated as justification (§ 62 (1), (2)); entries older than the retention
+period (§ 5 (5): birth 110, marriage and partnership 80, death 30 years) are kept by the
+archive, not by the registry office.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+from ozg_gateway.forms.common import (
+    Anschrift,
+    Form,
+    Name,
+    Text200,
+    age_on,
+    context_of,
+    settings_of,
+)
+from ozg_gateway.forms.registry import FormModel, check, register
+
+
+class Urkundenart(StrEnum):
+    """Kinds of certificate (§ 55 PStG)."""
+
+    geburtsurkunde = "geburtsurkunde"
+    eheurkunde = "eheurkunde"
+    lebenspartnerschaftsurkunde = "lebenspartnerschaftsurkunde"
+    sterbeurkunde = "sterbeurkunde"
+    beglaubigter_registerausdruck = "beglaubigter_registerausdruck"
+
+
+class Register(StrEnum):
+    """Civil status registers."""
+
+    geburtenregister = "geburtenregister"
+    eheregister = "eheregister"
+    lebenspartnerschaftsregister = "lebenspartnerschaftsregister"
+    sterberegister = "sterberegister"
+
+
+REGISTER_OF = {
+    Urkundenart.geburtsurkunde: Register.geburtenregister,
+    Urkundenart.eheurkunde: Register.eheregister,
+    Urkundenart.lebenspartnerschaftsurkunde: Register.lebenspartnerschaftsregister,
+    Urkundenart.sterbeurkunde: Register.sterberegister,
+}
+
+
+class UrkundeSettings(BaseModel):
+    """Retention periods in years per register (§ 5 (5) PStG) and the archive to refer to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fortfuehrungsfristen: dict[Register, int] = {
+        Register.geburtenregister: 110,
+        Register.eheregister: 80,
+        Register.lebenspartnerschaftsregister: 80,
+        Register.sterberegister: 30,
+    }
+    archiv: str = "das Stadtarchiv"
+    max_exemplare: int = Field(default=10, ge=1, le=50)
+
+
+DEFAULT = UrkundeSettings()
+
+
+class Exemplare(Form):
+    """Number of copies per format."""
+
+    standard: int = Field(default=1, ge=0, le=50)
+    mehrsprachig: int = Field(default=0, ge=0, le=50, description="Internationale Urkunde (CIEC).")
+
+
+class Beurkundung(Form):
+    """The register entry: event date and place, register number if known."""
+
+    ereignisdatum: date
+    ereignisort: Name
+    registernummer: str | None = Field(default=None, pattern=r"^[A-Za-z]{0,3}\s?\d{1,6}/\d{4}$")
+
+
+class EingetragenePerson(Form):
+    """A person the entry concerns."""
+
+    vornamen: Name
+    familienname: Name
+    geburtsname: Name | None = None
+    geburtsdatum: date | None = None
+    geburtsort: Name | None = None
+
+
+class Beziehung(StrEnum):
+    """Applicant's relation to the entry (§ 62 PStG)."""
+
+    selbst = "selbst"
+    ehegatte_lebenspartner = "ehegatte_lebenspartner"
+    vorfahr = "vorfahr"
+    abkoemmling = "abkoemmling"
+    geschwister = "geschwister"
+    sonstige = "sonstige"
+
+
+class Antragsteller(Form):
+    """Who orders, and why they may."""
+
+    geburtsdatum: date
+    beziehung: Beziehung
+    begruendung: str | None = Field(default=None, max_length=1000)
+
+
+class Versand(Form):
+    """Mail or pick-up."""
+
+    art: Literal["post", "abholung"]
+    anschrift: Anschrift | None = None
+
+
+class UrkundenBestellung(Form):
+    """Bestellung einer Personenstandsurkunde."""
+
+    urkundenart: Urkundenart
+    registerart: Register | None = Field(
+        default=None, description="Nur für beglaubigte Registerausdrucke."
+    )
+    exemplare: Exemplare
+    zweck: Text200
+    beurkundung: Beurkundung
+    personen: list[EingetragenePerson] = Field(min_length=1, max_length=2)
+    antragsteller: Antragsteller
+    versand: Versand
+
+    def register_of(self) -> Register | None:
+        """The register the entry is kept in."""
+        return REGISTER_OF.get(self.urkundenart, self.registerart)
+
+    @model_validator(mode="after")
+    def _rules(self, info: ValidationInfo) -> Self:
+        settings: UrkundeSettings = settings_of(info, DEFAULT)
+        today = context_of(info).today
+        errors: list[tuple[str, str]] = []
+        register = self.register_of()
+        if register is None:
+            errors.append(("registerart", "Für einen Registerausdruck das Register angeben."))
+        total = self.exemplare.standard + self.exemplare.mehrsprachig
+        if not 1 <= total <= settings.max_exemplare:
+            errors.append(("exemplare", f"1 bis {settings.max_exemplare} Exemplare bestellen."))
+        two = register in (Register.eheregister, Register.lebenspartnerschaftsregister)
+        if two and len(self.personen) != 2:
+            errors.append(("personen", "Für Ehe und Lebenspartnerschaft beide Personen angeben."))
+        if not two and len(self.personen) != 1:
+            errors.append(("personen", "Genau eine Person angeben."))
+        errors += self._entry_errors(register, settings, today)
+        errors += self._applicant_errors(today)
+        if self.versand.art == "post" and self.versand.anschrift is None:
+            errors.append(("versand/anschrift", "Für den Versand eine Anschrift angeben."))
+        check(errors)
+        return self
+
+    def _entry_errors(
+        self, register: Register | None, settings: UrkundeSettings, today: date
+    ) -> list[tuple[str, str]]:
+        event = self.beurkundung.ereignisdatum
+        if event > today:
+            return [("beurkundung/ereignisdatum", "Das Datum liegt in der Zukunft.")]
+        limit = settings.fortfuehrungsfristen.get(register) if register else None
+        if limit is not None and age_on(event, today) >= limit:
+            return [
+                (
+                    "beurkundung/ereignisdatum",
+                    f"Einträge, die älter als {limit} Jahre sind, führt das Standesamt nicht mehr "
+                    f"(§ 5 PStG); bitte wenden Sie sich an {settings.archiv}.",
+                )
+            ]
+        return []
+
+    def _applicant_errors(self, today: date) -> list[tuple[str, str]]:
+        errors: list[tuple[str, str]] = []
+        if age_on(self.antragsteller.geburtsdatum, today) < 16:
+            errors.append(
+                ("antragsteller/geburtsdatum", "Antragstellende müssen mindestens 16 sein.")
+            )
+        needs_reason = self.antragsteller.beziehung in (Beziehung.geschwister, Beziehung.sonstige)
+        if needs_reason and not self.antragsteller.begruendung:
+            kind = (
+                "berechtigte"
+                if self.antragsteller.beziehung == Beziehung.geschwister
+                else "rechtliche"
+            )
+            errors.append(
+                ("antragsteller/begruendung", f"Bitte das {kind} Interesse begründen (§ 62 PStG).")
+            )
+        return errors
+
+
+def persons(form: dict[str, Any]) -> list[dict[str, Any]]:
+    """The people of the register entry."""
+    return [
+        {
+            "role": "eingetragene_person",
+            "given_names": p["vornamen"],
+            "family_name": p["familienname"],
+            "birth_name": p.get("geburtsname"),
+            "birth_date": p.get("geburtsdatum"),
+        }
+        for p in form["personen"]
+    ]
+
+
+def copies(form: dict[str, Any]) -> int:
+    """Ordered copies over all formats."""
+    return int(form["exemplare"]["standard"]) + int(form["exemplare"]["mehrsprachig"])
+
+
+FORM = register(
+    FormModel(
+        name="personenstandsurkunde",
+        model=UrkundenBestellung,
+        title="Bestellung einer Personenstandsurkunde",
+        settings=UrkundeSettings,
+        persons=persons,
+        copies=copies,
+    )
+)

@@ -1,0 +1,1 @@
+"""Connector health: periodic checks, state shared by all processes, logged on change."""

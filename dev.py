@@ -3,7 +3,7 @@
 
     python3 dev.py demo    set up .venv and start the demo (SQLite, Maintal example)
     python3 dev.py test    set up .venv and run the tests (SQLite and PostgreSQL)
-    python3 dev.py lint    ruff check, ruff format --check, mypy --strict src
+    python3 dev.py lint    ruff check, ruff format --check, mypy --strict src, import contracts
 
 Extra arguments are passed on: ``python3 dev.py demo --port 9000``, ``dev.py test -k idem``.
 """
@@ -102,6 +102,7 @@ def main() -> int:
             run([str(BIN / "ruff"), "check", "."]),
             run([str(BIN / "ruff"), "format", "--check", "."]),
             run([str(BIN / "mypy"), "--strict", "src"]),
+            run([str(BIN / "lint-imports")]),  # the layering contracts in pyproject.toml
         ]
         return max(codes)
     required = os.environ.get("CI") == "true" or os.environ.get("OZG_GATEWAY_REQUIRE_PG") == "1"

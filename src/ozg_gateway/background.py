@@ -7,8 +7,8 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
+from ozg_gateway.cases.receiving import ReceivePoller
 from ozg_gateway.context import GatewayContext
-from ozg_gateway.delivery.receiving import ReceivePoller
 from ozg_gateway.delivery.tracking import TrackingPoller
 from ozg_gateway.delivery.worker import Worker
 from ozg_gateway.eid.service import IdentificationJanitor

@@ -19,21 +19,21 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, start_http_server
 from sqlalchemy.exc import SQLAlchemyError
 
+from ozg_gateway import demo as demo_setup
 from ozg_gateway.background import background_jobs
 from ozg_gateway.catalog import CatalogError, load_catalog
 from ozg_gateway.config import (
-    DEMO_ADMIN_KEY,
     Settings,
     default_specs_dir,
-    demo_overrides,
     load_settings,
     read_config_file,
 )
-from ozg_gateway.context import GatewayContext, build_context
+from ozg_gateway.context import GatewayContext, StoreAccess, build_context, open_store
 from ozg_gateway.delivery.metrics import DeliveryMetrics
 from ozg_gateway.delivery.worker import Worker
 from ozg_gateway.errors import ConfigurationError, Problem
 from ozg_gateway.logging import configure_logging, get_logger
+from ozg_gateway.runtime import system_clock, uuid_ids
 from ozg_gateway.store import clients as client_store
 from ozg_gateway.store import migrate as migrations
 from ozg_gateway.store.clients import Role
@@ -60,7 +60,6 @@ ConfigOpt = Annotated[
 HostOpt = Annotated[str, typer.Option(help="Interface to bind.")]
 PortOpt = Annotated[int, typer.Option(help="TCP port.")]
 
-DEMO_KEYS = {Role.portal: "demo-portal-key", Role.backoffice: "demo-backoffice-key"}
 log = get_logger("ozg_gateway.cli")
 
 
@@ -83,17 +82,24 @@ def _context(settings: Settings) -> GatewayContext:
         raise _fail(f"cannot start: {exc}") from None
 
 
-def _migrated_context(config: Path | None) -> GatewayContext:
-    """A context over a database at the shipped migration head; a clear message otherwise."""
-    ctx = _context(_settings(config))
+def _store(settings: Settings) -> StoreAccess:
     try:
-        current = migrations.current_revision(ctx.db)
+        return open_store(settings)
+    except ConfigurationError as exc:
+        raise _fail(f"cannot open the store: {exc}") from None
+
+
+def _migrated_store(settings: Settings) -> StoreAccess:
+    """Database and keyring at the shipped migration head; a clear message otherwise."""
+    store = _store(settings)
+    try:
+        current = migrations.current_revision(store.db)
     except SQLAlchemyError as exc:
         raise _fail(f"database unreachable: {type(exc).__name__}") from None
     if current != migrations.head_revision():
         state = "not set up" if current is None else f"at migration {current}"
         raise _fail(f"the database is {state}; run `ozg-gateway migrate` first")
-    return ctx
+    return store
 
 
 def _require_secrets(settings: Settings) -> None:
@@ -187,19 +193,17 @@ def worker(
 @app.command()
 def migrate(config: ConfigOpt = None) -> None:
     """Create or upgrade the database schema."""
-    settings = _settings(config)
-    ctx = _context(settings)
-    migrations.upgrade(ctx.db)
-    typer.echo(f"database at revision {migrations.current_revision(ctx.db)}")
+    store = _store(_settings(config))
+    migrations.upgrade(store.db)
+    typer.echo(f"database at revision {migrations.current_revision(store.db)}")
+    store.close()
 
 
 def _example_config() -> Path:
-    here = Path(__file__).resolve()
-    for base in (Path.cwd(), *here.parents):
-        candidate = base / "examples" / "maintal" / "config.toml"
-        if candidate.is_file():
-            return candidate
-    raise _fail("examples/maintal/config.toml not found: pass --config")
+    found = demo_setup.example_config()
+    if found is None:
+        raise _fail("examples/maintal/config.toml not found: pass --config")
+    return found
 
 
 @app.command()
@@ -211,70 +215,19 @@ def demo(
 ) -> None:
     """Start with the Maintal example, a temporary SQLite database and fixed demo keys."""
     data_dir = Path(tempfile.mkdtemp(prefix="ozg-gateway-demo-"))
-    base = f"http://{host}:{port}"
-    file_settings = load_settings(config or _example_config(), **demo_overrides(data_dir))
-    # The demo's eID-Server simulator signs with keys made for this run.
-    from ozg_gateway.eid.simulator import demo_keys
-
-    eid_server, eid_gateway, eid_files = demo_keys(data_dir / "eid")
-    connectors = {
-        **file_settings.connectors,
-        "eid-server": {
-            "type": "eid",
-            "url": "{public_base_url}/demo/eid/eid",
-            "signing_key": eid_files["gateway_key"],
-            "signing_certificate": eid_files["gateway_cert"],
-            "server_certificate": eid_files["server_cert"],
-        },
-    }
-    settings = load_settings(
-        config or _example_config(),
-        **demo_overrides(data_dir),
-        public_base_url=base,
-        connectors=connectors,
-        eid_server="eid-server",
+    setup = demo_setup.prepare(
+        config=config or _example_config(), data_dir=data_dir, base=f"http://{host}:{port}"
     )
-    _DEMO_EID.update(server=eid_server, gateway=eid_gateway)
-    configure_logging(level=settings.log_level, fmt="console")
-    ctx = _context(settings)
+    configure_logging(level=setup.settings.log_level, fmt="console")
+    ctx = _context(setup.settings)
     migrations.upgrade(ctx.db)
-    with ctx.db.writing() as session:
-        for role, key in DEMO_KEYS.items():
-            client_store.add_client(
-                session,
-                client_id=f"demo-{role.value}",
-                name=f"Demo {role.value}",
-                role=role,
-                now=ctx.clock(),
-                key=key,
-                return_urls=[f"{base}/"] if role == Role.portal else None,
-                allow_loopback_http=True,
-            )
-    xta_line = (
-        f"  XTA server:   {base}/demo/xta/  (simulator; Kita cases go to civento's mailbox)\n"
-        if settings.specs_features()["xta_simulator"]
-        else "  XTA server:   not started (the simulator needs the specs directory)\n"
-    )
-    typer.echo(
-        "\nozg-gateway demo (Stadt Maintal)\n"
-        f"  API docs:     {base}/docs\n"
-        f"  catalogue:    {base}/v1/services\n"
-        f"  back office:  {base}/demo/backoffice/  (demo receiver: watch cases arrive)\n"
-        f"  paypage:      {base}/demo/epay/  (XBezahldienste simulator, opened by payments)\n"
-        f"  eID-Client:   {base}/demo/eid/client?tcTokenURL=…  (scripted, instead of AusweisApp)\n"
-        + xta_line
-        + f"  connectors:   {base}/v1/admin/connectors  (admin key)\n"
-        f"  ready:        {base}/readyz\n"
-        f"  data dir:     {data_dir}\n"
-    )
-    for role, key in DEMO_KEYS.items():
-        typer.echo(f"{role.value} key: {key}")
-    typer.echo(f"admin key: {DEMO_ADMIN_KEY}\n")
+    demo_setup.seed_clients(ctx, setup)
+    typer.echo(demo_setup.banner(setup))
     # uvicorn stops gracefully on SIGTERM and then raises the signal again; with the default
     # action that would end the process before the data directory is removed.
     previous = signal.signal(signal.SIGTERM, _exit_quietly)
     try:
-        _serve(ctx, host, port, with_worker=True, app_hook=_mount_demo_receiver)
+        _serve(ctx, host, port, with_worker=True, app_hook=lambda api: demo_setup.mount(api, setup))
     except KeyboardInterrupt:
         pass  # Ctrl+C is how a demo ends
     finally:
@@ -287,37 +240,6 @@ def demo(
 
 def _exit_quietly(_signum: int, _frame: object) -> None:
     raise SystemExit(0)
-
-
-DEMO_EPAY_USER, DEMO_EPAY_PASSWORD = "maintal-demo", "demo-epay-password"
-_DEMO_EID: dict[str, Any] = {}
-
-
-def _mount_demo_receiver(api: FastAPI) -> None:
-    from ozg_gateway.connectors.webhook.receiver import create_receiver
-    from ozg_gateway.epayment.simulator import create_simulator
-
-    secrets: list[str] = []
-    for raw in api.state.ctx.settings.connectors.values():
-        if raw.get("type") == "webhook" and "/demo/backoffice/" in str(raw.get("url")):
-            secrets.extend(raw.get("secrets", []))
-    api.mount("/demo/backoffice", create_receiver(sorted(set(secrets))))
-    api.mount("/demo/epay", create_simulator(username=DEMO_EPAY_USER, password=DEMO_EPAY_PASSWORD))
-    from ozg_gateway.eid.simulator import create_eid_simulator
-
-    api.mount(
-        "/demo/eid",
-        create_eid_simulator(
-            server=_DEMO_EID["server"], client_certificate=_DEMO_EID["gateway"].certificate
-        ),
-    )
-    settings = api.state.ctx.settings
-    if settings.specs_features()["xta_simulator"]:
-        from ozg_gateway.xta.simstore import XtaState
-        from ozg_gateway.xta.simulator import create_xta_simulator
-
-        state = XtaState(settings.data_dir / "xta-simulator")
-        api.mount("/demo/xta", create_xta_simulator(settings.specs_dir, state))
 
 
 @clients_app.command("add")
@@ -334,22 +256,27 @@ def clients_add(
     config: ConfigOpt = None,
 ) -> None:
     """Create a client and print its key once."""
-    ctx = _migrated_context(config)
-    unknown = [o for o in offer or [] if ctx.catalog.get(o) is None]
-    if unknown:
-        raise _fail(f"unknown offers: {', '.join(unknown)}")
-    loopback = ctx.settings.mode == "demo"
+    settings = _settings(config)
+    if offer:
+        if settings.catalog_file is None:
+            raise _fail("--offer needs catalog_file in the configuration")
+        catalog = load_catalog(settings.catalog_file)
+        unknown = [o for o in offer if catalog.get(o) is None]
+        if unknown:
+            raise _fail(f"unknown offers: {', '.join(unknown)}")
+    loopback = settings.mode == "demo"
     for prefix in return_url or []:
         problem = client_store.return_prefix_problem(prefix, allow_loopback_http=loopback)
         if problem:
             raise _fail(f"--return-url {prefix!r}: {problem}")
-    with ctx.db.writing() as session:
+    store = _migrated_store(settings)
+    with store.db.writing() as session:
         client, key = client_store.add_client(
             session,
-            client_id=ctx.ids(),
+            client_id=uuid_ids(),
             name=name,
             role=role,
-            now=ctx.clock(),
+            now=system_clock(),
             offers=offer,
             return_urls=return_url,
             allow_loopback_http=loopback,
@@ -361,8 +288,8 @@ def clients_add(
 @clients_app.command("list")
 def clients_list(config: ConfigOpt = None) -> None:
     """List clients (keys are never shown)."""
-    ctx = _migrated_context(config)
-    with ctx.db.reading() as session:
+    store = _migrated_store(_settings(config))
+    with store.db.reading() as session:
         for c in client_store.list_clients(session):
             state = "revoked" if c.revoked_at else "active"
             offers = ",".join(c.offers) if c.offers else "*"
@@ -372,10 +299,10 @@ def clients_list(config: ConfigOpt = None) -> None:
 @clients_app.command("revoke")
 def clients_revoke(client_id: str, config: ConfigOpt = None) -> None:
     """Revoke a client's key."""
-    ctx = _migrated_context(config)
+    store = _migrated_store(_settings(config))
     try:
-        with ctx.db.writing() as session:
-            client_store.revoke_client(session, client_id=client_id, now=ctx.clock())
+        with store.db.writing() as session:
+            client_store.revoke_client(session, client_id=client_id, now=system_clock())
     except Problem:
         raise _fail(f"no client {client_id}") from None
     typer.echo(f"client {client_id} revoked")
@@ -587,7 +514,8 @@ def payments_reconcile(
 
     from ozg_gateway.epayment.reconcile import reconcile
 
-    ctx = _migrated_context(config)
+    ctx = _context(_settings(config))
+    _migrated_store(ctx.settings).close()
     start = datetime.fromisoformat(since).replace(tzinfo=UTC)
     report = reconcile(ctx, since=start)
     for line in report.lines():
@@ -630,10 +558,10 @@ def keys_fitconnect(
 @keys_app.command("rotate")
 def keys_rotate(config: ConfigOpt = None) -> None:
     """Re-encrypt every record and blob with the active key."""
-    ctx = _migrated_context(config)
-    counts = rotate_keys(ctx)
+    store = _migrated_store(_settings(config))
+    counts = rotate_keys(db=store.db, keyring=store.keyring, blobs=store.blobs)
     summary = ", ".join(f"{k}={v}" for k, v in counts.items())
-    typer.echo(f"re-encrypted with key {ctx.keyring.active_key_id!r}: {summary}")
+    typer.echo(f"re-encrypted with key {store.keyring.active_key_id!r}: {summary}")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from ozg_gateway.config import Settings
 from ozg_gateway.connectors.contract import ConnectorEnv, Receiving
 from ozg_gateway.connectors.registry import Connectors, build_connectors
 from ozg_gateway.errors import ConfigurationError
+from ozg_gateway.mappings import formats
 from ozg_gateway.runtime import Clock, IdFactory, system_clock, uuid_ids
 from ozg_gateway.store.blobs import BlobStore, FilesystemBlobStore
 from ozg_gateway.store.crypto import Keyring
@@ -50,12 +51,17 @@ class GatewayContext:
         )
 
     def _render(self, document: Mapping[str, Any], name: str) -> bytes:
-        from ozg_gateway.mappings import formats  # formats needs the context type: import late
-
         def no_hashes(_attachment_id: str) -> str:
             raise formats.NotApplicable("attachment hashes are not available here")
 
-        body, _media_type = formats.render(self, document, name, attachment_sha512=no_hashes)
+        body, _media_type = formats.render(
+            document,
+            name,
+            catalog=self.catalog,
+            now=self.clock(),
+            new_id=self.ids,
+            attachment_sha512=no_hashes,
+        )
         return body
 
 
@@ -71,20 +77,43 @@ def build_keyring(settings: Settings) -> Keyring:
     )
 
 
-def build_context(
-    settings: Settings, *, clock: Clock = system_clock, ids: IdFactory = uuid_ids
-) -> GatewayContext:
-    """Open the database, keyring, blob store and catalogue named by ``settings``."""
-    if settings.catalog_file is None:
-        raise ConfigurationError("catalog_file is not set")
-    catalog = load_catalog(settings.catalog_file, connectors=settings.connectors.keys())
+@dataclass
+class StoreAccess:
+    """Only the stored data: database, keyring and blobs (migrations, clients, key rotation)."""
+
+    db: Database
+    keyring: Keyring
+    blobs: BlobStore
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.db.dispose()
+
+
+def open_store(settings: Settings) -> StoreAccess:
+    """Open the database, keyring and blob store named by ``settings``; nothing else."""
     keyring = build_keyring(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ctx = GatewayContext(
-        settings=settings,
+    return StoreAccess(
         db=Database(settings.effective_database_url),
         keyring=keyring,
         blobs=FilesystemBlobStore(settings.data_dir / "blobs", keyring),
+    )
+
+
+def build_context(
+    settings: Settings, *, clock: Clock = system_clock, ids: IdFactory = uuid_ids
+) -> GatewayContext:
+    """Open the store and the catalogue named by ``settings`` and build the connectors."""
+    if settings.catalog_file is None:
+        raise ConfigurationError("catalog_file is not set")
+    catalog = load_catalog(settings.catalog_file, connectors=settings.connectors.keys())
+    store = open_store(settings)
+    ctx = GatewayContext(
+        settings=settings,
+        db=store.db,
+        keyring=store.keyring,
+        blobs=store.blobs,
         catalog=catalog,
         clock=clock,
         ids=ids,
@@ -95,7 +124,7 @@ def build_context(
         f"{offer.id} > routes: {route!r} is a {ctype.name} connector, not a delivery route"
         for offer in catalog.offers
         for route in offer.routes
-        if (ctype := ctx.connectors.types.get(route)) is not None and not ctype.routable
+        if (ctype := ctx.connectors.types.get(route)) is not None and ctype.kind == "service"
     ]
     misrouted += [
         f"connectors.{name}.inbound: offer {offer!r} is not in the catalogue"

@@ -14,6 +14,7 @@ import pytest
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
+from ozg_gateway.cases.receiving import ReceivePoller
 from ozg_gateway.config import default_specs_dir
 from ozg_gateway.connectors.fitconnect import jose
 from ozg_gateway.connectors.fitconnect.connector import FitConnectConnector, build_announcement
@@ -23,7 +24,6 @@ from ozg_gateway.connectors.fitconnect.simulator import (
     create_fitconnect_simulator,
     simulator_key,
 )
-from ozg_gateway.delivery.receiving import ReceivePoller
 from ozg_gateway.delivery.tracking import TrackingPoller
 from ozg_gateway.errors import ConnectorAuthError, ConnectorConfigError
 from ozg_gateway.mappings.fitconnect import build_data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -148,3 +149,34 @@ def test_notification_hash_and_codes() -> None:
     assert isinstance(_result_error({"ergebnis": {"rc": "-0102"}}), PermanentError)
     assert buchungstext("Fall mtl-2026-7k3m9q2x <ü>") == "FALL MTL-2026-7K3M9Q2"
     assert len(buchungstext("x" * 40)) == 21
+
+
+def test_reconcile_sees_epaybl_amounts_and_cancellations(
+    env: tuple[TestClient, object, object],
+) -> None:
+    from datetime import UTC, datetime
+
+    from ozg_gateway.epayment.reconcile import reconcile
+
+    http, sim, ctx = env
+    started = []
+    for _ in range(2):
+        body = aem_submission(service_id="personenstandsurkunde", submit=True)
+        sid = http.post("/v1/submissions", json=body, headers=PORTAL).json()["id"]
+        payment = http.post(
+            f"/v1/submissions/{sid}/payment",
+            json={"return_url": "https://portal.example/x"},
+            headers=PORTAL,
+        ).json()
+        started.append(payment)
+    accounts = sim.state.accounts  # type: ignore[attr-defined]
+    partly, cancelled = (accounts[p["transaction_id"]] for p in started)
+    # The citizen paid only 6 € of 24 € before the paypage closed (a partial booking) ...
+    partly.update(paypage="INAKTIV", saldo=partly["total"] - Decimal("6.00"))
+    # ... and the other paypage was cancelled at the provider, which we never heard of.
+    cancelled.update(paypage="INAKTIV")
+    report = reconcile(ctx, since=datetime(2000, 1, 1, tzinfo=UTC))  # type: ignore[arg-type]
+    assert report.checked == 2
+    first, second = (p["id"] for p in started)
+    assert f"{first}: amount here 2400 ct, at the provider 600 ct" in report.mismatches
+    assert f"{second}: status here open, at the provider CANCELED" in report.mismatches

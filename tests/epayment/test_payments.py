@@ -343,8 +343,8 @@ def test_oauth2_token_is_cached_and_renewed() -> None:
         client = XBezahldiensteClient(
             "pm", settings, ConnectorEnv("http://g", Path("."), None), transport=Counting()
         )
-        client.status()
-        tx = client.create(
+        client.health()
+        tx = client.post_payment(
             build_payment_request(
                 request_id="r-oauth",
                 now=datetime.now(UTC),
@@ -356,11 +356,11 @@ def test_oauth2_token_is_cached_and_renewed() -> None:
                 booking_data={},
             )
         )
-        assert client.get(tx.transaction_id).status == "INITIAL"
+        assert client.get_transaction(tx.transaction_id).status == "INITIAL"
         assert calls.count("/oauth/token") == 1  # cached for the three calls
         assert client._tokens is not None
         client._tokens._token = ("expired", 0.0)  # past its lifetime
-        client.status()
+        client.health()
         assert calls.count("/oauth/token") == 2
         client.close()
     finally:
@@ -398,17 +398,17 @@ def test_mutual_tls_with_pkcs12_client_certificate(tmp_path: Path) -> None:
             ),
             env,
         )
-        with_cert.status()  # handshake with our client certificate
+        with_cert.health()  # handshake with our client certificate
         with_cert.close()
         without = XBezahldiensteClient(
             "no-cert", XBezahldiensteSettings(**base, tls={"ca_bundle": pki.ca}), env
         )
         with pytest.raises(ConnectorError):
-            without.status()
+            without.health()
         without.close()
         untrusted = XBezahldiensteClient("no-ca", XBezahldiensteSettings(**base), env)
         with pytest.raises(ConnectorError) as info:
-            untrusted.status()  # verification is always on
+            untrusted.health()  # verification is always on
         assert type(info.value).__name__ == "ConnectorConfigError"
         untrusted.close()
     finally:

@@ -15,9 +15,9 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
+from ozg_gateway.cases.receiving import ReceivePoller
 from ozg_gateway.config import default_specs_dir
 from ozg_gateway.context import build_context
-from ozg_gateway.delivery.receiving import ReceivePoller
 from ozg_gateway.delivery.tracking import TrackingPoller
 from ozg_gateway.errors import ConnectorConfigError
 from ozg_gateway.mappings.xfall import NS as XFALL_NS
@@ -426,7 +426,7 @@ def test_inbound_offer_missing_from_the_catalogue_stops_the_start(
 
 
 def test_one_process_polls_a_mailbox_at_a_time(xenv: XtaEnv) -> None:
-    from ozg_gateway.delivery.receiving import try_lease_receiving
+    from ozg_gateway.cases.receiving import try_lease_receiving
 
     _platform_sends(xenv, message_type="MainApplication", xml=_xfall_from_platform())
     with xenv.ctx.db.writing() as session:  # another worker is in the middle of a round

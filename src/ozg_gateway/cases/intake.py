@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ozg_gateway.api.schemas import AttachmentOut, CaseRef, SubmissionOut, TimelineItem
 from ozg_gateway.catalog.models import Offer
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery import outbox
@@ -159,37 +158,6 @@ def require_identity(ctx: GatewayContext, offer: Offer, identity: dict[str, Any]
         )
     if errors:
         raise validation_problem(errors)
-
-
-def view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
-    """The portal's view of a submission (no form data echoed)."""
-    attachments = [
-        AttachmentOut(
-            id=a.id,
-            filename=store.open_filename(ctx.keyring, a),
-            purpose=a.purpose,
-            content_type=a.content_type,
-            size=a.size,
-            sha256=a.sha256,
-            created_at=a.created_at,
-        )
-        for a in sub.attachments
-    ]
-    case = sub.case
-    out = SubmissionOut(
-        id=sub.id,
-        service_id=sub.service_id,
-        status="submitted" if sub.status == store.SUBMITTED else "draft",
-        created_at=sub.created_at,
-        updated_at=sub.updated_at,
-        submitted_at=sub.submitted_at,
-        attachments=attachments,
-        case=CaseRef(id=case.id, case_number=case.case_number, status=case.status)
-        if case
-        else None,
-        timeline=[TimelineItem(at=e.at, status=e.status, detail=e.detail) for e in sub.events],
-    )
-    return out.model_dump(mode="json")
 
 
 def freeze(

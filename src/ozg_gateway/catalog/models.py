@@ -8,7 +8,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PrivateAttr, model_validator
 
-from ozg_gateway.eid.messages import ORDER as EID_ATTRIBUTES
+from ozg_gateway.catalog.eid_attributes import ORDER as EID_ATTRIBUTES
 
 
 class Channel(StrEnum):

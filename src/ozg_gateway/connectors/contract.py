@@ -1,11 +1,24 @@
 """The shape every external system takes: settings, client (I/O only), pure mapping, one
 registration object.
 
-A connector *type* (``webhook``, ``pull``, later ``xta``, ``fitconnect``, ``open311``) is
-registered once as a :class:`ConnectorType`. Connector *instances* are declared in the config
-file (``[connectors.<name>] type = "..."``) and referenced by name from catalogue routes.
+A connector *type* (``webhook``, ``pull``, ``xta``, ``fitconnect``, ``open311``,
+``xbezahldienste``, ``epaybl``, ``eid``) is one :class:`ConnectorType`, published under the
+entry-point group ``ozg_gateway.connectors`` (so a separate package can add one). Connector
+*instances* are declared in the config file (``[connectors.<name>] type = "..."``).
 
-An instance implements :class:`Connector`:
+Every type has an explicit ``kind``:
+
+``route``
+    Cases are pushed to it by the delivery worker; catalogue routes name it. Its instances
+    implement :class:`RouteConnector` (below).
+``pull``
+    Catalogue routes name it, but back offices fetch the cases themselves (pull inbox).
+``service``
+    A system the gateway uses (payment provider, eID-Server): never a route. Its instance is
+    a :class:`ServiceConnector` whose ``client`` implements the domain's typed protocol
+    (``epayment.provider.PaymentProvider``, ``eid.client.EidService``).
+
+Every instance implements :class:`Connector` (``check``, ``aclose``); a route instance also:
 
 ``deliver(request)``
     Hand one case to the external system. Return a :class:`DeliveryResult` on success.
@@ -37,7 +50,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -208,13 +221,9 @@ class Receiving(Protocol):
 
 @runtime_checkable
 class Connector(Protocol):
-    """A configured instance of a connector type (see module docstring)."""
+    """A configured instance of any connector type (see module docstring)."""
 
     name: str
-
-    async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
-        """Hand one case over; raise ConnectorError on failure."""
-        ...
 
     async def check(self, *, timeout: float) -> None:
         """Raise ConnectorError if the external system is not usable."""
@@ -225,13 +234,24 @@ class Connector(Protocol):
         ...
 
 
+@runtime_checkable
+class RouteConnector(Connector, Protocol):
+    """An instance of a ``route`` type: the worker hands it cases."""
+
+    async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
+        """Hand one case over; raise ConnectorError on failure."""
+        ...
+
+
+Kind = Literal["route", "pull", "service"]
+
+
 @dataclass(frozen=True)
 class ConnectorType:
-    """Registration object of a connector type."""
+    """Registration object of a connector type (published as an entry point)."""
 
     name: str
     description: str
     settings: type[BaseModel]
     build: Callable[[str, Any, ConnectorEnv], Connector]
-    pushes: bool = True  # False: receivers fetch cases themselves (pull inbox)
-    routable: bool = True  # False: a service the gateway uses (payment, eID), not a case route
+    kind: Kind = "route"

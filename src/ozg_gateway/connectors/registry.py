@@ -1,45 +1,51 @@
 """Connector types by name, and instances built from the configuration.
 
-A broken instance is reported with its location and left out; the others still start.
+Types come from the entry-point group ``ozg_gateway.connectors`` (this package's own and any
+other installed package's); the registry names no module. A broken instance is reported
+with its location and left out; the others still start.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from typing import Any
 
 from pydantic import ValidationError
 
-from ozg_gateway.connectors.contract import Connector, ConnectorEnv, ConnectorType
+from ozg_gateway.connectors.contract import (
+    Connector,
+    ConnectorEnv,
+    ConnectorType,
+    RouteConnector,
+)
+from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.errors import ConnectorConfigError
 
+ENTRY_POINT_GROUP = "ozg_gateway.connectors"
 TYPES: dict[str, ConnectorType] = {}
 
 
 def register(connector_type: ConnectorType) -> ConnectorType:
-    """Register a connector type (called by each connector package)."""
+    """Register a connector type by hand (tests; packages publish entry points instead)."""
     TYPES[connector_type.name] = connector_type
     return connector_type
 
 
-BUILTIN_MODULES = (
-    "ozg_gateway.connectors.pull",
-    "ozg_gateway.connectors.webhook",
-    "ozg_gateway.epayment.xbezahldienste",
-    "ozg_gateway.epayment.epaybl",
-    "ozg_gateway.eid.client",
-    "ozg_gateway.xta",
-    "ozg_gateway.connectors.open311",
-    "ozg_gateway.connectors.fitconnect",
-)
-
-
-def _load_builtin_types() -> None:
-    # Imported for their register() side effect; later connector packages add themselves here.
-    for module in BUILTIN_MODULES:
-        importlib.import_module(module)
+def _load_types() -> None:
+    """Every ConnectorType published under the entry-point group, this package's and others'."""
+    if TYPES.keys() >= {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}:
+        return
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name in TYPES:
+            continue
+        loaded = entry.load()
+        if not isinstance(loaded, ConnectorType) or loaded.name != entry.name:
+            raise ConnectorConfigError(
+                f"entry point {entry.name} = {entry.value} is not the ConnectorType {entry.name!r}"
+            )
+        TYPES[entry.name] = loaded
 
 
 @dataclass
@@ -53,12 +59,24 @@ class Connectors:
     bugs_reported: set[tuple[str, str]] = field(default_factory=set)
 
     def pushing(self) -> list[str]:
-        """Names of healthy instances the worker delivers to."""
-        return [n for n in self.instances if self.types[n].pushes]
+        """Names of healthy instances the worker delivers to (kind ``route``)."""
+        return [n for n in self.instances if self.types[n].kind == "route"]
 
     def pulling(self) -> list[str]:
         """Names of instances whose receivers fetch cases through the pull inbox."""
-        return [n for n, t in self.types.items() if not t.pushes and t.routable]
+        return [n for n, t in self.types.items() if t.kind == "pull"]
+
+    def route(self, name: str) -> RouteConnector:
+        """The route instance ``name`` (KeyError if there is none)."""
+        instance = self.instances[name]
+        if not isinstance(instance, RouteConnector) or self.types[name].kind != "route":
+            raise KeyError(name)
+        return instance
+
+    def service(self, name: str | None) -> object | None:
+        """The client of service instance ``name`` (check it against the domain's protocol)."""
+        instance = self.instances.get(name or "")
+        return instance.client if isinstance(instance, ServiceConnector) else None
 
     async def aclose(self) -> None:
         """Close every instance."""
@@ -68,7 +86,7 @@ class Connectors:
 
 def validate_config(name: str, raw: Mapping[str, Any]) -> tuple[ConnectorType, Any]:
     """Type and validated settings of one instance; raise ValueError with locations."""
-    _load_builtin_types()
+    _load_types()
     type_name = raw.get("type")
     if type_name not in TYPES:
         known = ", ".join(sorted(TYPES))

@@ -228,7 +228,7 @@ class Worker:
 
     # -- attempt ----------------------------------------------------------------------------
     async def _attempt(self, claimed: outbox.Claimed, request: DeliveryRequest) -> _Outcome:
-        connector = self.connectors.instances[claimed.connector]
+        connector = self.connectors.route(claimed.connector)
         started_at = self.ctx.clock()
         t0 = time.perf_counter()
         result: DeliveryResult | None = None

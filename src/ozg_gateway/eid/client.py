@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 from cryptography import x509
@@ -16,7 +16,6 @@ from ozg_gateway.connectors.contract import (
     ConnectorEnv,
     ConnectorType,
 )
-from ozg_gateway.connectors.registry import register
 from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.eid.messages import (
@@ -65,6 +64,40 @@ def load_signing_key(settings: EidSettings) -> SigningKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ConnectorConfigError("the eID signing key must be RSA")
     return SigningKey(key, cert)
+
+
+@runtime_checkable
+class EidService(Protocol):
+    """What the identification flow needs from an eID-Server (contract).
+
+    ``use_id`` opens a session for exactly the attributes of a policy; ``get_result`` asks
+    for its result with a rising counter and raises ``NoResultYet`` while the citizen is busy;
+    ``signing_key`` signs the identification reports the gateway issues. Calls block (I/O) and
+    raise ConnectorError subclasses.
+    """
+
+    name: str
+
+    @property
+    def signing_key(self) -> SigningKey:
+        """The gateway's signing key towards this server."""
+        ...
+
+    def use_id(self, policy: EidPolicy) -> UseIdAnswer:
+        """Start a session."""
+        ...
+
+    def get_result(self, session_id: str, counter: int) -> Identity:
+        """The session's result."""
+        ...
+
+    def health(self) -> None:
+        """Raise ConnectorError when the server is not usable."""
+        ...
+
+    def close(self) -> None:
+        """Close connections."""
+        ...
 
 
 class EidClient:
@@ -119,8 +152,8 @@ class EidClient:
         version = {etree.QName(e).localname: e.text for e in body.iter() if isinstance(e.tag, str)}
         return {"version": version.get("VersionString"), "major": version.get("Major")}
 
-    def status(self) -> None:
-        """Health: getServerInfo, signed both ways."""
+    def health(self) -> None:
+        """getServerInfo, signed both ways."""
         self.server_info()
 
     def close(self) -> None:
@@ -128,13 +161,10 @@ class EidClient:
         self._http.close()
 
 
-CONNECTOR = register(
-    ConnectorType(
-        name="eid",
-        description="BSI TR-03130 eID-Server (signed SOAP over mutual TLS).",
-        settings=EidSettings,
-        build=lambda name, settings, env: ServiceConnector(EidClient(name, settings, env)),
-        pushes=False,
-        routable=False,
-    )
+CONNECTOR = ConnectorType(
+    name="eid",
+    description="BSI TR-03130 eID-Server (signed SOAP over mutual TLS).",
+    settings=EidSettings,
+    build=lambda name, settings, env: ServiceConnector(EidClient(name, settings, env)),
+    kind="service",
 )

@@ -14,6 +14,7 @@ from typing import Literal
 from lxml import etree
 from lxml.builder import ElementMaker
 
+from ozg_gateway.catalog.eid_attributes import MANDATORY_OPERATIONS, ORDER
 from ozg_gateway.errors import (
     ConnectorAuthError,
     ConnectorConfigError,
@@ -26,37 +27,6 @@ NS = "http://bsi.bund.de/eID/"
 DSS = "urn:oasis:names:tc:dss:1.0:core:schema"
 E = ElementMaker(namespace=NS, nsmap={"eid": NS})
 
-# Every element of OperationsRequestorType that the 2.0.2 schema requires, in schema order,
-# followed by the optional ones we may request.
-MANDATORY_OPERATIONS = (
-    "DocumentType",
-    "IssuingState",
-    "DateOfExpiry",
-    "GivenNames",
-    "FamilyNames",
-    "ArtisticName",
-    "AcademicTitle",
-    "DateOfBirth",
-    "PlaceOfBirth",
-    "Nationality",
-)
-ORDER = (
-    *MANDATORY_OPERATIONS,
-    "Sex",
-    "OptionalDataR",
-    "BirthName",
-    "WrittenSignature",
-    "DateOfIssuance",
-    "PlaceOfResidence",
-    "MunicipalityID",
-    "ResidencePermitI",
-    "ResidencePermitII",
-    "PhoneNumber",
-    "EmailAddress",
-    "RestrictedID",
-    "AgeVerification",
-    "PlaceVerification",
-)
 REQUIRED_IN_SCHEMA = (
     *MANDATORY_OPERATIONS,
     "BirthName",

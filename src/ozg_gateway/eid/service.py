@@ -18,9 +18,8 @@ from typing import Any
 from sqlalchemy import delete
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
-from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.context import GatewayContext
-from ozg_gateway.eid.client import EidClient
+from ozg_gateway.eid.client import EidService
 from ozg_gateway.eid.messages import EidPolicy, Identity, NoResultYet, community_id, user_message
 from ozg_gateway.eid.report import build_report
 from ozg_gateway.eid.tctoken import build_tc_token
@@ -44,12 +43,12 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def eid_client(ctx: GatewayContext) -> EidClient:
+def eid_client(ctx: GatewayContext) -> EidService:
     """The configured eID-Server; 503 if none is usable."""
-    instance = ctx.connectors.instances.get(ctx.settings.eid_server or "")
-    if not isinstance(instance, ServiceConnector) or not isinstance(instance.client, EidClient):
+    server = ctx.connectors.service(ctx.settings.eid_server)
+    if not isinstance(server, EidService):
         raise Problem("unavailable", detail="Identification with the eID is not configured.")
-    return instance.client
+    return server
 
 
 def policy_for(ctx: GatewayContext, service_id: str) -> EidPolicy:

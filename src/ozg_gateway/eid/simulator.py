@@ -19,7 +19,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from ozg_gateway.eid.messages import DSS, MANDATORY_OPERATIONS, NS, ORDER
+from ozg_gateway.catalog.eid_attributes import MANDATORY_OPERATIONS, ORDER
+from ozg_gateway.eid.messages import DSS, NS
 from ozg_gateway.eid.wssec import SignatureRejected, SigningKey, sign_envelope, verify_envelope
 
 E = ElementMaker(namespace=NS, nsmap={"eid": NS, "dss": DSS})

@@ -26,12 +26,11 @@ from ozg_gateway.connectors.contract import (
     ConnectorEnv,
     ConnectorType,
 )
-from ozg_gateway.connectors.registry import register
 from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.epayment import money
 from ozg_gateway.epayment.money import to_cents, to_euros
-from ozg_gateway.epayment.xbezahldienste import Transaction
+from ozg_gateway.epayment.provider import PaymentOrder, Transaction
 from ozg_gateway.errors import ConnectorConfigError, ConnectorError, PermanentError, TransientError
 from ozg_gateway.http import Timeouts, TlsSettings, sync_client
 
@@ -151,7 +150,7 @@ def parse_kassenzeichen(
     return Transaction(
         transaction_id=kassenzeichen,
         status=status,
-        amount_cents=paid if status == "PAYED" else None,
+        amount_cents=paid if finished else None,
         paypage_url=None,
         reference=kassenzeichen,
         method=extra.get("bezahlverfahren"),
@@ -196,15 +195,50 @@ class EpayblClient:
             raise result_error
         return data
 
-    def status(self) -> None:
-        """Health: ``rc == +0000``."""
+    # -- PaymentProvider --------------------------------------------------------------------
+    def create(self, order: PaymentOrder) -> Transaction:
+        """A Buchungsliste for the order; the Kassenzeichen is the transaction id."""
+        body = build_buchungsliste(
+            transaction_number=order.request_id,
+            amount_cents=order.amount_cents,
+            text=order.case_number,
+            description=order.description,
+            settings=self.settings,
+            urls={
+                "notifyUrl": order.notify_url,
+                "successUrl": order.redirect_url,
+                "errorUrl": order.redirect_url,
+                "cancelUrl": order.redirect_url,
+            },
+            today=order.now,
+        )
+        kassenzeichen, paypage = self.post_buchungsliste(body)
+        return Transaction(
+            kassenzeichen, "INITIAL", order.amount_cents, paypage, kassenzeichen, None, None
+        )
+
+    def status(self, transaction_id: str, *, charged_cents: int) -> Transaction:
+        """The Kassenzeichen's state; its balance against ``charged_cents`` gives the amount
+        paid and tells a cancelled paypage from a paid one."""
+        return self.get_kassenzeichen(transaction_id, charged_cents)
+
+    def health(self) -> None:
+        """``rc == +0000`` from ``/status``."""
         self._json("GET", "status")
+
+    def verify_notification(self, fields: Mapping[str, str]) -> str | None:
+        """The Kassenzeichen of a notification whose hash verifies (constant time)."""
+        if not verify_notification(fields, self.settings.notify_secret.get_secret_value()):
+            return None
+        return str(fields.get("kassenzeichen", "")) or None
+
+    # -- wire calls -------------------------------------------------------------------------
 
     def zahlverfahren(self) -> list[dict[str, Any]]:
         """Enabled payment methods with their limits."""
         return list(self._json("GET", "zahlverfahren").get("zahlverfahren", []))
 
-    def create(self, body: dict[str, Any]) -> tuple[str, str]:
+    def post_buchungsliste(self, body: dict[str, Any]) -> tuple[str, str]:
         """Create the Kassenzeichen; return it and the paypage URL."""
         data = self._json("POST", "buchungslisten", body)
         info = data.get("zahlvorgangsInfo") or {}
@@ -214,7 +248,7 @@ class EpayblClient:
             raise PermanentError("ePayBL answered without Kassenzeichen or paypage")
         return str(kassenzeichen), str(paypage)
 
-    def get(self, kassenzeichen: str, total_cents: int | None = None) -> Transaction:
+    def get_kassenzeichen(self, kassenzeichen: str, total_cents: int | None = None) -> Transaction:
         """Status of a Kassenzeichen."""
         return parse_kassenzeichen(
             kassenzeichen, self._json("GET", f"kassenzeichen/{kassenzeichen}"), total_cents
@@ -225,13 +259,10 @@ class EpayblClient:
         self._http.close()
 
 
-CONNECTOR = register(
-    ConnectorType(
-        name="epaybl",
-        description="ePayBL REST connector Fachverfahren v1_0 (mutual TLS).",
-        settings=EpayblSettings,
-        build=lambda name, settings, env: ServiceConnector(EpayblClient(name, settings, env)),
-        pushes=False,
-        routable=False,
-    )
+CONNECTOR = ConnectorType(
+    name="epaybl",
+    description="ePayBL REST connector Fachverfahren v1_0 (mutual TLS).",
+    settings=EpayblSettings,
+    build=lambda name, settings, env: ServiceConnector(EpayblClient(name, settings, env)),
+    kind="service",
 )

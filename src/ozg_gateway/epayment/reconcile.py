@@ -49,7 +49,7 @@ def reconcile(ctx: GatewayContext, *, since: datetime) -> Report:
         report.checked += 1
         assert p.transaction_id is not None
         try:
-            tx = client.get(p.transaction_id)
+            tx = client.status(p.transaction_id, charged_cents=p.amount_cents)
         except PermanentError:
             report.mismatches.append(
                 f"{p.id}: transaction {p.transaction_id} unknown to the provider"

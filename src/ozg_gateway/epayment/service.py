@@ -18,21 +18,9 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ozg_gateway.catalog.models import Offer
-from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery import outbox
-from ozg_gateway.epayment.epaybl import (
-    EpayblClient,
-    build_buchungsliste,
-    verify_notification,
-)
-from ozg_gateway.epayment.xbezahldienste import (
-    Transaction,
-    XBezahldiensteClient,
-    build_payment_request,
-    purpose_text,
-)
+from ozg_gateway.epayment.provider import PaymentOrder, PaymentProvider, Transaction
 from ozg_gateway.errors import (
     ConnectorError,
     FieldError,
@@ -66,71 +54,17 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-Provider = XBezahldiensteClient | EpayblClient
-
-
-def provider_client(ctx: GatewayContext) -> Provider:
-    """The configured payment provider (XBezahldienste or ePayBL); 503 if none is usable."""
-    name = ctx.settings.payment_provider
-    instance = ctx.connectors.instances.get(name or "")
-    if not isinstance(instance, ServiceConnector) or not isinstance(
-        instance.client, XBezahldiensteClient | EpayblClient
-    ):
+def provider_client(ctx: GatewayContext) -> PaymentProvider:
+    """The configured payment provider; 503 if none is usable."""
+    provider = ctx.connectors.service(ctx.settings.payment_provider)
+    if not isinstance(provider, PaymentProvider):
         raise Problem("unavailable", detail="Online payment is not configured.")
-    client: Provider = instance.client
-    return client
+    return provider
 
 
-def _create(
-    client: Provider,
-    *,
-    payment: Payment,
-    offer: Offer,
-    case_number: str,
-    redirect_url: str,
-    notify_url: str,
-    now: datetime,
-) -> Transaction:
-    """Create the provider-side payment for an attempt (request id persisted before)."""
-    amount = payment.amount_cents
-    description = f"{offer.title}, Fall {case_number}"
-    if isinstance(client, EpayblClient):
-        body = build_buchungsliste(
-            transaction_number=payment.request_id,
-            amount_cents=amount,
-            text=case_number,
-            description=description,
-            settings=client.settings,
-            urls={
-                "notifyUrl": notify_url,
-                "successUrl": redirect_url,
-                "errorUrl": redirect_url,
-                "cancelUrl": redirect_url,
-            },
-            today=now,
-        )
-        kassenzeichen, paypage = client.create(body)
-        return Transaction(kassenzeichen, "INITIAL", amount, paypage, kassenzeichen, None, None)
-    request = build_payment_request(
-        request_id=payment.request_id,
-        now=now,
-        amount_cents=amount,
-        items=fee_items(
-            offer.title, amount, offer.fee.amount_cents, offer.fee.additional_copy_cents
-        ),
-        purpose=purpose_text(client.settings.purpose_prefix, case_number),
-        description=description,
-        redirect_url=redirect_url,
-        booking_data=client.settings.booking_data,
-    )
-    return client.create(request)
-
-
-def _get(client: Provider, payment: Payment) -> Transaction:
+def _get(provider: PaymentProvider, payment: Payment) -> Transaction:
     assert payment.transaction_id is not None
-    if isinstance(client, EpayblClient):
-        return client.get(payment.transaction_id, payment.amount_cents)
-    return client.get(payment.transaction_id)
+    return provider.status(payment.transaction_id, charged_cents=payment.amount_cents)
 
 
 def latest(session: Session, submission_id: str) -> Payment | None:
@@ -193,16 +127,20 @@ def start_payment(
         offer = ctx.catalog.get(sub.service_id)
     assert offer is not None
     base = ctx.settings.public_base_url.rstrip("/")
+    order = PaymentOrder(
+        request_id=payment.request_id,
+        amount_cents=amount,
+        items=fee_items(
+            offer.title, amount, offer.fee.amount_cents, offer.fee.additional_copy_cents
+        ),
+        case_number=case_number,
+        description=f"{offer.title}, Fall {case_number}",
+        redirect_url=f"{base}/v1/payments/return/{token}",
+        notify_url=f"{base}/v1/payments/epaybl/notify",
+        now=now,
+    )
     try:
-        tx = _create(
-            client,
-            payment=payment,
-            offer=offer,
-            case_number=case_number,
-            redirect_url=f"{base}/v1/payments/return/{token}",
-            notify_url=f"{base}/v1/payments/epaybl/notify",
-            now=now,
-        )
+        tx = client.create(order)
     except (ConnectorError, ValueError) as exc:
         # Outcome unknown or refused: do not re-post this request; the portal may start anew.
         _finish_create(ctx, payment.id, None, error=exc)
@@ -388,16 +326,15 @@ def notification(ctx: GatewayContext, fields: dict[str, str]) -> Payment | None:
     Returns None for an unknown Kassenzeichen; raises Problem 401 for a bad hash. A repeated
     notification changes nothing: the transition is guarded.
     """
-    client = provider_client(ctx)
-    if not isinstance(client, EpayblClient):
-        raise Problem("not-found", detail="No ePayBL provider configured.")
-    if not verify_notification(fields, client.settings.notify_secret.get_secret_value()):
+    try:
+        transaction_id = provider_client(ctx).verify_notification(fields)
+    except LookupError:
+        raise Problem("not-found", detail="This payment provider sends no notifications.") from None
+    if transaction_id is None:
         log.warning("payment notification rejected", error_code="bad_hash")
         raise Problem("unauthorized", detail="Notification signature invalid.")
     with ctx.db.reading() as session:
-        payment = session.scalar(
-            select(Payment).where(Payment.transaction_id == str(fields.get("kassenzeichen")))
-        )
+        payment = session.scalar(select(Payment).where(Payment.transaction_id == transaction_id))
     if payment is None:
         return None
     return refresh(ctx, payment.id)

@@ -10,7 +10,7 @@ notification: the status is always pulled.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -22,11 +22,12 @@ from ozg_gateway.connectors.contract import (
     ConnectorEnv,
     ConnectorType,
 )
-from ozg_gateway.connectors.registry import register
+from ozg_gateway.connectors.oauth import OAuth2, TokenCache
 from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.epayment import money
 from ozg_gateway.epayment.money import to_cents, to_euros
+from ozg_gateway.epayment.provider import PaymentOrder, Transaction
 from ozg_gateway.errors import (
     ConnectorAuthError,
     ConnectorConfigError,
@@ -35,7 +36,6 @@ from ozg_gateway.errors import (
     TransientError,
 )
 from ozg_gateway.http import Timeouts, TlsSettings, sync_client
-from ozg_gateway.oauth import OAuth2, TokenCache
 
 _ID = r"^[\w\d-]{1,36}$"
 _PURPOSE_OK = re.compile(r"[^\w\d\s-]")
@@ -72,19 +72,6 @@ class XBezahldiensteSettings(BaseModel):
     timeouts: Timeouts = Timeouts(connect=5, read=20, write=20)
     booking_data: dict[str, str] = Field(default_factory=dict, description="e.g. Haushaltsstelle")
     purpose_prefix: str = Field(default="", max_length=10)
-
-
-@dataclass(frozen=True)
-class Transaction:
-    """What the provider says about a transaction."""
-
-    transaction_id: str
-    status: str
-    amount_cents: int | None
-    paypage_url: str | None
-    reference: str | None
-    method: str | None
-    timestamp: str | None
 
 
 def purpose_text(prefix: str, case_number: str) -> str:
@@ -230,7 +217,40 @@ class XBezahldiensteClient:
             return {"Authorization": f"Bearer {self._tokens.bearer()}"}
         return {}
 
-    def create(self, request: dict[str, Any]) -> Transaction:
+    # -- PaymentProvider --------------------------------------------------------------------
+    def create(self, order: PaymentOrder) -> Transaction:
+        """POST the PaymentRequest of an order."""
+        return self.post_payment(
+            build_payment_request(
+                request_id=order.request_id,
+                now=order.now,
+                amount_cents=order.amount_cents,
+                items=order.items,
+                purpose=purpose_text(self.settings.purpose_prefix, order.case_number),
+                description=order.description,
+                redirect_url=order.redirect_url,
+                booking_data=self.settings.booking_data,
+            )
+        )
+
+    def status(self, transaction_id: str, *, charged_cents: int) -> Transaction:
+        """The provider's record (it carries the gross amount itself)."""
+        return self.get_transaction(transaction_id)
+
+    def health(self) -> None:
+        """200 from ``/status``: configured and reachable."""
+        url = f"{self.base}/status/{self._ids()}"
+        response = send(self._http, "GET", url, headers=self._headers())
+        error = error_from(response)
+        if error is not None:
+            raise error
+
+    def verify_notification(self, fields: Mapping[str, str]) -> str | None:
+        """XBezahldienste has no push notifications: the status is always pulled."""
+        raise LookupError("XBezahldienste sends no notifications")
+
+    # -- wire calls -------------------------------------------------------------------------
+    def post_payment(self, request: dict[str, Any]) -> Transaction:
         """POST a PaymentRequest."""
         url = f"{self.base}/paymenttransaction/{self._ids()}"
         content = money.dumps(request)  # exact decimal amounts
@@ -243,7 +263,7 @@ class XBezahldiensteClient:
             raise error
         return parse_transaction(response.json(parse_float=Decimal))
 
-    def get(self, transaction_id: str) -> Transaction:
+    def get_transaction(self, transaction_id: str) -> Transaction:
         """Current state of a transaction."""
         url = f"{self.base}/paymenttransaction/{self._ids()}/{transaction_id}"
         response = send(self._http, "GET", url, headers=self._headers())
@@ -251,14 +271,6 @@ class XBezahldiensteClient:
         if error is not None:
             raise error
         return parse_transaction(response.json(parse_float=Decimal))
-
-    def status(self) -> None:
-        """Health: 200 means configured and reachable."""
-        url = f"{self.base}/status/{self._ids()}"
-        response = send(self._http, "GET", url, headers=self._headers())
-        error = error_from(response)
-        if error is not None:
-            raise error
 
     def close(self) -> None:
         """Close connections."""
@@ -271,13 +283,10 @@ def _build(
     return ServiceConnector(XBezahldiensteClient(name, settings, env))
 
 
-CONNECTOR = register(
-    ConnectorType(
-        name="xbezahldienste",
-        description="XBezahldienste 1.0.0 payment provider (epay21, pmPayment, ePayBL facade).",
-        settings=XBezahldiensteSettings,
-        build=_build,
-        pushes=False,
-        routable=False,
-    )
+CONNECTOR = ConnectorType(
+    name="xbezahldienste",
+    description="XBezahldienste 1.0.0 payment provider (epay21, pmPayment, ePayBL facade).",
+    settings=XBezahldiensteSettings,
+    build=_build,
+    kind="service",
 )

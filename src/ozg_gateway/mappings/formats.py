@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
+from ozg_gateway.catalog import Catalog
 from ozg_gateway.forms.aem import AemSettings
 from ozg_gateway.mappings import fitconnect, open311, personenstand, xfall
-
-if TYPE_CHECKING:
-    from ozg_gateway.context import GatewayContext
 
 
 class NotApplicable(LookupError):
@@ -22,27 +21,33 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, indent=2).encode()
 
 
-def aem_settings(ctx: GatewayContext, service_id: str) -> AemSettings:
+def aem_settings(catalog: Catalog, service_id: str) -> AemSettings:
     """The AEM offer's settings (categories), or the defaults."""
-    settings = ctx.catalog.form_settings(service_id)
+    settings = catalog.form_settings(service_id)
     return settings if isinstance(settings, AemSettings) else AemSettings()
 
 
 def render(
-    ctx: GatewayContext,
     document: Mapping[str, Any],
     name: str,
     *,
+    catalog: Catalog,
+    now: datetime,
+    new_id: Callable[[], str],
     attachment_sha512: Callable[[str], str],
 ) -> tuple[bytes, str]:
-    """Bytes and media type of ``document`` in format ``name``."""
+    """Bytes and media type of ``document`` in format ``name`` (offer settings from
+    ``catalog``; ``now`` and ``new_id`` for formats that stamp their messages)."""
     service_id = document["service"]["id"]
-    offer = ctx.catalog.get(service_id)
+    offer = catalog.get(service_id)
     model = offer.form_model if offer else None
+    aem = aem_settings(catalog, service_id)
     if name == "xfall":
         code = None
         if model == "aem-meldung":
-            category = aem_settings(ctx, service_id).category(str(document["form"]["kategorie"]))
+            category = aem_settings(catalog, service_id).category(
+                str(document["form"]["kategorie"])
+            )
             code = (category.service_code if category else None) or "0"
         return xfall.build_xfall(document, klarschiff_category=code), "application/xml"
     if name == "fitconnect-data":
@@ -56,12 +61,14 @@ def render(
     if name == "open311":
         if model != "aem-meldung":
             raise NotApplicable("Open311 exists for AEM reports only")
-        request = open311.build_service_request(document, settings=aem_settings(ctx, service_id))
+        request = open311.build_service_request(
+            document, settings=aem_settings(catalog, service_id)
+        )
         return _json(request), "application/json"
     if name == "open311-post":  # the form fields of POST requests (what the connector sends)
         if model != "aem-meldung":
             raise NotApplicable("Open311 exists for AEM reports only")
-        params = open311.build_post_params(document, settings=aem_settings(ctx, service_id))
+        params = open311.build_post_params(document, settings=aem)
         return urlencode(params).encode(), "application/x-www-form-urlencoded"
     if name == "xpersonenstand":
         if model != "personenstandsurkunde" or offer is None:
@@ -70,8 +77,8 @@ def render(
             document,
             fee_first_cents=offer.fee.amount_cents,
             fee_further_cents=offer.fee.additional_copy_cents,
-            now=ctx.clock(),
-            new_id=ctx.ids,
+            now=now,
+            new_id=new_id,
         )
         return order, "application/xml"
     raise NotApplicable(f"unknown format {name!r}")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
 from ozg_gateway.store import idempotency
 from ozg_gateway.store import submissions as subs
+from ozg_gateway.store.blobs import BlobStore
 from ozg_gateway.store.crypto import Keyring
+from ozg_gateway.store.db import Database
 from ozg_gateway.store.models import (
     Attachment,
     Base,
@@ -18,9 +20,6 @@ from ozg_gateway.store.models import (
     Identification,
     Submission,
 )
-
-if TYPE_CHECKING:
-    from ozg_gateway.context import GatewayContext
 
 BATCH = 200
 
@@ -58,7 +57,7 @@ def _reseal(keyring: Keyring, row: Any, column: str, aad: str) -> bool:
     return True
 
 
-def rotate_keys(ctx: GatewayContext) -> dict[str, int]:
+def rotate_keys(*, db: Database, keyring: Keyring, blobs: BlobStore) -> dict[str, int]:
     """Re-encrypt everything not sealed with the active key; safe to run again after a stop."""
     counts: dict[str, int] = {}
     for model, columns in _SEALED:
@@ -66,20 +65,17 @@ def rotate_keys(ctx: GatewayContext) -> dict[str, int]:
         counts[name] = 0
         offset = 0
         while True:
-            with ctx.db.writing() as session:
+            with db.writing() as session:
                 pk = model.__mapper__.primary_key
                 rows = session.scalars(select(model).order_by(*pk).offset(offset).limit(BATCH))
                 batch = list(rows)
                 for row in batch:
-                    changed = [_reseal(ctx.keyring, row, col, aad(row)) for col, aad in columns]
+                    changed = [_reseal(keyring, row, col, aad(row)) for col, aad in columns]
                     counts[name] += any(changed)
             if len(batch) < BATCH:
                 break
             offset += BATCH
-    blobs = 0
-    with ctx.db.reading() as session:
+    with db.reading() as session:
         refs = list(session.scalars(select(Attachment.blob_ref)))
-    for ref in refs:
-        blobs += ctx.blobs.rotate(ref)
-    counts["blobs"] = blobs
+    counts["blobs"] = sum(blobs.rotate(ref) for ref in refs)
     return counts

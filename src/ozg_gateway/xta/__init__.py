@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from ozg_gateway.connectors.contract import ConnectorEnv, ConnectorType
-from ozg_gateway.connectors.registry import register
 from ozg_gateway.xta.connector import XtaConnector, XtaConnectorSettings
 
 
@@ -16,11 +15,9 @@ def _build(name: str, settings: XtaConnectorSettings, env: ConnectorEnv) -> XtaC
     return XtaConnector(name, settings, env)
 
 
-CONNECTOR = register(
-    ConnectorType(
-        name="xta",
-        description="XTA 2 V3: XFall container and files via sendMessage; reads mailboxes.",
-        settings=XtaConnectorSettings,
-        build=_build,
-    )
+CONNECTOR = ConnectorType(
+    name="xta",
+    description="XTA 2 V3: XFall container and files via sendMessage; reads mailboxes.",
+    settings=XtaConnectorSettings,
+    build=_build,
 )

@@ -348,9 +348,11 @@ def get_case_format(
         }
     try:
         body, media_type = formats.render(
-            ctx,
             document,
             name,
+            catalog=ctx.catalog,
+            now=ctx.clock(),
+            new_id=ctx.ids,
             attachment_sha512=lambda att_id: _sha512(ctx, blob_refs[att_id]),
         )
     except formats.NotApplicable as exc:

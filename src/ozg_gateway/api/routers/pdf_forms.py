@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from ozg_gateway.api import views
 from ozg_gateway.api.deps import Ctx, PortalPrincipal
 from ozg_gateway.api.documents import inspect_form, pdf_problem
 from ozg_gateway.api.idempotency import IdempotencyKey, fingerprint_of, run_idempotent
@@ -157,7 +158,7 @@ async def create_from_pdf(
         intake.freeze(ctx, sub, offer, principal, form, applicant)
         intake.record_audit(ctx, session, principal, "submission.create_from_pdf", sub.id, rid)
         pending.place()
-        return 201, intake.view(ctx, sub)
+        return 201, views.submission_view(ctx, sub)
 
     return await run_in_threadpool(
         run_idempotent,

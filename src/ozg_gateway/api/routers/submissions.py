@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from ozg_gateway.api import views
 from ozg_gateway.api.deps import Ctx, PortalPrincipal, request_id
 from ozg_gateway.api.documents import refuse_active_content
 from ozg_gateway.api.idempotency import (
@@ -87,7 +88,7 @@ def create_submission(
         if form is not None:
             intake.freeze(ctx, sub, offer, principal, form, applicant)
             intake.record_audit(ctx, session, principal, "submission.submit", sub.id, rid)
-        return 201, intake.view(ctx, sub)
+        return 201, views.submission_view(ctx, sub)
 
     response = run_idempotent(
         ctx,
@@ -117,7 +118,7 @@ def get_submission(ctx: Ctx, principal: PortalPrincipal, submission_id: str) -> 
         sub = store.get_submission(
             session, client_id=principal.client_id, submission_id=submission_id
         )
-        return SubmissionOut.model_validate(intake.view(ctx, sub))
+        return SubmissionOut.model_validate(views.submission_view(ctx, sub))
 
 
 @router.patch(
@@ -146,7 +147,7 @@ def update_submission(
             now=ctx.clock(),
         )
         intake.record_audit(ctx, session, principal, "submission.update", sub.id, rid)
-        return SubmissionOut.model_validate(intake.view(ctx, sub))
+        return SubmissionOut.model_validate(views.submission_view(ctx, sub))
 
 
 @router.post(
@@ -177,7 +178,7 @@ def submit_submission(
         form = intake.validated_form(ctx, offer, store.open_form(ctx.keyring, sub), applicant)
         intake.freeze(ctx, sub, offer, principal, form, applicant)
         intake.record_audit(ctx, session, principal, "submission.submit", sub.id, rid)
-        return 200, intake.view(ctx, sub)
+        return 200, views.submission_view(ctx, sub)
 
     return run_idempotent(
         ctx,

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 from ozg_gateway.connectors.contract import ConnectorEnv, ConnectorType
 from ozg_gateway.connectors.fitconnect.connector import FitConnectConnector, FitConnectSettings
-from ozg_gateway.connectors.registry import register
 
 
 def _build(name: str, settings: FitConnectSettings, env: ConnectorEnv) -> FitConnectConnector:
     return FitConnectConnector(name, settings, env)
 
 
-CONNECTOR = register(
-    ConnectorType(
-        name="fitconnect",
-        description="FIT-Connect submission: metadata, data and attachments as JWE.",
-        settings=FitConnectSettings,
-        build=_build,
-    )
+CONNECTOR = ConnectorType(
+    name="fitconnect",
+    description="FIT-Connect submission: metadata, data and attachments as JWE.",
+    settings=FitConnectSettings,
+    build=_build,
 )

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 
 from ozg_gateway.connectors.contract import ConnectorEnv
+from ozg_gateway.connectors.oauth import OAuth2, TokenCache
 from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.errors import ConnectorAuthError, PermanentError
 from ozg_gateway.http import Timeouts, TlsSettings, sync_client
-from ozg_gateway.oauth import OAuth2, TokenCache
 
 JWKS_SECONDS = 3600.0  # the platform's signing keys change rarely
 

@@ -43,12 +43,12 @@ from ozg_gateway.connectors.contract import (
 )
 from ozg_gateway.connectors.fitconnect import jose
 from ozg_gateway.connectors.fitconnect.client import FitConnectClient, SubmissionConflict
+from ozg_gateway.connectors.oauth import OAuth2
 from ozg_gateway.connectors.threads import BlockingCalls
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
 from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings
 from ozg_gateway.logging import get_logger
 from ozg_gateway.mappings.fitconnect import build_data, build_metadata, service_identifier
-from ozg_gateway.oauth import OAuth2
 from ozg_gateway.specs import FIT_CONNECT_METADATA, SpecMissing, json_validator
 
 log = get_logger("ozg_gateway.fitconnect")

@@ -22,7 +22,6 @@ from ozg_gateway.connectors.contract import (
     DeliveryRequest,
     DeliveryResult,
 )
-from ozg_gateway.connectors.registry import register
 from ozg_gateway.connectors.threads import BlockingCalls
 from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
@@ -135,11 +134,9 @@ def _build(name: str, settings: Open311Settings, env: ConnectorEnv) -> Open311Co
     return Open311Connector(name, settings, env)
 
 
-CONNECTOR = register(
-    ConnectorType(
-        name="open311",
-        description="AEM reports as Open311 GeoReport v2 service requests (POST requests).",
-        settings=Open311Settings,
-        build=_build,
-    )
+CONNECTOR = ConnectorType(
+    name="open311",
+    description="AEM reports as Open311 GeoReport v2 service requests (POST requests).",
+    settings=Open311Settings,
+    build=_build,
 )

@@ -8,14 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ozg_gateway.connectors.contract import (
-    ConnectorEnv,
-    ConnectorType,
-    DeliveryRequest,
-    DeliveryResult,
-)
-from ozg_gateway.connectors.registry import register
-from ozg_gateway.errors import ConnectorConfigError
+from ozg_gateway.connectors.contract import ConnectorEnv, ConnectorType
 
 
 class PullSettings(BaseModel):
@@ -27,15 +20,11 @@ class PullSettings(BaseModel):
 
 
 class PullConnector:
-    """Placeholder instance: health is always fine, pushing is a programming error."""
+    """Instance of the pull kind: nothing to push to, nothing to reach."""
 
     def __init__(self, name: str, settings: PullSettings) -> None:
         self.name = name
         self.settings = settings
-
-    async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
-        """Pull instances are never pushed to."""
-        raise ConnectorConfigError("pull connectors are not delivered by the worker")
 
     async def check(self, *, timeout: float) -> None:
         """Nothing to reach."""
@@ -48,12 +37,10 @@ def _build(name: str, settings: PullSettings, env: ConnectorEnv) -> PullConnecto
     return PullConnector(name, settings)
 
 
-CONNECTOR = register(
-    ConnectorType(
-        name="pull",
-        description="Back-office systems lease and acknowledge cases through the API.",
-        settings=PullSettings,
-        build=_build,
-        pushes=False,
-    )
+CONNECTOR = ConnectorType(
+    name="pull",
+    description="Back-office systems lease and acknowledge cases through the API.",
+    settings=PullSettings,
+    build=_build,
+    kind="pull",
 )

@@ -21,7 +21,6 @@ from ozg_gateway.connectors.contract import (
     DeliveryRequest,
     DeliveryResult,
 )
-from ozg_gateway.connectors.registry import register
 from ozg_gateway.connectors.threads import BlockingCalls
 from ozg_gateway.connectors.translate import error_for_response, send
 from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings, sync_client
@@ -172,11 +171,9 @@ def _build(name: str, settings: WebhookSettings, env: ConnectorEnv) -> WebhookCo
     return WebhookConnector(name, settings, env)
 
 
-CONNECTOR = register(
-    ConnectorType(
-        name="webhook",
-        description="POST of the normalized case, signed per Standard Webhooks.",
-        settings=WebhookSettings,
-        build=_build,
-    )
+CONNECTOR = ConnectorType(
+    name="webhook",
+    description="POST of the normalized case, signed per Standard Webhooks.",
+    settings=WebhookSettings,
+    build=_build,
 )

@@ -6,8 +6,8 @@ import httpx
 import pytest
 import respx
 
+from ozg_gateway.connectors.oauth import OAuth2, TokenCache
 from ozg_gateway.errors import ConnectorAuthError, TransientError
-from ozg_gateway.oauth import OAuth2, TokenCache
 
 TOKEN_URL = "https://idp.example/token"
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ozg_gateway.api.app import create_app
 from ozg_gateway.context import GatewayContext, build_context
+from ozg_gateway.delivery.tracking import TrackingPoller
 from ozg_gateway.delivery.worker import Worker
 from ozg_gateway.runtime import uuid_ids
 from ozg_gateway.store import clients, migrate
@@ -36,6 +37,14 @@ class Gateway:
     def work(self) -> int:
         """One worker batch."""
         return int(self.run(Worker(self.ctx, self.ctx.connectors, worker_id="w1").run_once()))
+
+    def track(self) -> int:
+        """One transport-report round once the next checks are due (the clock moves on as
+        time would: each report has its own next check); returns the reports that ended."""
+        clock = self.ctx.clock
+        assert isinstance(clock, FrozenClock)
+        clock.advance(seconds=300)
+        return int(self.run(TrackingPoller(self.ctx, self.ctx.connectors).track_once()))
 
     def submit_kita(self) -> str:
         """A Kita registration with one PDF attachment, submitted; returns the case id."""

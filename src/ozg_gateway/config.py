@@ -74,8 +74,21 @@ class DeliverySettings(BaseModel):
     health_interval_seconds: float = Field(default=30, gt=0)
     health_timeout_seconds: float = Field(default=5, gt=0)
     report_interval_seconds: float = Field(
-        default=30, gt=0, description="How often open transport reports (XTA) are asked for."
+        default=30, gt=0, description="First check of a transport report, and the round pace."
     )
+    report_max_interval_seconds: float = Field(
+        default=3600, gt=0, description="Longest wait between two checks of one report."
+    )
+    report_max_age_hours: float = Field(
+        default=72, gt=0, description="A report still open this long after delivery: unknown."
+    )
+    payment_check_seconds: float = Field(
+        default=30, gt=0, description="First background check of an open payment."
+    )
+    payment_check_max_seconds: float = Field(
+        default=1800, gt=0, description="Longest wait between two checks of one payment."
+    )
+    payment_poll_seconds: float = Field(default=5, gt=0, description="Pace of payment rounds.")
     pull_lease_seconds: int = Field(default=300, ge=10)
 
 
@@ -177,6 +190,9 @@ class Settings(BaseSettings):
     eid_code_seconds: int = Field(default=120, ge=10, description="Lifetime of the one-time code.")
     eid_result_wait_seconds: float = Field(
         default=3.0, gt=0, le=10, description="How long a refresh waits for the eID result."
+    )
+    eid_result_pause_seconds: float = Field(
+        default=0.3, gt=0, le=2, description="Pause between two eID result requests."
     )
     connectors: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Connector instances by name (see connectors/)."

@@ -24,7 +24,6 @@ from ozg_gateway.connectors.fitconnect.simulator import (
     create_fitconnect_simulator,
     simulator_key,
 )
-from ozg_gateway.delivery.tracking import TrackingPoller
 from ozg_gateway.errors import ConnectorAuthError, ConnectorConfigError
 from ozg_gateway.mappings.fitconnect import build_data
 from ozg_gateway.specs import FIT_CONNECT_SUBMISSION_API, openapi_validator
@@ -109,7 +108,7 @@ def env(tmp_path: Path, database_url: str) -> Iterator[Env]:
 
 
 def _track(env: Env) -> int:
-    return int(env.gw.run(TrackingPoller(env.gw.ctx, env.gw.ctx.connectors).track_once()))
+    return env.gw.track()
 
 
 def test_case_arrives_encrypted_and_the_destination_accepts_it(env: Env) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from ozg_gateway.cases.receiving import ReceivePoller
 from ozg_gateway.config import default_specs_dir
 from ozg_gateway.context import build_context
-from ozg_gateway.delivery.tracking import TrackingPoller
 from ozg_gateway.errors import ConnectorConfigError
 from ozg_gateway.mappings.xfall import NS as XFALL_NS
 from ozg_gateway.specs import XFALL_XSD, xml_schema
@@ -116,9 +115,8 @@ def test_case_goes_out_as_xfall_with_its_files_and_the_report_turns_green(xenv: 
     metadata = etree.fromstring(stored.metadata.encode())
     assert metadata.findtext(".//{*}Service") == "urn:xoev-de:xfall:standard:kita"
 
-    poller = TrackingPoller(xenv.ctx, xenv.ctx.connectors)
-    assert xenv.run(poller.track_once()) == 0  # first answer: still open
-    assert xenv.run(poller.track_once()) == 1
+    assert xenv.track() == 0  # first answer: still open
+    assert xenv.track() == 1
     assert xenv.delivery(case_id).tracking == "green"
     metrics = xenv.http.get("/metrics").text
     assert 'ozg_delivery_reports{connector="civento",report="green"} 1.0' in metrics
@@ -129,7 +127,7 @@ def test_red_report_makes_a_dead_letter_and_replay_sends_a_new_message(xenv: Xta
     case_id = xenv.submit_kita()
     xenv.work()
     first = xenv.delivery(case_id).remote_reference
-    xenv.run(TrackingPoller(xenv.ctx, xenv.ctx.connectors).track_once())
+    xenv.track()
     dead = xenv.delivery(case_id)
     assert (dead.status, dead.tracking) == ("dead", "red")
     assert dead.last_error == "Leser hat die Annahme verweigert"
@@ -377,7 +375,7 @@ def test_no_personal_data_in_logs(xenv: XtaEnv) -> None:
     try:
         case_id = xenv.submit_kita()
         xenv.work()
-        xenv.run(TrackingPoller(xenv.ctx, xenv.ctx.connectors).track_once())
+        xenv.track()
         _platform_sends(xenv, message_type="MainApplication", xml=_xfall_from_platform())
         _platform_sends(xenv, message_type="XMeld0100", xml=b"<x/>")
         xenv.run(ReceivePoller(xenv.ctx, xenv.ctx.connectors).receive_once("civento"))
@@ -478,3 +476,42 @@ def test_container_fields_that_do_not_fit_leave_a_raw_case(
         doc = subs.open_case(xenv.ctx.keyring, case)
     assert doc["origin"]["format"] == "raw"
     assert len(doc["attachments"]) == 2
+
+
+def test_reports_that_never_finish_do_not_delay_a_new_one(xenv: XtaEnv) -> None:
+    from tests.delivery.seed import seed_cases
+
+    now = xenv.ctx.clock()
+    seed_cases(xenv.ctx, 60, route="civento")
+    with xenv.ctx.db.writing() as session:
+        for i, stuck in enumerate(session.scalars(select(Delivery))):
+            stuck.status, stuck.tracking = "delivered", "open"
+            stuck.delivered_at = now - timedelta(hours=1, minutes=i)
+            stuck.remote_reference = f"urn:de:xta:messageid:lost-{i}"  # the server never tells
+    case_id = xenv.submit_kita()
+    assert xenv.work() == 1
+    assert xenv.delivery(case_id).tracking == "open"
+    rounds = 0
+    while xenv.delivery(case_id).tracking == "open":
+        xenv.track()
+        rounds += 1
+        assert rounds <= 2, "the new report waited behind reports that never finish"
+    assert xenv.delivery(case_id).tracking == "green"
+    with xenv.ctx.db.reading() as session:
+        still_open = session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.tracking == "open")
+        )
+    assert still_open == 60
+
+
+def test_a_report_open_past_its_maximum_age_is_shown_as_unknown(xenv: XtaEnv) -> None:
+    xenv.sim.open_reports = 10**6  # the reader's server never finishes
+    case_id = xenv.submit_kita()
+    xenv.work()
+    max_age = xenv.ctx.settings.delivery.report_max_age_hours
+    for _ in range(int(max_age * 3600 / 300) + 20):
+        xenv.track()
+        if xenv.delivery(case_id).tracking != "open":
+            break
+    delivery = xenv.delivery(case_id)
+    assert (delivery.status, delivery.tracking) == ("delivered", "unknown")

@@ -146,12 +146,19 @@ _SETTLE = (
         delivered_at=func.coalesce(bindparam("b_delivered"), _DELIVERIES.c.delivered_at),
         remote_reference=func.coalesce(bindparam("b_ref"), _DELIVERIES.c.remote_reference),
         tracking=func.coalesce(bindparam("b_tracking"), _DELIVERIES.c.tracking),
+        tracking_next_at=func.coalesce(bindparam("b_track_at"), _DELIVERIES.c.tracking_next_at),
+        tracking_checks=func.coalesce(bindparam("b_checks"), _DELIVERIES.c.tracking_checks),
     )
 )
 
 
 def record_batch(
-    session: Session, *, worker_id: str, records: Sequence[AttemptRecord], now: datetime
+    session: Session,
+    *,
+    worker_id: str,
+    records: Sequence[AttemptRecord],
+    now: datetime,
+    first_report_at: datetime | None = None,
 ) -> list[AttemptRecord]:
     """Write attempts and new delivery states; return the records whose claim was still held.
 
@@ -203,7 +210,9 @@ def record_batch(
                     "b_next": r.decision.next_attempt_at,
                     "b_delivered": now if r.decision.status == DELIVERED else None,
                     "b_ref": r.remote_reference if r.decision.status == DELIVERED else None,
-                    "b_tracking": ("open" if r.track and r.decision.status == DELIVERED else None),
+                    "b_tracking": "open" if (tracks := _tracks(r)) else None,
+                    "b_track_at": (first_report_at or now) if tracks else None,
+                    "b_checks": 0 if tracks else None,
                 }
                 for r in held
             ],
@@ -215,6 +224,10 @@ def record_batch(
         ]
         finalize_cases(session, finals=finals, now=now)
     return held
+
+
+def _tracks(record: AttemptRecord) -> bool:
+    return record.track and record.decision.status == DELIVERED
 
 
 def remember_state(
@@ -243,10 +256,19 @@ class Tracked:
     connector: str
     reference: str
     state: dict[str, Any] | None = None
+    checks: int = 0
+    delivered_at: datetime | None = None
 
 
-def open_tracking(session: Session, *, connectors: Sequence[str], limit: int) -> list[Tracked]:
-    """Delivered rows of ``connectors`` with an open report, oldest first."""
+def open_tracking(
+    session: Session, *, connectors: Sequence[str], limit: int, now: datetime
+) -> list[Tracked]:
+    """Open reports of ``connectors`` due for a check, the longest-waiting first.
+
+    Each row carries its own next check time, so rows that never finish move back in the
+    queue after every check instead of holding the front of it.
+    """
+    due_at = func.coalesce(Delivery.tracking_next_at, Delivery.delivered_at)
     rows = session.execute(
         select(
             Delivery.id,
@@ -254,17 +276,38 @@ def open_tracking(session: Session, *, connectors: Sequence[str], limit: int) ->
             Delivery.connector,
             Delivery.remote_reference,
             Delivery.connector_state,
+            Delivery.tracking_checks,
+            Delivery.delivered_at,
         )
         .where(
             Delivery.connector.in_(connectors),
             Delivery.tracking == "open",
             Delivery.status == DELIVERED,
             Delivery.remote_reference.is_not(None),
+            or_(Delivery.tracking_next_at.is_(None), Delivery.tracking_next_at <= now),
         )
-        .order_by(Delivery.delivered_at)
+        .order_by(due_at, Delivery.id)
         .limit(limit)
     ).all()
     return [Tracked(*row) for row in rows]
+
+
+def reschedule_tracking(
+    session: Session, *, tracked: Tracked, next_at: datetime | None, now: datetime
+) -> None:
+    """An unfinished check: ask again at ``next_at``, or give up (``unknown``) when None."""
+    values: dict[str, Any] = {"tracking_checks": tracked.checks + 1, "updated_at": now}
+    if next_at is None:
+        values["tracking"] = "unknown"
+        values["tracking_next_at"] = None
+    else:
+        values["tracking_next_at"] = next_at
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == tracked.id, Delivery.tracking == "open")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def settle_tracking(

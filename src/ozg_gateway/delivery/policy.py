@@ -1,4 +1,5 @@
-"""The one place that decides: delivered, retry when, or dead letter."""
+"""The one place that decides what an attempt's outcome means: delivered, retry, or dead
+letter (when to retry is ``delivery.schedule``'s word)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ozg_gateway.config import DeliverySettings
+from ozg_gateway.delivery.schedule import backoff_seconds, retry_delay
 from ozg_gateway.errors import ConnectorError
+
+__all__ = ["DEAD", "DELIVERED", "PENDING", "Decision", "backoff_seconds", "decide"]
 
 DELIVERED = "delivered"
 PENDING = "pending"
@@ -21,16 +25,6 @@ class Decision:
     status: str
     next_attempt_at: datetime | None = None
     reason: str | None = None
-
-
-def backoff_seconds(
-    attempts: int, settings: DeliverySettings, rng: random.Random | None = None
-) -> float:
-    """Capped exponential backoff with equal jitter: between half and all of the step."""
-    step = float(
-        min(settings.backoff_max_seconds, settings.backoff_base_seconds * 2 ** (attempts - 1))
-    )
-    return step / 2 + (rng or random).uniform(0, step / 2)
 
 
 def decide(
@@ -53,9 +47,7 @@ def decide(
         )
     if attempts >= settings.max_attempts:
         return Decision(DEAD, reason=f"gave up after {attempts} attempts")
-    delay = backoff_seconds(attempts, settings, rng)
-    if error.retry_after is not None:
-        delay = max(delay, min(error.retry_after, settings.max_retry_after_seconds))
+    delay = retry_delay(attempts, error.retry_after, settings, rng)
     next_at = now + timedelta(seconds=delay)
     if next_at - created_at > timedelta(hours=settings.max_age_hours):
         return Decision(DEAD, reason=f"older than {settings.max_age_hours:g} h")

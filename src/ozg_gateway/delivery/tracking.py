@@ -1,7 +1,9 @@
-"""Transport reports after delivery (XTA): ask until green / yellow / red, keep the answer.
+"""Transport reports after delivery (XTA, FIT-Connect): ask until green / yellow / red.
 
 Red means the receiving side refused the message: the delivery becomes a dead letter an admin
-can replay (with a new message). Unreadable reports are asked for again next round.
+can replay (with a new message). Open or unreadable reports are asked for again when
+``delivery.schedule`` says, each on its own clock; one that stays open past the maximum age is
+shown as ``unknown``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 from ozg_gateway.connectors.contract import Tracking, TrackResult
 from ozg_gateway.connectors.registry import Connectors
 from ozg_gateway.context import GatewayContext
-from ozg_gateway.delivery import outbox
+from ozg_gateway.delivery import outbox, schedule
 from ozg_gateway.errors import ConnectorError
 from ozg_gateway.logging import get_logger
 from ozg_gateway.runtime import wait_or_stop
@@ -49,7 +51,9 @@ class TrackingPoller:
 
         def load() -> list[outbox.Tracked]:
             with self.ctx.db.reading() as session:
-                return outbox.open_tracking(session, connectors=list(tracking), limit=BATCH)
+                return outbox.open_tracking(
+                    session, connectors=list(tracking), limit=BATCH, now=self.ctx.clock()
+                )
 
         final = 0
         for row in await asyncio.to_thread(load):
@@ -61,11 +65,26 @@ class TrackingPoller:
                 log.warning(
                     "transport report unavailable", connector=row.connector, error_type=exc.kind
                 )
-                continue
-            if result.final:
+                result = None
+            if result is not None and result.final:
                 await asyncio.to_thread(self._settle, row, result)
                 final += 1
+            else:
+                await asyncio.to_thread(self._later, row)
         return final
+
+    def _later(self, row: outbox.Tracked) -> None:
+        now = self.ctx.clock()
+        next_at = schedule.next_report_check(
+            row.checks,
+            delivered_at=row.delivered_at or now,
+            now=now,
+            settings=self.ctx.settings.delivery,
+        )
+        with self.ctx.db.writing() as session:
+            outbox.reschedule_tracking(session, tracked=row, next_at=next_at, now=now)
+        if next_at is None:
+            log.warning("transport report never arrived", connector=row.connector)
 
     def _settle(self, row: outbox.Tracked, result: TrackResult) -> None:
         with self.ctx.db.writing() as session:

@@ -22,7 +22,7 @@ from ozg_gateway.connectors.contract import AttachmentRef, DeliveryRequest, Deli
 from ozg_gateway.connectors.registry import Connectors
 from ozg_gateway.connectors.translate import translate
 from ozg_gateway.context import GatewayContext
-from ozg_gateway.delivery import breaker, outbox
+from ozg_gateway.delivery import breaker, outbox, schedule
 from ozg_gateway.delivery.metrics import DeliveryMetrics
 from ozg_gateway.delivery.policy import decide
 from ozg_gateway.errors import ConnectorError, TransientError
@@ -293,7 +293,13 @@ class Worker:
                 signals.setdefault(o.claimed.connector, []).append(o.error is None)
         transitions = []
         with self.ctx.db.writing() as session:
-            outbox.record_batch(session, worker_id=self.worker_id, records=records, now=now)
+            outbox.record_batch(
+                session,
+                worker_id=self.worker_id,
+                records=records,
+                now=now,
+                first_report_at=schedule.first_report_check(now, self.settings),
+            )
             for name, oks in signals.items():
                 if all(oks) and self._breakers.get(name) == (breaker.CLOSED, 0):
                     continue  # healthy and staying healthy: nothing to write

@@ -15,9 +15,9 @@ log = get_logger("ozg_gateway.payments")
 class PaymentPoller:
     """Runs ``service.poll_open`` every few seconds while a payment provider is configured."""
 
-    def __init__(self, ctx: GatewayContext, interval: float = 5.0) -> None:
+    def __init__(self, ctx: GatewayContext) -> None:
         self.ctx = ctx
-        self.interval = interval
+        self.interval = ctx.settings.delivery.payment_poll_seconds
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until ``stop`` is set."""

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ozg_gateway.context import GatewayContext
-from ozg_gateway.delivery import outbox
+from ozg_gateway.delivery import outbox, schedule
 from ozg_gateway.epayment.provider import PaymentOrder, PaymentProvider, Transaction
 from ozg_gateway.errors import (
     ConnectorError,
@@ -116,7 +116,7 @@ def start_payment(
             return_token_hash=token_hash(token),
             portal_return_url=return_url,
             needs_reconciliation=False,
-            next_check_at=now + timedelta(seconds=30),
+            next_check_at=schedule.first_payment_check(now, ctx.settings.delivery),
             checks=0,
             created_at=now,
             updated_at=now,
@@ -204,7 +204,7 @@ def apply(ctx: GatewayContext, *, payment_id: str, tx: Transaction) -> Payment:
         payment = session.get(Payment, payment_id)
         assert payment is not None
         if new == OPEN:
-            _reschedule(payment, now)
+            _reschedule(ctx, payment, now)
             return payment
         amount_ok = tx.amount_cents in (None, payment.amount_cents)
         result = session.execute(
@@ -270,9 +270,9 @@ def payment_info(payment: Payment, tx: Transaction | None = None) -> dict[str, A
     }
 
 
-def _reschedule(payment: Payment, now: datetime) -> None:
+def _reschedule(ctx: GatewayContext, payment: Payment, now: datetime) -> None:
     payment.checks += 1
-    payment.next_check_at = now + timedelta(seconds=min(1800, 30 * 2 ** min(payment.checks, 6)))
+    payment.next_check_at = schedule.next_payment_check(payment.checks, now, ctx.settings.delivery)
     payment.updated_at = now
 
 
@@ -280,7 +280,7 @@ def _schedule(ctx: GatewayContext, payment: Payment, *, error: ConnectorError) -
     with ctx.db.writing() as session:
         row = session.get(Payment, payment.id)
         if row is not None:
-            _reschedule(row, ctx.clock())
+            _reschedule(ctx, row, ctx.clock())
             row.last_error = scrub(str(error))[:300]
 
 
@@ -316,7 +316,7 @@ def poll_open(ctx: GatewayContext, *, limit: int = 50) -> int:
             with ctx.db.writing() as session:
                 row = session.get(Payment, payment_id)
                 if row is not None:
-                    _reschedule(row, now)
+                    _reschedule(ctx, row, now)
     return len(due)
 
 

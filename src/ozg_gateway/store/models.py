@@ -198,11 +198,15 @@ class Delivery(Base):
     connector_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # After delivery: the receiver's transport report (open / green / yellow / red), if tracked.
     tracking: Mapped[str | None] = mapped_column(String(20))
+    # Each open report has its own next check (delivery.schedule), so none starves another.
+    tracking_next_at: Mapped[datetime | None]
+    tracking_checks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_connector_status", "connector", "status"),
         Index("ix_deliveries_tracking", "connector", "tracking"),
+        Index("ix_deliveries_tracking_due", "tracking", "tracking_next_at"),
     )
 
 

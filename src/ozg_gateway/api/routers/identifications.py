@@ -106,7 +106,10 @@ async def refresh(ctx: Ctx, identification_id: str) -> RedirectResponse:
     code; no personal data ever appears in a URL. Without a result yet the portal gets
     ``error=not_finished`` and the identification stays open."""
     finished = await service.refresh(
-        ctx, identification_id, deadline=ctx.settings.eid_result_wait_seconds
+        ctx,
+        identification_id,
+        deadline=ctx.settings.eid_result_wait_seconds,
+        pause=ctx.settings.eid_result_pause_seconds,
     )
     return RedirectResponse(with_query(finished.return_url, finished.params), status_code=303)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,7 +13,6 @@ Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
 
 # Crockford base32 without I, L, O, U: readable on the phone and on paper.
-_CASE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def system_clock() -> datetime:
@@ -25,11 +23,6 @@ def system_clock() -> datetime:
 def uuid_ids() -> str:
     """Return a random UUID4 string."""
     return str(uuid.uuid4())
-
-
-def random_case_suffix(length: int = 8) -> str:
-    """Return a random, human-readable case number suffix."""
-    return "".join(secrets.choice(_CASE_ALPHABET) for _ in range(length))
 
 
 class SequenceIds:

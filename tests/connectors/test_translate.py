@@ -6,7 +6,6 @@ import inspect
 
 import httpx
 import pytest
-import zeep.exceptions as zeep_exc
 
 from ozg_gateway.connectors.translate import (
     EXCEPTION_TABLE,
@@ -31,7 +30,7 @@ def _exported_exceptions(module: object) -> list[type[BaseException]]:
     ]
 
 
-@pytest.mark.parametrize("module", [httpx, zeep_exc], ids=["httpx", "zeep"])
+@pytest.mark.parametrize("module", [httpx], ids=["httpx"])
 def test_every_foreign_exception_has_a_row(module: object) -> None:
     missing = [c.__name__ for c in _exported_exceptions(module) if c not in EXCEPTION_TABLE]
     assert missing == []
@@ -74,8 +73,6 @@ def test_translate_examples() -> None:
         "x", request=request, response=httpx.Response(401, request=request)
     )
     assert isinstance(translate(status_error), ConnectorAuthError)
-    assert isinstance(translate(zeep_exc.TransportError(status_code=502)), TransientError)
-    assert isinstance(translate(zeep_exc.Fault("no")), PermanentError)
     # unknown: our bug, retried a bounded number of times, silent to the breaker
     bug = translate(KeyError("bug"))
     assert isinstance(bug, ConnectorBug)

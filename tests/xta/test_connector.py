@@ -103,7 +103,7 @@ def test_case_goes_out_as_xfall_with_its_files_and_the_report_turns_green(xenv: 
     assert delivery.status == "delivered"
     assert delivery.tracking == "open"
     message_id = delivery.remote_reference
-    assert delivery.connector_state == {"xta_message_id": message_id}
+    assert delivery.progress == {"xta_message_id": message_id}
 
     [stored] = xenv.sim.mailbox(CIVENTO)
     assert stored.message_id == message_id
@@ -131,7 +131,7 @@ def test_red_report_makes_a_dead_letter_and_replay_sends_a_new_message(xenv: Xta
     dead = xenv.delivery(case_id)
     assert (dead.status, dead.tracking) == ("dead", "red")
     assert dead.last_error == "Leser hat die Annahme verweigert"
-    assert dead.connector_state is None
+    assert dead.progress is None
 
     admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
     shown = xenv.http.get(f"/v1/admin/deliveries/{dead.id}", headers=admin).json()
@@ -171,7 +171,7 @@ def test_crash_between_create_and_send_never_makes_two_messages(xenv: XtaEnv, af
     xenv.work()
     failed = xenv.delivery(case_id)
     assert failed.status == "pending"  # transient: retried later
-    remembered = (failed.connector_state or {})["xta_message_id"]
+    remembered = (failed.progress or {})["xta_message_id"]
     issued_before = len(xenv.sim.issued)
 
     with xenv.ctx.db.writing() as session:  # due now

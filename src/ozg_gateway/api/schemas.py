@@ -272,7 +272,7 @@ class DeliveryOut(BaseModel):
     tracking: str | None = Field(
         description="Receiver's transport report after delivery (XTA): open, green, yellow, red."
     )
-    connector_state: dict[str, Any] | None = Field(
+    progress: dict[str, Any] | None = Field(
         description="What the connector remembers across attempts (e.g. the XTA message id)."
     )
 

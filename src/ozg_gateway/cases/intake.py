@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ozg_gateway.cases.numbers import case_number as new_case_number
 from ozg_gateway.catalog.models import Offer
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery import outbox
 from ozg_gateway.errors import FieldError, pointer, validation_problem
 from ozg_gateway.forms.registry import FORM_MODELS, FormContext, FormInvalid
 from ozg_gateway.mappings.case_document import AttachmentInfo, build_case_document
-from ozg_gateway.runtime import random_case_suffix
 from ozg_gateway.store import audit
 from ozg_gateway.store import submissions as store
 from ozg_gateway.store.clients import Principal
@@ -204,7 +204,7 @@ def freeze(
             identity=identity,
         )
 
-    case_number = f"{ctx.settings.case_number_prefix}-{now.year}-{random_case_suffix()}"
+    case_number = new_case_number(prefix=ctx.settings.case_number_prefix, now=now, ids=ctx.ids)
     case = store.freeze_into_case(
         keyring=ctx.keyring,
         sub=sub,

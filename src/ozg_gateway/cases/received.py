@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ozg_gateway.cases.numbers import case_number as new_case_number
 from ozg_gateway.catalog.models import Offer
 from ozg_gateway.connectors.contract import InboundFile, InboundMessage
 from ozg_gateway.context import GatewayContext
@@ -25,7 +26,6 @@ from ozg_gateway.logging import get_logger
 from ozg_gateway.mappings.case_document import AttachmentInfo, build_case_document
 from ozg_gateway.mappings.received import CaseFields, parse_fitconnect_data
 from ozg_gateway.mappings.xfall_in import is_xfall, parse_xfall
-from ozg_gateway.runtime import random_case_suffix
 from ozg_gateway.store.blobs import PendingBlob
 from ozg_gateway.store.models import Attachment, Case, TimelineEvent
 from ozg_gateway.store.models import InboundMessage as InboundRow
@@ -137,7 +137,7 @@ class StoreInboundSink:
         channel = cast(Literal["xta", "fitconnect"], message.channel)
         now = ctx.clock()
         case_id = ctx.ids()
-        case_number = f"{ctx.settings.case_number_prefix}-{now.year}-{random_case_suffix()}"
+        case_number = new_case_number(prefix=ctx.settings.case_number_prefix, now=now, ids=ctx.ids)
         rows: list[Attachment] = []
         infos: list[AttachmentInfo] = []
         for file in message.files:

@@ -28,12 +28,13 @@ Every instance implements :class:`Connector` (``check``, ``aclose``); a route in
     XTA message id, FIT-Connect submission id) so a redelivery after a crash is recognisable.
     Must be safe to call concurrently.
 
-``request.state`` / ``request.remember(state)``
-    What the connector stored for this delivery in an earlier attempt, and a way to store it
-    durably *before* a step that must not be repeated differently after a crash (the XTA
-    message id is remembered before sendMessage, so a resend reuses it).
+``request.progress`` / ``request.remember(progress)``
+    What the connector stored for this delivery in an earlier attempt (parse it with the
+    type's ``progress`` model), and a way to store the model durably *before* a step that must
+    not be repeated differently after a crash (the XTA message id is remembered before
+    sendMessage, so a resend reuses it).
 
-``track(reference=, state=)`` (optional)
+``track(reference=, progress=)`` (optional)
     Connectors whose receivers report later (XTA transport reports) return
     ``DeliveryResult(track=True)`` and implement ``track``; a poller calls it until the
     answer is final (green / yellow / red).
@@ -67,7 +68,7 @@ class AttachmentRef:
     open: Callable[[], AsyncIterator[bytes]]
 
 
-async def _forget(_state: Mapping[str, Any]) -> None:
+async def _forget(_progress: BaseModel) -> None:
     """Default ``remember`` for requests built outside the worker (tests, tools)."""
 
 
@@ -83,8 +84,8 @@ class DeliveryRequest:
     service_id: str
     document: dict[str, Any]
     attachments: tuple[AttachmentRef, ...] = ()
-    state: Mapping[str, Any] = field(default_factory=dict)
-    remember: Callable[[Mapping[str, Any]], Awaitable[None]] = field(default=_forget)
+    progress: Mapping[str, Any] = field(default_factory=dict)
+    remember: Callable[[BaseModel], Awaitable[None]] = field(default=_forget)
 
 
 @dataclass(frozen=True)
@@ -130,8 +131,8 @@ class ConnectorEnv:
 class Tracking(Protocol):
     """A connector whose receiver reports on a delivery after accepting it."""
 
-    async def track(self, *, reference: str, state: Mapping[str, Any]) -> TrackResult:
-        """The current report for a delivered message (``state``: what ``remember`` kept);
+    async def track(self, *, reference: str, progress: Mapping[str, Any]) -> TrackResult:
+        """The current report for a delivered message (``progress``: what ``remember`` kept);
         raise ConnectorError if unreadable."""
         ...
 
@@ -255,3 +256,6 @@ class ConnectorType:
     settings: type[BaseModel]
     build: Callable[[str, Any, ConnectorEnv], Connector]
     kind: Kind = "route"
+    # What one delivery remembers across attempts (route kinds that continue where they
+    # stopped): the model ``remember`` stores and ``progress`` is parsed with.
+    progress: type[BaseModel] | None = None

@@ -2,7 +2,8 @@
 
 Exception classes are looked up along their MRO, most specific first, so a new subclass in a
 library falls back to its parent's row. ``tests/connectors/test_translate.py`` proves every
-exception class httpx and zeep export has a row of its own or an intended parent row.
+exception class httpx exports has a row of its own or an intended parent row. (SOAP faults
+are read by each protocol's own fault mapper, e.g. ``xta.faults``; no runtime code uses zeep.)
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-import zeep.exceptions as zeep_exc
 
 from ozg_gateway.errors import (
     ConnectorAuthError,
@@ -59,23 +59,6 @@ EXCEPTION_TABLE: dict[type[BaseException], type[ConnectorError]] = {
     # TLS: a certificate that does not verify is a configuration matter, not an outage.
     ssl.SSLCertVerificationError: ConnectorConfigError,
     ssl.SSLError: TransientError,
-    # zeep: SOAP faults are refined by each protocol's own fault mapper (e.g. XTA error codes).
-    zeep_exc.Error: PermanentError,
-    zeep_exc.Fault: PermanentError,
-    zeep_exc.TransportError: TransientError,  # refined by status in translate()
-    zeep_exc.XMLSyntaxError: PermanentError,
-    zeep_exc.XMLParseError: PermanentError,
-    zeep_exc.UnexpectedElementError: PermanentError,
-    zeep_exc.ValidationError: PermanentError,
-    zeep_exc.SignatureVerificationFailed: PermanentError,
-    zeep_exc.IncompleteMessage: PermanentError,
-    zeep_exc.IncompleteOperation: ConnectorConfigError,
-    zeep_exc.LookupError: ConnectorConfigError,
-    zeep_exc.NamespaceError: ConnectorConfigError,
-    zeep_exc.WsdlSyntaxError: ConnectorConfigError,
-    zeep_exc.DTDForbidden: PermanentError,
-    zeep_exc.EntitiesForbidden: PermanentError,
-    zeep_exc.ExternalReferenceForbidden: PermanentError,
     # Plain OS-level failures (e.g. from a raw socket).
     ConnectionError: TransientError,
     TimeoutError: TransientError,
@@ -128,9 +111,6 @@ def translate(exc: BaseException) -> ConnectorError:
         err = error_for_response(exc.response)
         if err is not None:
             return err
-    if isinstance(exc, zeep_exc.TransportError):
-        cls = class_for_status(exc.status_code) or TransientError
-        return cls(f"SOAP transport answered HTTP {exc.status_code}", status=exc.status_code)
     # httpx wraps TLS failures in ConnectError: a certificate that does not verify is ours to fix.
     cause: BaseException | None = exc
     while cause is not None:

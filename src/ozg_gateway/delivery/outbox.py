@@ -62,7 +62,7 @@ class Claimed:
     idempotency_key: str
     attempts: int
     created_at: datetime
-    connector_state: dict[str, Any] | None = None
+    progress: dict[str, Any] | None = None
 
 
 def claim(
@@ -103,7 +103,7 @@ def claim(
             Delivery.idempotency_key,
             Delivery.attempts,
             Delivery.created_at,
-            Delivery.connector_state,
+            Delivery.progress,
         )
         .execution_options(synchronize_session=False)
     )
@@ -230,10 +230,10 @@ def _tracks(record: AttemptRecord) -> bool:
     return record.track and record.decision.status == DELIVERED
 
 
-def remember_state(
-    session: Session, *, delivery_id: str, worker_id: str, state: dict[str, Any], now: datetime
+def remember_progress(
+    session: Session, *, delivery_id: str, worker_id: str, progress: dict[str, Any], now: datetime
 ) -> bool:
-    """Store a connector's state for a delivery this worker still holds; False if it lost it."""
+    """Store a delivery's progress while this worker still holds it; False if it lost it."""
     result = session.execute(
         update(Delivery)
         .where(
@@ -241,7 +241,7 @@ def remember_state(
             Delivery.claimed_by == worker_id,
             Delivery.status == IN_FLIGHT,
         )
-        .values(connector_state=state, updated_at=now)
+        .values(progress=progress, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
@@ -255,7 +255,7 @@ class Tracked:
     case_id: str
     connector: str
     reference: str
-    state: dict[str, Any] | None = None
+    progress: dict[str, Any] | None = None
     checks: int = 0
     delivered_at: datetime | None = None
 
@@ -275,7 +275,7 @@ def open_tracking(
             Delivery.case_id,
             Delivery.connector,
             Delivery.remote_reference,
-            Delivery.connector_state,
+            Delivery.progress,
             Delivery.tracking_checks,
             Delivery.delivered_at,
         )
@@ -323,7 +323,7 @@ def settle_tracking(
         delivery.status = DEAD
         delivery.last_error = (detail or "transport report red")[:300]
         # A replay must send a new message, not the refused one again.
-        delivery.connector_state = None
+        delivery.progress = None
         note_final(
             session, case_id=tracked.case_id, connector=tracked.connector, delivered=False, now=now
         )

@@ -59,7 +59,7 @@ class TrackingPoller:
         for row in await asyncio.to_thread(load):
             try:
                 result = await tracking[row.connector].track(
-                    reference=row.reference, state=row.state or {}
+                    reference=row.reference, progress=row.progress or {}
                 )
             except ConnectorError as exc:
                 log.warning(

@@ -11,11 +11,11 @@ import os
 import random
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import or_, select
 
 from ozg_gateway.connectors.contract import AttachmentRef, DeliveryRequest, DeliveryResult
@@ -176,26 +176,26 @@ class Worker:
                 service_id=docs[c.case_id]["service"]["id"],
                 document=docs[c.case_id],
                 attachments=refs[c.case_id],
-                state=dict(c.connector_state or {}),
+                progress=dict(c.progress or {}),
                 remember=self._rememberer(c.id),
             )
         return requests
 
-    def _rememberer(self, delivery_id: str) -> Callable[[Mapping[str, Any]], Awaitable[None]]:
-        def write(state: Mapping[str, Any]) -> None:
+    def _rememberer(self, delivery_id: str) -> Callable[[BaseModel], Awaitable[None]]:
+        def write(progress: BaseModel) -> None:
             with self.ctx.db.writing() as session:
-                kept = outbox.remember_state(
+                kept = outbox.remember_progress(
                     session,
                     delivery_id=delivery_id,
                     worker_id=self.worker_id,
-                    state=dict(state),
+                    progress=progress.model_dump(mode="json", exclude_none=True),
                     now=self.ctx.clock(),
                 )
             if not kept:  # another worker took the delivery over: stop before sending
-                raise TransientError("delivery claim lost before the connector state was saved")
+                raise TransientError("delivery claim lost before its progress was saved")
 
-        async def remember(state: Mapping[str, Any]) -> None:
-            await asyncio.to_thread(write, state)
+        async def remember(progress: BaseModel) -> None:
+            await asyncio.to_thread(write, progress)
 
         return remember
 

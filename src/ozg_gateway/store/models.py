@@ -194,8 +194,9 @@ class Delivery(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
-    # What a connector must remember across attempts (e.g. the XTA message id).
-    connector_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The delivery's progress: what its connector remembers across attempts (e.g. the XTA
+    # message id), as the connector type's progress model (stored in the column of old).
+    progress: Mapped[dict[str, Any] | None] = mapped_column("connector_state", JSON, nullable=True)
     # After delivery: the receiver's transport report (open / green / yellow / red), if tracked.
     tracking: Mapped[str | None] = mapped_column(String(20))
     # Each open report has its own next check (delivery.schedule), so none starves another.

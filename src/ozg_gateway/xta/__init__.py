@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from ozg_gateway.connectors.contract import ConnectorEnv, ConnectorType
-from ozg_gateway.xta.connector import XtaConnector, XtaConnectorSettings
+from ozg_gateway.xta.connector import XtaConnector, XtaConnectorSettings, XtaProgress
 
 
 def _build(name: str, settings: XtaConnectorSettings, env: ConnectorEnv) -> XtaConnector:
@@ -20,4 +20,5 @@ CONNECTOR = ConnectorType(
     description="XTA 2 V3: XFall container and files via sendMessage; reads mailboxes.",
     settings=XtaConnectorSettings,
     build=_build,
+    progress=XtaProgress,
 )

@@ -61,7 +61,12 @@ def read_listing(metadata: etree._Element) -> Listed:
     )
 
 
-STATE_KEY = "xta_message_id"
+class XtaProgress(BaseModel):
+    """What one XTA delivery remembers: the message id, issued once, reused on retries."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    xta_message_id: str | None = None
 
 
 class XtaRoute(BaseModel):
@@ -200,9 +205,9 @@ class XtaConnector:
     async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
         """createMessageId (remembered) → sendMessage with the XFall container and files."""
         route = self._route(request.service_id)
-        remembered = request.state.get(STATE_KEY)
-        if isinstance(remembered, str):
-            message_id = remembered
+        progress = XtaProgress.model_validate(request.progress)
+        if progress.xta_message_id is not None:
+            message_id = progress.xta_message_id
             try:
                 await self._calls.run(self.client.get_transport_report, message_id)
                 return DeliveryResult(remote_reference=message_id, detail="sent before", track=True)
@@ -210,7 +215,7 @@ class XtaConnector:
                 pass  # issued but never arrived: send it now under the same id
         else:
             message_id = await self._calls.run(self.client.create_message_id)
-            await request.remember({**request.state, STATE_KEY: message_id})
+            await request.remember(progress.model_copy(update={"xta_message_id": message_id}))
         loop = asyncio.get_running_loop()
         outgoing = build_outgoing(
             request,
@@ -340,7 +345,7 @@ class XtaConnector:
         with contextlib.suppress(InvalidMessageId):
             await self._calls.run(self.client.close_message, reader, message_id)
 
-    async def track(self, *, reference: str, state: Mapping[str, Any]) -> TrackResult:
+    async def track(self, *, reference: str, progress: Mapping[str, Any]) -> TrackResult:
         """The transport report: open until the server has a final traffic light."""
         report = await self._calls.run(self.client.get_transport_report, reference)
         return TrackResult(report.label, "; ".join(report.reasons) or None)

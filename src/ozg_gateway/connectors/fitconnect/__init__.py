@@ -7,7 +7,11 @@
 from __future__ import annotations
 
 from ozg_gateway.connectors.contract import ConnectorEnv, ConnectorType
-from ozg_gateway.connectors.fitconnect.connector import FitConnectConnector, FitConnectSettings
+from ozg_gateway.connectors.fitconnect.connector import (
+    FitConnectConnector,
+    FitConnectProgress,
+    FitConnectSettings,
+)
 
 
 def _build(name: str, settings: FitConnectSettings, env: ConnectorEnv) -> FitConnectConnector:
@@ -19,4 +23,5 @@ CONNECTOR = ConnectorType(
     description="FIT-Connect submission: metadata, data and attachments as JWE.",
     settings=FitConnectSettings,
     build=_build,
+    progress=FitConnectProgress,
 )

@@ -111,6 +111,18 @@ def track_result(payloads: list[dict[str, Any]]) -> TrackResult:
     return TrackResult("open")
 
 
+class FitConnectProgress(BaseModel):
+    """What one FIT-Connect delivery remembers, so a retry continues the same submission."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    submission_id: str | None = None
+    case_id: str | None = None
+    destination_id: str | None = None
+    uploaded: list[str] = Field(default_factory=list)
+    submitted: bool = False
+
+
 class FitConnectConnector:
     """Sends cases to FIT-Connect destinations; calls run in a small thread pool."""
 
@@ -152,12 +164,12 @@ class FitConnectConnector:
 
     async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
         """Announce, upload, submit — continuing where a previous attempt stopped."""
-        state: dict[str, Any] = dict(request.state)
-        if state.get("submitted"):
-            return DeliveryResult(remote_reference=state["submission_id"], track=True)
+        progress = FitConnectProgress.model_validate(request.progress)
+        if progress.submitted and progress.submission_id:
+            return DeliveryResult(remote_reference=progress.submission_id, track=True)
         destination_id = self._destination(request.service_id)
         key = await self._calls.run(self._key, destination_id)
-        if "submission_id" not in state:
+        if progress.submission_id is None:
             created = await self._calls.run(
                 self.client.create_submission,
                 build_announcement(
@@ -166,19 +178,18 @@ class FitConnectConnector:
                     attachment_ids=[a.id for a in request.attachments],
                 ),
             )
-            state |= {
-                "submission_id": created["submissionId"],
-                "case_id": created["caseId"],
-                "destination_id": destination_id,
-                "uploaded": [],
-            }
-            await request.remember(state)
-        submission_id = str(state["submission_id"])
+            progress = FitConnectProgress(
+                submission_id=created["submissionId"],
+                case_id=created["caseId"],
+                destination_id=destination_id,
+            )
+            await request.remember(progress)
+        submission_id = str(progress.submission_id)
         hashes: dict[str, str] = {}
         for attachment in request.attachments:
             payload = await _read(attachment)
             hashes[attachment.id] = hashlib.sha512(payload).hexdigest()
-            if attachment.id in state["uploaded"]:
+            if attachment.id in progress.uploaded:
                 continue
             # Encryption (AES-GCM over the whole file) runs off the event loop, like the I/O.
             token = await self._calls.run(
@@ -187,8 +198,8 @@ class FitConnectConnector:
             await self._calls.run(
                 self.client.upload_attachment, submission_id, attachment.id, token
             )
-            state["uploaded"] = [*state["uploaded"], attachment.id]
-            await request.remember(state)
+            progress = progress.model_copy(update={"uploaded": [*progress.uploaded, attachment.id]})
+            await request.remember(progress)
         data = build_data(request.document)
         metadata = build_metadata(request.document, data=data, attachment_sha512=hashes)
         self._check_metadata(metadata)
@@ -203,7 +214,7 @@ class FitConnectConnector:
             await self._calls.run(
                 self.client.submit, submission_id, metadata=sealed_metadata, data=sealed_data
             )
-        await request.remember({**state, "submitted": True})
+        await request.remember(progress.model_copy(update={"submitted": True}))
         return DeliveryResult(remote_reference=submission_id, track=True)
 
     def _check_metadata(self, metadata: dict[str, Any]) -> None:
@@ -215,9 +226,10 @@ class FitConnectConnector:
         if errors:
             raise PermanentError(f"metadata violates the FIT-Connect schema: {errors[0][:200]}")
 
-    async def track(self, *, reference: str, state: Mapping[str, Any]) -> TrackResult:
+    async def track(self, *, reference: str, progress: Mapping[str, Any]) -> TrackResult:
         """accept-submission → green, reject-submission → red (signatures checked)."""
-        case_id = state.get("case_id")
+        remembered = FitConnectProgress.model_validate(progress)
+        case_id = remembered.case_id
         if not case_id:
             raise PermanentError("no FIT-Connect case id remembered for this delivery")
         tokens = await self._calls.run(self.client.events, str(case_id))
@@ -229,7 +241,7 @@ class FitConnectConnector:
             if kid in platform_kids:
                 keys = platform
             else:  # signed by the destination: its signature key is among its keys
-                destination = str(state.get("destination_id") or "")
+                destination = remembered.destination_id or ""
                 key = await self._calls.run(self.client.key, destination, str(kid))
                 if "verify" not in (key.get("key_ops") or []):
                     raise PermanentError("event signed with a key not meant for signatures")

@@ -109,7 +109,10 @@ def main() -> int:
     ensure_postgres(required)
     env_required = {"OZG_GATEWAY_REQUIRE_PG": "1"} if required else {}
     os.environ.update(env_required)
-    return run([str(BIN / "python"), "-m", "pytest", *extra])
+    # Two workers (pytest-xdist) on the two cores: about 40 % shorter; each worker has its own
+    # PostgreSQL database and temporary folders. `-n 0` runs in one process.
+    workers = [] if any(a == "-n" or a.startswith("-n") for a in extra) else ["-n", "2"]
+    return run([str(BIN / "python"), "-m", "pytest", *workers, *extra])
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ def banner(setup: DemoSetup) -> str:
 
 def mount(api: FastAPI, setup: DemoSetup) -> None:
     """Mount the demo back office and the simulators of payment, eID and XTA."""
-    from ozg_gateway.connectors.webhook.receiver import create_receiver
+    from ozg_gateway.connectors.webhook.simulator import create_receiver
     from ozg_gateway.eid.simulator import create_eid_simulator
     from ozg_gateway.epayment.simulator import create_simulator
 

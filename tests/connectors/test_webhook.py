@@ -12,7 +12,9 @@ from standardwebhooks import Webhook
 
 from ozg_gateway.connectors.contract import ConnectorEnv, DeliveryRequest
 from ozg_gateway.connectors.registry import build_connectors
-from ozg_gateway.connectors.webhook import WebhookConnector, WebhookSettings, build_request
+from ozg_gateway.connectors.webhook.connector import WebhookConnector
+from ozg_gateway.connectors.webhook.mapping import build_request
+from ozg_gateway.connectors.webhook.settings import WebhookSettings
 from ozg_gateway.errors import (
     ConnectorAuthError,
     ConnectorConfigError,

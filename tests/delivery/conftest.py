@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ozg_gateway.connectors.webhook.receiver import ReceiverStore, create_receiver
+from ozg_gateway.connectors.webhook.simulator import ReceiverStore, create_receiver
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery.worker import Worker
 from tests.conftest import PORTAL_KEY, FrozenClock, _truncate

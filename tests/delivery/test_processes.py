@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from ozg_gateway.config import load_settings
-from ozg_gateway.connectors.webhook.receiver import ReceiverStore, create_receiver
+from ozg_gateway.connectors.webhook.simulator import ReceiverStore, create_receiver
 from ozg_gateway.context import GatewayContext, build_context
 from ozg_gateway.runtime import system_clock, uuid_ids
 from ozg_gateway.store import migrate

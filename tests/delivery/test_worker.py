@@ -54,7 +54,7 @@ def test_pull_routes_are_not_pushed(env: Env) -> None:
 
 def test_receiver_with_other_secrets_is_an_auth_error_retried_later(env: Env) -> None:
     env.receiver.stop()
-    from ozg_gateway.connectors.webhook.receiver import create_receiver
+    from ozg_gateway.connectors.webhook.simulator import create_receiver
     from tests.live import LiveServer
 
     wrong = LiveServer(create_receiver(["whsec_" + "QUFB" * 11]), env.receiver.port).start()

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from ozg_gateway.config import default_specs_dir
-from ozg_gateway.connectors.open311 import build_post_body, parse_created
+from ozg_gateway.connectors.open311.mapping import build_post_body, parse_created
 from ozg_gateway.connectors.open311.simulator import Open311State, create_open311_simulator
 from ozg_gateway.errors import PermanentError, TransientError
 from ozg_gateway.specs import json_validator

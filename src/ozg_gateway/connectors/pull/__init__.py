@@ -1,41 +1,15 @@
 """``pull`` connector: back-office systems fetch cases through the pull inbox API.
 
 Nothing is pushed: a delivery to a pull instance stays pending until a back-office client
-leases and acknowledges it (``/v1/cases/{id}/lease`` and ``/ack``).
+leases and acknowledges it (``/v1/cases/{id}/lease`` and ``/ack``). ``settings`` and
+``connector``; no client, mapping or simulator (the API is the protocol).
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from ozg_gateway.connectors.contract import ConnectorEnv, ConnectorType
-
-
-class PullSettings(BaseModel):
-    """Settings of a pull inbox."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    max_lease_seconds: int = Field(default=3600, ge=30, le=86400)
-
-
-class PullConnector:
-    """Instance of the pull kind: nothing to push to, nothing to reach."""
-
-    def __init__(self, name: str, settings: PullSettings) -> None:
-        self.name = name
-        self.settings = settings
-
-    async def check(self, *, timeout: float) -> None:
-        """Nothing to reach."""
-
-    async def aclose(self) -> None:
-        """Nothing to close."""
-
-
-def _build(name: str, settings: PullSettings, env: ConnectorEnv) -> PullConnector:
-    return PullConnector(name, settings)
-
+from ozg_gateway.connectors.contract import ConnectorType
+from ozg_gateway.connectors.pull.connector import _build
+from ozg_gateway.connectors.pull.settings import PullSettings
 
 CONNECTOR = ConnectorType(
     name="pull",

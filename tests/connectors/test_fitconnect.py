@@ -17,7 +17,8 @@ from sqlalchemy import select
 from ozg_gateway.cases.receiving import ReceivePoller
 from ozg_gateway.config import default_specs_dir
 from ozg_gateway.connectors.fitconnect import jose
-from ozg_gateway.connectors.fitconnect.connector import FitConnectConnector, build_announcement
+from ozg_gateway.connectors.fitconnect.connector import FitConnectConnector
+from ozg_gateway.connectors.fitconnect.mapping import build_announcement
 from ozg_gateway.connectors.fitconnect.simulator import (
     Destination,
     FitConnectState,

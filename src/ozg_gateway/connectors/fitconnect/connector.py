@@ -1,18 +1,5 @@
-"""``fitconnect`` connector (sender): a case as an encrypted FIT-Connect submission.
-
-Per offer (or one default) a destination id. One delivery goes through these steps, each
-remembered on the delivery so a retry after a crash continues instead of starting over:
-
-1. destination and its public key (checked: RSA-OAEP-256, ``wrapKey``, ≥ 4,096 bits);
-2. ``POST /v1/submissions`` announcing the attachment ids → submission id and case id
-   (remembered: a retry never announces a second submission);
-3. ``PUT …/attachments/{id}`` with each attachment as JWE (remembered one by one);
-4. ``PUT /v1/submissions/{id}`` with metadata 1.0.0 and data as JWE (a 409 on a retry means
-   it was sent already).
-
-The destination's answer arrives in the case's event log: ``accept-submission`` (green) or
-``reject-submission`` (red), signed SETs checked against the platform's JWKS.
-"""
+"""The FIT-Connect instance: sends submissions (sender) and picks up its destination's
+(subscriber), through its client; continues where a previous attempt stopped."""
 
 from __future__ import annotations
 
@@ -23,7 +10,6 @@ import json
 import time
 import uuid
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,78 +23,25 @@ from ozg_gateway.connectors.contract import (
     DeliveryResult,
     InboundFile,
     InboundMessage,
-    InboundRouting,
     InboundSink,
     TrackResult,
 )
 from ozg_gateway.connectors.fitconnect import jose
 from ozg_gateway.connectors.fitconnect.client import FitConnectClient, SubmissionConflict
-from ozg_gateway.connectors.oauth import OAuth2
+from ozg_gateway.connectors.fitconnect.mapping import (
+    _data_type,
+    build_announcement,
+    check_received,
+    track_result,
+)
+from ozg_gateway.connectors.fitconnect.settings import FitConnectInbound, FitConnectSettings
 from ozg_gateway.connectors.threads import BlockingCalls
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
-from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings
 from ozg_gateway.logging import get_logger
-from ozg_gateway.mappings.fitconnect import build_data, build_metadata, service_identifier
+from ozg_gateway.mappings.fitconnect import build_data, build_metadata
 from ozg_gateway.specs import FIT_CONNECT_METADATA, SpecMissing, json_validator
 
 log = get_logger("ozg_gateway.fitconnect")
-
-
-class FitConnectInbound(InboundRouting):
-    """Receiving as the subscriber of our own destination."""
-
-    destination_id: str
-    decryption_key: Path = Field(description="JWK file: the destination's private RSA key.")
-    signing_key: Path = Field(description="JWK file: our private key for signing events.")
-    offers: dict[str, str] = Field(
-        default_factory=dict, description="Service identifier (LeiKa URN) → offer id."
-    )
-    max_items: int = Field(default=50, ge=1, le=500)
-
-
-class FitConnectSettings(BaseModel):
-    """Submission API, OAuth2 client of the sending system, destinations."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    submission_api_url: HttpUrl = Field(
-        description="e.g. https://submission-api-testing.fit-connect.fitko.dev"
-    )
-    auth: OAuth2
-    destination_id: str | None = Field(default=None, description="Destination for every offer.")
-    destinations: dict[str, str] = Field(
-        default_factory=dict, description="Destination id per offer id (overrides the default)."
-    )
-    inbound: FitConnectInbound | None = None
-    timeouts: Timeouts = Timeouts(connect=10, read=60, write=120)
-    tls: TlsSettings | None = None
-    max_connections: int = Field(default=4, ge=1, le=32)
-
-
-def build_announcement(
-    document: Mapping[str, Any], *, destination_id: str, attachment_ids: list[str]
-) -> dict[str, Any]:
-    """Body of ``POST /v1/submissions`` (pure)."""
-    service = document["service"]
-    return {
-        "destinationId": destination_id,
-        "announcedAttachments": attachment_ids,
-        "serviceType": {"name": service["title"], "identifier": service_identifier(service)},
-    }
-
-
-def track_result(payloads: list[dict[str, Any]]) -> TrackResult:
-    """Green on accept-submission, red on reject-submission, else still open (pure)."""
-    for payload in reversed(payloads):
-        names = jose.event_names(payload)
-        if "accept-submission" in names:
-            return TrackResult("green")
-        if "reject-submission" in names:
-            event = (payload.get("events") or {}).get(jose.EVENTS + "reject-submission") or {}
-            problems = event.get("problems") or []
-            reasons = "; ".join(str(p.get("title") or p.get("type")) for p in problems)
-            return TrackResult("red", reasons or "rejected by the destination")
-    return TrackResult("open")
 
 
 class FitConnectProgress(BaseModel):
@@ -396,30 +329,6 @@ def _json(value: Any) -> bytes:
 async def _read(attachment: AttachmentRef) -> bytes:
     # JWE compact needs the whole plaintext; FIT-Connect attachments are bounded in size.
     return b"".join([chunk async for chunk in attachment.open()])
-
-
-def check_received(
-    metadata: dict[str, Any], data: bytes, attachments: dict[str, bytes]
-) -> list[dict[str, str]]:
-    """What is wrong with a received submission: hashes and attachment list (pure)."""
-    problems = []
-    structure = metadata.get("contentStructure") or {}
-    expected = ((structure.get("data") or {}).get("hash") or {}).get("content")
-    if hashlib.sha512(data).hexdigest() != expected:
-        problems.append({"type": "hash-mismatch", "title": "data hash does not match"})
-    listed = {str(a.get("attachmentId")): a for a in structure.get("attachments") or []}
-    if set(listed) != set(attachments):
-        problems.append({"type": "attachments-mismatch", "title": "attachments differ"})
-    for attachment_id, payload in attachments.items():
-        digest = ((listed.get(attachment_id) or {}).get("hash") or {}).get("content")
-        if hashlib.sha512(payload).hexdigest() != digest:
-            problems.append({"type": "hash-mismatch", "title": f"attachment {attachment_id}"})
-    return problems
-
-
-def _data_type(metadata: dict[str, Any]) -> str:
-    schema = ((metadata.get("contentStructure") or {}).get("data") or {}).get("submissionSchema")
-    return str((schema or {}).get("mimeType") or "application/json")
 
 
 def _inbound_keys(inbound: FitConnectInbound) -> tuple[RSAKey, RSAKey]:

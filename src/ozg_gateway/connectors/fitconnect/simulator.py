@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse, Response
 from joserfc.jwk import RSAKey
 
 from ozg_gateway.connectors.fitconnect import jose
-from ozg_gateway.connectors.fitconnect.connector import check_received
+from ozg_gateway.connectors.fitconnect.mapping import check_received
 from ozg_gateway.errors import PermanentError
 from ozg_gateway.specs import (
     FIT_CONNECT_METADATA,

@@ -1,0 +1,64 @@
+"""Pure parts of FIT-Connect: the announcement, the event log as a transport report, checks
+of a received submission."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from ozg_gateway.connectors.contract import (
+    TrackResult,
+)
+from ozg_gateway.connectors.fitconnect import jose
+from ozg_gateway.mappings.fitconnect import service_identifier
+
+
+def build_announcement(
+    document: Mapping[str, Any], *, destination_id: str, attachment_ids: list[str]
+) -> dict[str, Any]:
+    """Body of ``POST /v1/submissions`` (pure)."""
+    service = document["service"]
+    return {
+        "destinationId": destination_id,
+        "announcedAttachments": attachment_ids,
+        "serviceType": {"name": service["title"], "identifier": service_identifier(service)},
+    }
+
+
+def track_result(payloads: list[dict[str, Any]]) -> TrackResult:
+    """Green on accept-submission, red on reject-submission, else still open (pure)."""
+    for payload in reversed(payloads):
+        names = jose.event_names(payload)
+        if "accept-submission" in names:
+            return TrackResult("green")
+        if "reject-submission" in names:
+            event = (payload.get("events") or {}).get(jose.EVENTS + "reject-submission") or {}
+            problems = event.get("problems") or []
+            reasons = "; ".join(str(p.get("title") or p.get("type")) for p in problems)
+            return TrackResult("red", reasons or "rejected by the destination")
+    return TrackResult("open")
+
+
+def check_received(
+    metadata: dict[str, Any], data: bytes, attachments: dict[str, bytes]
+) -> list[dict[str, str]]:
+    """What is wrong with a received submission: hashes and attachment list (pure)."""
+    problems = []
+    structure = metadata.get("contentStructure") or {}
+    expected = ((structure.get("data") or {}).get("hash") or {}).get("content")
+    if hashlib.sha512(data).hexdigest() != expected:
+        problems.append({"type": "hash-mismatch", "title": "data hash does not match"})
+    listed = {str(a.get("attachmentId")): a for a in structure.get("attachments") or []}
+    if set(listed) != set(attachments):
+        problems.append({"type": "attachments-mismatch", "title": "attachments differ"})
+    for attachment_id, payload in attachments.items():
+        digest = ((listed.get(attachment_id) or {}).get("hash") or {}).get("content")
+        if hashlib.sha512(payload).hexdigest() != digest:
+            problems.append({"type": "hash-mismatch", "title": f"attachment {attachment_id}"})
+    return problems
+
+
+def _data_type(metadata: dict[str, Any]) -> str:
+    schema = ((metadata.get("contentStructure") or {}).get("data") or {}).get("submissionSchema")
+    return str((schema or {}).get("mimeType") or "application/json")

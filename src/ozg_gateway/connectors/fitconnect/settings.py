@@ -1,0 +1,44 @@
+"""Settings of a FIT-Connect instance: Submission API, OAuth2, destinations, receiving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ozg_gateway.connectors.contract import (
+    InboundRouting,
+)
+from ozg_gateway.connectors.oauth import OAuth2
+from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings
+
+
+class FitConnectInbound(InboundRouting):
+    """Receiving as the subscriber of our own destination."""
+
+    destination_id: str
+    decryption_key: Path = Field(description="JWK file: the destination's private RSA key.")
+    signing_key: Path = Field(description="JWK file: our private key for signing events.")
+    offers: dict[str, str] = Field(
+        default_factory=dict, description="Service identifier (LeiKa URN) → offer id."
+    )
+    max_items: int = Field(default=50, ge=1, le=500)
+
+
+class FitConnectSettings(BaseModel):
+    """Submission API, OAuth2 client of the sending system, destinations."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    submission_api_url: HttpUrl = Field(
+        description="e.g. https://submission-api-testing.fit-connect.fitko.dev"
+    )
+    auth: OAuth2
+    destination_id: str | None = Field(default=None, description="Destination for every offer.")
+    destinations: dict[str, str] = Field(
+        default_factory=dict, description="Destination id per offer id (overrides the default)."
+    )
+    inbound: FitConnectInbound | None = None
+    timeouts: Timeouts = Timeouts(connect=10, read=60, write=120)
+    tls: TlsSettings | None = None
+    max_connections: int = Field(default=4, ge=1, le=32)

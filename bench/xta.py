@@ -105,9 +105,11 @@ def _client(base: str, source: str, root: str, out: Any) -> None:
     import httpx
 
     from ozg_gateway.connectors.contract import ConnectorEnv
-    from ozg_gateway.xta.client import Outgoing, XtaClient, XtaSettings
+    from ozg_gateway.xta.client import XtaClient
     from ozg_gateway.xta.container import Part
+    from ozg_gateway.xta.mapping import Outgoing
     from ozg_gateway.xta.messages import Code, PartyId
+    from ozg_gateway.xta.settings import XtaSettings
 
     path = Path(source)
     size = path.stat().st_size

@@ -319,7 +319,8 @@ def test_simulate_xta_over_https_with_bound_client_certificate(tmp_path: Path) -
     from ozg_gateway.errors import ConnectorConfigError
     from ozg_gateway.http import TlsSettings
     from ozg_gateway.peercert import cert_sha256
-    from ozg_gateway.xta.client import XtaClient, XtaSettings
+    from ozg_gateway.xta.client import XtaClient
+    from ozg_gateway.xta.settings import XtaSettings
     from tests.tls import make_pki
 
     pki = make_pki(tmp_path / "pki")

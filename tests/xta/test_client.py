@@ -17,10 +17,12 @@ from ozg_gateway.connectors.contract import ConnectorEnv
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
 from ozg_gateway.http import TlsSettings
 from ozg_gateway.peercert import PeerCertProtocol, cert_sha256
-from ozg_gateway.xta.client import Outgoing, XtaClient, XtaSettings
+from ozg_gateway.xta.client import XtaClient
 from ozg_gateway.xta.container import Part
 from ozg_gateway.xta.faults import InvalidMessageId
+from ozg_gateway.xta.mapping import Outgoing
 from ozg_gateway.xta.messages import Code, PartyId
+from ozg_gateway.xta.settings import XtaSettings
 from ozg_gateway.xta.simstore import Account, XtaState
 from ozg_gateway.xta.simulator import create_xta_simulator
 from tests.live import LiveServer

@@ -23,10 +23,12 @@ from ozg_gateway.mappings.xfall import NS as XFALL_NS
 from ozg_gateway.specs import XFALL_XSD, xml_schema
 from ozg_gateway.store import submissions as subs
 from ozg_gateway.store.models import Case, Delivery, InboundMessage
-from ozg_gateway.xta.client import Outgoing, XtaClient, XtaSettings
+from ozg_gateway.xta.client import XtaClient
 from ozg_gateway.xta.connector import XtaConnector
 from ozg_gateway.xta.container import Part
+from ozg_gateway.xta.mapping import Outgoing
 from ozg_gateway.xta.messages import Code, PartyId
+from ozg_gateway.xta.settings import XtaSettings
 from ozg_gateway.xta.simstore import Account, XtaState
 from ozg_gateway.xta.simulator import create_xta_simulator
 from tests.conftest import (

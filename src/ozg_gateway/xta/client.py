@@ -1,7 +1,6 @@
 """XTA 2 V3 client: management and send port calls over SOAP 1.2 (+ MTOM), mutual TLS.
 
-Uses lxml and httpx directly (zeep cannot send MTOM). Requests are streamed when MTOM is on.
-"""
+Uses lxml and httpx directly (zeep cannot send MTOM). Requests are streamed when MTOM is on."""
 
 from __future__ import annotations
 
@@ -10,32 +9,29 @@ import io
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Generic, TypeVar
 
 import httpx
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ozg_gateway.connectors.contract import ConnectorEnv
 from ozg_gateway.connectors.translate import error_for_response, streaming
 from ozg_gateway.errors import PermanentError
-from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings, sync_client
+from ozg_gateway.http import sync_client
 from ozg_gateway.xta.container import (
     XOP,
-    Part,
     generic_container,
     mtom_content_type,
     mtom_stream,
 )
 from ozg_gateway.xta.faults import parse_fault
+from ozg_gateway.xta.mapping import Outgoing, TransportReport, parse_transport_report
 from ozg_gateway.xta.messages import (
     ACTIONS,
     OSCI,
     SOAP12,
     WSA,
     XTA,
-    Code,
     PartyId,
     author,
     close_request,
@@ -46,29 +42,9 @@ from ozg_gateway.xta.messages import (
     status_list_request,
 )
 from ozg_gateway.xta.mtom import MtomReader, PartSink, is_mtom
+from ozg_gateway.xta.settings import XtaSettings
 
 S = TypeVar("S", bound=PartSink)
-
-
-class XtaSettings(BaseModel):
-    """The three port URLs, our identity, transport options."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    management_url: HttpUrl
-    send_url: HttpUrl
-    msgbox_url: HttpUrl
-    author: str = Field(description="Our identifier, prefix:id (e.g. gad:010200100000).")
-    author_type: str = "xoev"
-    author_category: str | None = None
-    mtom: bool = Field(default=True, description="Streamed MTOM; false sends inline base64.")
-    tls: TlsSettings | None = None
-    timeouts: Timeouts = Timeouts(connect=10, read=120, write=300)
-
-    @model_validator(mode="after")
-    def _author(self) -> XtaSettings:
-        PartyId(self.author, self.author_type, self.author_category)  # prefix:id or ValueError
-        return self
 
 
 class XtaClient:
@@ -274,23 +250,6 @@ class XtaClient:
 
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
-_STATUS_LABELS = ("open", "green", "yellow", "red")
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message to send: addressing, qualifier and content parts (read lazily)."""
-
-    message_id: str
-    reader: PartyId
-    service: str
-    business_scenario: Code
-    message_type: Code
-    payload_schema: str
-    message: Part
-    attachments: tuple[Part, ...]
-    now: datetime
-    subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -301,30 +260,6 @@ class Received(Generic[S]):
     content_type: str
     attachment: bool
     sink: S
-
-
-@dataclass(frozen=True)
-class TransportReport:
-    """MessageStatus of a sent message and the reasons the server listed."""
-
-    status: int
-    reasons: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        """open / green / yellow / red."""
-        return _STATUS_LABELS[self.status] if 0 <= self.status < 4 else "open"
-
-
-def parse_transport_report(body: etree._Element) -> TransportReport:
-    """TransportReport from a getTransportReport answer body (pure)."""
-    status = body.findtext(f".//{{{XTA}}}MessageStatus/{{{XTA}}}Status")
-    reasons = tuple(
-        (r.text or "").strip()[:200]
-        for r in body.iter(f"{{{XTA}}}Reason")
-        if (r.text or "").strip()
-    )
-    return TransportReport(int(status) if status and status.strip().isdigit() else 0, reasons)
 
 
 def _discarding(_cid: str, _type: str) -> PartSink:

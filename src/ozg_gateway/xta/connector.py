@@ -4,20 +4,17 @@ Outbound, per offer (or one default route): reader, service URI, business scenar
 type. The XTA message id from createMessageId is remembered on the delivery *before*
 sendMessage; a later attempt with a remembered id first asks for its transport report — if the
 server knows the message it was sent already, otherwise it is sent under the same id. So a
-crash anywhere in between never produces two different messages.
-"""
+crash anywhere in between never produces two different messages."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import httpx
-from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict
 
 from ozg_gateway.connectors.contract import (
     AttachmentRef,
@@ -26,7 +23,6 @@ from ozg_gateway.connectors.contract import (
     DeliveryResult,
     InboundFile,
     InboundMessage,
-    InboundRouting,
     InboundSink,
     TrackResult,
 )
@@ -35,30 +31,14 @@ from ozg_gateway.errors import ConnectorConfigError, PermanentError
 from ozg_gateway.logging import get_logger
 from ozg_gateway.mappings import xfall
 from ozg_gateway.runtime import Clock, system_clock
-from ozg_gateway.xta.client import Outgoing, XtaClient, XtaSettings
+from ozg_gateway.xta.client import XtaClient
 from ozg_gateway.xta.container import Part
 from ozg_gateway.xta.faults import InvalidMessageId
-from ozg_gateway.xta.messages import OSCI, WSA, Code, PartyId
+from ozg_gateway.xta.mapping import Listed, build_outgoing, read_listing
+from ozg_gateway.xta.messages import PartyId
+from ozg_gateway.xta.settings import XtaConnectorSettings, XtaRoute
 
 log = get_logger("ozg_gateway.xta")
-
-
-@dataclass(frozen=True)
-class Listed:
-    """What the status list says about one waiting message."""
-
-    message_id: str | None
-    message_type: str | None
-    sender: str | None
-
-
-def read_listing(metadata: etree._Element) -> Listed:
-    """Message id, message type code and author from a MessageMetaData entry (pure)."""
-    return Listed(
-        metadata.findtext(f"{{{OSCI}}}MsgIdentification/{{{WSA}}}MessageID"),
-        metadata.findtext(f"{{{OSCI}}}Qualifier/{{{OSCI}}}MessageType/code"),
-        metadata.findtext(f"{{{OSCI}}}Originators/{{{OSCI}}}Author/{{{OSCI}}}Identifier"),
-    )
 
 
 class XtaProgress(BaseModel):
@@ -67,95 +47,6 @@ class XtaProgress(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     xta_message_id: str | None = None
-
-
-class XtaRoute(BaseModel):
-    """Where and as what a case goes: reader, service, business scenario, message type."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reader: str = Field(description="Reader identifier, prefix:id (e.g. gad:010200200000).")
-    reader_type: str = "xoev"
-    reader_category: str | None = None
-    service: str = Field(description="Service URI the reader offers.")
-    business_scenario: str = "XFALL_DATA"
-    business_scenario_list_uri: str = "urn:de:xta:codeliste:business.scenario"
-    business_scenario_list_version: str = "3.6"
-    message_type: str = "MainApplication"
-    message_type_list_uri: str = "urn:de:payloadSchema:elementName"
-    message_type_list_version: str = "1.0"
-    payload_schema: str = xfall.NS
-
-    @model_validator(mode="after")
-    def _party(self) -> XtaRoute:
-        PartyId(self.reader, self.reader_type, self.reader_category)  # raises on a bad id
-        return self
-
-    def party(self) -> PartyId:
-        """The reader as a party identifier."""
-        return PartyId(self.reader, self.reader_type, self.reader_category)
-
-
-class XtaInbound(InboundRouting):
-    """Mailboxes to read, which message types become cases of which offer, and the rest."""
-
-    readers: list[str] = Field(min_length=1, description="Our reader identifiers (mailboxes).")
-    offers: dict[str, str] = Field(
-        default_factory=dict, description="Message type code → offer id of the new case."
-    )
-    unsupported: Literal["leave", "reject"] = Field(
-        default="leave",
-        description="Message types without an offer: leave them in the mailbox, or close and "
-        "record them as rejected.",
-    )
-    max_items: int = Field(default=50, ge=1, le=1000)
-
-
-class XtaConnectorSettings(XtaSettings):
-    """XTA server ports and identity, outbound routes, inbound mailboxes."""
-
-    route: XtaRoute | None = Field(default=None, description="Route for every offer.")
-    routes: dict[str, XtaRoute] = Field(
-        default_factory=dict, description="Routes per offer id (override ``route``)."
-    )
-    inbound: XtaInbound | None = None
-    max_connections: int = Field(default=4, ge=1, le=64)
-
-
-def build_outgoing(
-    request: DeliveryRequest,
-    *,
-    route: XtaRoute,
-    message_id: str,
-    xfall_xml: bytes,
-    attachments: list[Part],
-    clock: Clock,
-) -> Outgoing:
-    """The XTA message for one case (pure apart from the attachments' lazy chunks)."""
-    return Outgoing(
-        message_id=message_id,
-        reader=route.party(),
-        service=route.service,
-        business_scenario=Code(
-            route.business_scenario,
-            route.business_scenario_list_uri,
-            route.business_scenario_list_version,
-        ),
-        message_type=Code(
-            route.message_type, route.message_type_list_uri, route.message_type_list_version
-        ),
-        payload_schema=route.payload_schema,
-        message=Part(
-            "xfall@ozg-gateway",
-            "application/xml",
-            [xfall_xml],
-            filename="xfall.xml",
-            size=len(xfall_xml),
-        ),
-        attachments=tuple(attachments),
-        now=clock(),
-        subject=f"Fall {request.case_number}",
-    )
 
 
 def _blocking_chunks(

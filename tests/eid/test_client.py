@@ -11,14 +11,15 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from ozg_gateway.connectors.contract import ConnectorEnv
-from ozg_gateway.eid.client import EidClient, EidSettings
-from ozg_gateway.eid.messages import (
+from ozg_gateway.eid.client import EidClient
+from ozg_gateway.eid.mapping import (
     EidPolicy,
     NoResultYet,
     build_get_server_info,
     community_id,
     user_message,
 )
+from ozg_gateway.eid.settings import EidSettings
 from ozg_gateway.eid.simulator import create_eid_simulator
 from ozg_gateway.eid.wssec import SignatureRejected, SigningKey
 from ozg_gateway.errors import PermanentError

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from ozg_gateway.eid.messages import build_get_result
+from ozg_gateway.eid.mapping import build_get_result
 from ozg_gateway.eid.wssec import (
     SOAP,
     WSSE,

@@ -1,24 +1,21 @@
-"""eID-Interface client: signed SOAP 1.1 over mutual TLS; responses verified before parsing."""
+"""eID-Interface client: signed SOAP 1.1 over mutual TLS; responses verified before parsing.
+
+``EidService`` is the protocol the identification flow uses; ``EidClient`` implements it.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ozg_gateway.connectors.contract import (
     ConnectorEnv,
-    ConnectorType,
 )
-from ozg_gateway.connectors.service import ServiceConnector
 from ozg_gateway.connectors.translate import error_for_response, send
-from ozg_gateway.eid.messages import (
+from ozg_gateway.eid.mapping import (
     NS,
     EidPolicy,
     Identity,
@@ -29,41 +26,11 @@ from ozg_gateway.eid.messages import (
     parse_get_result,
     parse_use_id,
 )
+from ozg_gateway.eid.settings import EidSettings, load_signing_key
 from ozg_gateway.eid.wssec import SigningKey, sign_envelope, verify_envelope
 from ozg_gateway.errors import ConnectorConfigError
-from ozg_gateway.http import Timeouts, TlsSettings, sync_client
+from ozg_gateway.http import sync_client
 from ozg_gateway.runtime import Clock, system_clock
-
-
-class EidSettings(BaseModel):
-    """eID-Server endpoint, our signing identity and the server's certificate."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    url: str = Field(description="eID-Interface endpoint; may contain {public_base_url}.")
-    signing_key: Path = Field(description="PEM RSA key that signs our requests.")
-    signing_key_password: SecretStr | None = None
-    signing_certificate: Path
-    server_certificate: Path = Field(description="PEM certificate that signs the responses.")
-    tls: TlsSettings | None = None
-    timeouts: Timeouts = Timeouts(connect=5, read=20, write=20)
-
-
-def load_signing_key(settings: EidSettings) -> SigningKey:
-    """Our RSA key and certificate from the configured files."""
-    password = (
-        settings.signing_key_password.get_secret_value().encode()
-        if settings.signing_key_password
-        else None
-    )
-    try:
-        key = load_pem_private_key(settings.signing_key.read_bytes(), password)
-        cert = x509.load_pem_x509_certificate(settings.signing_certificate.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise ConnectorConfigError("eID signing key or certificate unusable") from exc
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConnectorConfigError("the eID signing key must be RSA")
-    return SigningKey(key, cert)
 
 
 @runtime_checkable
@@ -159,12 +126,3 @@ class EidClient:
     def close(self) -> None:
         """Close connections."""
         self._http.close()
-
-
-CONNECTOR = ConnectorType(
-    name="eid",
-    description="BSI TR-03130 eID-Server (signed SOAP over mutual TLS).",
-    settings=EidSettings,
-    build=lambda name, settings, env: ServiceConnector(EidClient(name, settings, env)),
-    kind="service",
-)

@@ -20,7 +20,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.eid.client import EidService
-from ozg_gateway.eid.messages import EidPolicy, Identity, NoResultYet, community_id, user_message
+from ozg_gateway.eid.mapping import EidPolicy, Identity, NoResultYet, community_id, user_message
 from ozg_gateway.eid.report import build_report
 from ozg_gateway.eid.tctoken import build_tc_token
 from ozg_gateway.errors import ConnectorError, FieldError, Problem, not_found, validation_problem

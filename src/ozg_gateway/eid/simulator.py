@@ -20,7 +20,7 @@ from lxml import etree
 from lxml.builder import ElementMaker
 
 from ozg_gateway.catalog.eid_attributes import MANDATORY_OPERATIONS, ORDER
-from ozg_gateway.eid.messages import DSS, NS
+from ozg_gateway.eid.mapping import DSS, NS
 from ozg_gateway.eid.wssec import SignatureRejected, SigningKey, sign_envelope, verify_envelope
 
 E = ElementMaker(namespace=NS, nsmap={"eid": NS, "dss": DSS})

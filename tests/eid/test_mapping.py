@@ -6,7 +6,7 @@ import pytest
 from lxml import etree
 
 from ozg_gateway.config import default_specs_dir
-from ozg_gateway.eid.messages import (
+from ozg_gateway.eid.mapping import (
     EidPolicy,
     NoResultYet,
     Result,

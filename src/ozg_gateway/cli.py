@@ -368,7 +368,8 @@ def simulate_epayment(
     ] = None,
 ) -> None:
     """Run the XBezahldienste simulator (or, with --epaybl-secret, ePayBL) with its paypage."""
-    from ozg_gateway.epayment.simulator import create_epaybl_simulator, create_simulator
+    from ozg_gateway.epayment.epaybl.simulator import create_epaybl_simulator
+    from ozg_gateway.epayment.xbezahldienste.simulator import create_simulator
 
     base = f"http://{host}:{port}"
     if epaybl_secret:

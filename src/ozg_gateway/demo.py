@@ -113,7 +113,7 @@ def mount(api: FastAPI, setup: DemoSetup) -> None:
     """Mount the demo back office and the simulators of payment, eID and XTA."""
     from ozg_gateway.connectors.webhook.simulator import create_receiver
     from ozg_gateway.eid.simulator import create_eid_simulator
-    from ozg_gateway.epayment.simulator import create_simulator
+    from ozg_gateway.epayment.xbezahldienste.simulator import create_simulator
 
     settings = setup.settings
     secrets: list[str] = []

@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from ozg_gateway.api.app import create_app
 from ozg_gateway.context import build_context
-from ozg_gateway.epayment.epaybl import (
+from ozg_gateway.epayment.epaybl.mapping import (
     _result_error,
     buchungstext,
     notification_hash,
     verify_notification,
 )
-from ozg_gateway.epayment.simulator import create_epaybl_simulator
+from ozg_gateway.epayment.epaybl.simulator import create_epaybl_simulator
 from ozg_gateway.errors import ConnectorConfigError, PermanentError, TransientError
 from ozg_gateway.runtime import uuid_ids
 from ozg_gateway.store import clients, migrate

@@ -17,8 +17,8 @@ from ozg_gateway.api.app import create_app
 from ozg_gateway.context import GatewayContext, build_context
 from ozg_gateway.epayment import service
 from ozg_gateway.epayment.money import dumps, to_cents, to_euros
-from ozg_gateway.epayment.simulator import create_simulator
-from ozg_gateway.epayment.xbezahldienste import build_payment_request, purpose_text
+from ozg_gateway.epayment.xbezahldienste.mapping import build_payment_request, purpose_text
+from ozg_gateway.epayment.xbezahldienste.simulator import create_simulator
 from ozg_gateway.runtime import uuid_ids
 from ozg_gateway.store import clients, migrate
 from ozg_gateway.store.clients import Role
@@ -205,7 +205,7 @@ def test_late_payment_after_expiry_wins_and_is_flagged(pay: Pay) -> None:
 
 
 def test_status_transitions_cannot_go_backwards(pay: Pay) -> None:
-    from ozg_gateway.epayment.xbezahldienste import Transaction
+    from ozg_gateway.epayment.provider import Transaction
 
     sid = pay.order()
     body = pay.start(sid).json()
@@ -225,7 +225,7 @@ def test_status_transitions_cannot_go_backwards(pay: Pay) -> None:
 
 
 def test_wrong_amount_is_not_released(pay: Pay) -> None:
-    from ozg_gateway.epayment.xbezahldienste import Transaction
+    from ozg_gateway.epayment.provider import Transaction
 
     sid = pay.order()
     body = pay.start(sid).json()
@@ -317,7 +317,8 @@ def test_oauth2_token_is_cached_and_renewed() -> None:
     from datetime import UTC, datetime
 
     from ozg_gateway.connectors.contract import ConnectorEnv
-    from ozg_gateway.epayment.xbezahldienste import XBezahldiensteClient, XBezahldiensteSettings
+    from ozg_gateway.epayment.xbezahldienste.client import XBezahldiensteClient
+    from ozg_gateway.epayment.xbezahldienste.settings import XBezahldiensteSettings
 
     sim = create_simulator(oauth_clients={"portal": "s3cret"})
     server = LiveServer(sim).start()
@@ -371,7 +372,8 @@ def test_mutual_tls_with_pkcs12_client_certificate(tmp_path: Path) -> None:
     import ssl
 
     from ozg_gateway.connectors.contract import ConnectorEnv
-    from ozg_gateway.epayment.xbezahldienste import XBezahldiensteClient, XBezahldiensteSettings
+    from ozg_gateway.epayment.xbezahldienste.client import XBezahldiensteClient
+    from ozg_gateway.epayment.xbezahldienste.settings import XBezahldiensteSettings
     from ozg_gateway.errors import ConnectorError
     from tests.tls import make_pki
 
@@ -428,7 +430,7 @@ def test_create_timeout_is_not_retried(pay: Pay) -> None:
 def test_concurrent_confirmations_book_once(pay: Pay) -> None:
     import threading
 
-    from ozg_gateway.epayment.xbezahldienste import Transaction
+    from ozg_gateway.epayment.provider import Transaction
     from ozg_gateway.store.models import TimelineEvent
 
     sid = pay.order()

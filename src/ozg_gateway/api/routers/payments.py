@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ozg_gateway.api.deps import Ctx, PortalPrincipal
 from ozg_gateway.epayment import service
-from ozg_gateway.epayment.epaybl import NOTIFICATION_FIELDS
+from ozg_gateway.epayment.epaybl.mapping import NOTIFICATION_FIELDS
 from ozg_gateway.errors import FieldError, not_found, validation_problem
 from ozg_gateway.runtime import with_query
 from ozg_gateway.store import submissions as store

@@ -23,7 +23,7 @@ Exception tree (catch what you can act on)::
                                     never moves the circuit breaker
 
 Foreign exceptions become ConnectorErrors in exactly one place,
-``ozg_gateway.connectors.translate``; only ``outbox.policy`` decides retry versus dead letter.
+``ozg_gateway.connectors.translate``; only ``delivery.policy`` decides retry versus dead letter.
 Messages never contain submitted values: field errors carry a pointer, a code and a message.
 """
 

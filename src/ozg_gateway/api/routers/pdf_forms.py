@@ -12,12 +12,12 @@ from starlette.concurrency import run_in_threadpool
 
 from ozg_gateway.api import views
 from ozg_gateway.api.deps import Ctx, PortalPrincipal
-from ozg_gateway.api.documents import inspect_form, pdf_problem
 from ozg_gateway.api.idempotency import IdempotencyKey, fingerprint_of, run_idempotent
 from ozg_gateway.api.routers.submissions import RequestId
 from ozg_gateway.api.schemas import Applicant, SubmissionOut
 from ozg_gateway.api.uploads import receive_upload
 from ozg_gateway.cases import intake
+from ozg_gateway.cases.documents import inspect_form, pdf_problem
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.errors import (
     Problem,

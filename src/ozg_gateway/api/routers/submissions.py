@@ -12,7 +12,6 @@ from starlette.concurrency import run_in_threadpool
 
 from ozg_gateway.api import views
 from ozg_gateway.api.deps import Ctx, PortalPrincipal, request_id
-from ozg_gateway.api.documents import refuse_active_content
 from ozg_gateway.api.idempotency import (
     IdempotencyKey,
     body_fingerprint,
@@ -27,6 +26,7 @@ from ozg_gateway.api.schemas import (
 )
 from ozg_gateway.api.uploads import receive_upload
 from ozg_gateway.cases import intake
+from ozg_gateway.cases.documents import refuse_active_content
 from ozg_gateway.errors import Problem
 from ozg_gateway.store import submissions as store
 

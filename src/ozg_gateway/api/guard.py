@@ -29,6 +29,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ozg_gateway.api import deps
+from ozg_gateway.api.middleware import scope_header
 from ozg_gateway.api.problems import problem_response
 from ozg_gateway.config import LimitSettings, Settings
 from ozg_gateway.errors import Problem
@@ -130,7 +131,7 @@ class RequestGuard:
         try:
             client_id = None
             if policy.needs_key:
-                header = _header(scope, b"authorization")
+                header = scope_header(scope, b"authorization")
                 principal = await anyio.to_thread.run_sync(deps.resolve_principal, ctx, header)
                 scope.setdefault("state", {})[deps.PRINCIPAL_STATE] = principal
                 client_id = principal.client_id
@@ -154,14 +155,6 @@ class RequestGuard:
         await RequestBodyLimitMiddleware(self.app, policy.body_limit)(scope, receive, send)
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            decoded: str = value.decode("latin-1")
-            return decoded
-    return None
-
-
 def _content_length(scope: Scope) -> int | None:
-    raw = _header(scope, b"content-length")
+    raw = scope_header(scope, b"content-length")
     return int(raw) if raw is not None and raw.isdigit() else None

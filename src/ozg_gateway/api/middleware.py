@@ -47,7 +47,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, b"x-request-id")
+        incoming = scope_header(scope, b"x-request-id")
         request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
@@ -80,7 +80,8 @@ class RequestContextMiddleware:
                     )
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def scope_header(scope: Scope, name: bytes) -> str | None:
+    """The first value of request header ``name`` (lower-case bytes) in an ASGI scope."""
     for key, value in scope.get("headers", []):
         if key == name:
             decoded: str = value.decode("latin-1")

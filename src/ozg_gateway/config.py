@@ -188,6 +188,9 @@ class Settings(BaseSettings):
         default=15, ge=1, description="How long an identification may take."
     )
     eid_code_seconds: int = Field(default=120, ge=10, description="Lifetime of the one-time code.")
+    request_deadline_seconds: float = Field(
+        default=5, gt=0, le=30, description="Longest an API request waits on a payment provider."
+    )
     eid_result_wait_seconds: float = Field(
         default=3.0, gt=0, le=10, description="How long a refresh waits for the eID result."
     )

@@ -502,3 +502,22 @@ def test_simulator_answers_like_the_standard() -> None:
         assert "MTL 2026 1" in index.text
     finally:
         server.stop()
+
+
+def test_a_slow_provider_does_not_hold_the_request_beyond_its_deadline(pay: Pay) -> None:
+    import dataclasses
+    import time
+
+    sid = pay.order()
+    started = pay.start(sid).json()
+    pay.sim.state.behaviour.status_delay = 0.8  # type: ignore[attr-defined]
+    impatient = dataclasses.replace(
+        pay.ctx, settings=pay.ctx.settings.model_copy(update={"request_deadline_seconds": 0.2})
+    )
+    with TestClient(create_app(impatient)) as http:
+        t0 = time.monotonic()
+        r = http.get(f"/v1/submissions/{sid}/payment", headers=PORTAL)
+        waited = time.monotonic() - t0
+    assert r.status_code == 200
+    assert (r.json()["id"], r.json()["status"]) == (started["id"], "open")  # what is known
+    assert waited < 0.7  # answered at the deadline, not after the provider's 0.8 s

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from ozg_gateway.api.deps import Ctx, PortalPrincipal
+from ozg_gateway.context import GatewayContext
 from ozg_gateway.epayment import service
 from ozg_gateway.epayment.epaybl.mapping import NOTIFICATION_FIELDS
 from ozg_gateway.errors import FieldError, not_found, validation_problem
@@ -79,14 +81,32 @@ async def start_payment(
     operation_id="getPayment",
     summary="The latest payment attempt (status pulled from the provider)",
 )
-def get_payment(ctx: Ctx, principal: PortalPrincipal, submission_id: str) -> PaymentOut:
-    """Open attempts are checked with the provider before answering."""
-    with ctx.db.reading() as session:
-        store.get_submission(session, client_id=principal.client_id, submission_id=submission_id)
-        payment = service.latest(session, submission_id)
+async def get_payment(ctx: Ctx, principal: PortalPrincipal, submission_id: str) -> PaymentOut:
+    """Open attempts are checked with the provider before answering (within the request
+    deadline; a slow provider is asked again by the background poller)."""
+
+    def load() -> Payment | None:
+        with ctx.db.reading() as session:
+            store.get_submission(
+                session, client_id=principal.client_id, submission_id=submission_id
+            )
+            return service.latest(session, submission_id)
+
+    payment = await run_in_threadpool(load)
     if payment is None:
         raise not_found("Payment")
-    return _out(service.refresh(ctx, payment.id))
+    return _out(await _refreshed(ctx, payment))
+
+
+async def _refreshed(ctx: GatewayContext, payment: Payment) -> Payment:
+    """The provider's current word on a payment, or what is known when it answers too slowly."""
+    try:
+        return await asyncio.wait_for(
+            asyncio.to_thread(service.refresh, ctx, payment.id),
+            ctx.settings.request_deadline_seconds,
+        )
+    except TimeoutError:
+        return payment
 
 
 @router.get(
@@ -96,16 +116,20 @@ def get_payment(ctx: Ctx, principal: PortalPrincipal, submission_id: str) -> Pay
     response_class=RedirectResponse,
     status_code=303,
 )
-def payment_return(ctx: Ctx, token: str) -> RedirectResponse:
+async def payment_return(ctx: Ctx, token: str) -> RedirectResponse:
     """The redirect proves nothing: the status is pulled from the provider, then the browser
     goes on to the portal's return URL with ``payment=paid|open|failed|canceled``."""
-    with ctx.db.reading() as session:
-        payment = session.scalar(
-            select(Payment).where(Payment.return_token_hash == service.token_hash(token))
-        )
+
+    def load() -> Payment | None:
+        with ctx.db.reading() as session:
+            return session.scalar(
+                select(Payment).where(Payment.return_token_hash == service.token_hash(token))
+            )
+
+    payment = await run_in_threadpool(load)
     if payment is None:
         raise not_found("Payment")
-    payment = service.refresh(ctx, payment.id)
+    payment = await _refreshed(ctx, payment)
     target = with_query(payment.portal_return_url, {"payment": payment.status})
     return RedirectResponse(target, status_code=303)
 

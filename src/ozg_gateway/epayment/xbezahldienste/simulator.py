@@ -24,6 +24,7 @@ class Behaviour:
 
     create_status: int | None = None  # answer every create with this HTTP status
     create_delay: float = 0.0  # seconds before answering a create
+    status_delay: float = 0.0  # seconds before answering a status GET
     late_payment: set[str] = field(default_factory=set)  # transaction ids paid on next GET
 
 
@@ -217,6 +218,8 @@ def create_simulator(
         tx = state.get(tid)
         if tx is None or (tx.originator, tx.endpoint) != (a, b):
             return _problem(404, "VALIDATION_ERROR", "unknown transaction")
+        if behaviour.status_delay:
+            await asyncio.sleep(behaviour.status_delay)
         if tid in behaviour.late_payment:
             _settle(tx, "PAYED")
         return JSONResponse(body_of(tx, base_of(request)))

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.errors import Problem
@@ -47,11 +48,12 @@ def context_of(app: Any) -> GatewayContext:
     return ctx
 
 
-def resolve_principal(ctx: GatewayContext, authorization: str | None) -> Principal:
+async def resolve_principal(ctx: GatewayContext, authorization: str | None) -> Principal:
     """The principal of an ``Authorization: Bearer`` header; 401 without a valid key.
 
     The configured admin key is the bootstrap admin. Called by the request guard before the
-    body is read; blocking (a database lookup on a cache miss).
+    body is read. A key verified within ``auth_cache_seconds`` is answered from memory; only
+    a cache miss looks the key up in the database (in the thread pool).
     """
     scheme, _, key = (authorization or "").partition(" ")
     key = key.strip()
@@ -61,12 +63,9 @@ def resolve_principal(ctx: GatewayContext, authorization: str | None) -> Princip
             detail="Bitte mit `Authorization: Bearer <Schlüssel>` anmelden.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    admin_key = ctx.settings.admin_key
-    if admin_key is not None and hmac.compare_digest(
-        key.encode(), admin_key.get_secret_value().encode()
-    ):
-        return Principal(client_id=ADMIN_CLIENT_ID, role=Role.admin)
-    found = _cached_principal(ctx, key)
+    found = _known_principal(ctx, key)
+    if found is None:
+        found = await run_in_threadpool(_looked_up_principal, ctx, key)
     if found is None:
         raise Problem(
             "unauthorized",
@@ -76,7 +75,7 @@ def resolve_principal(ctx: GatewayContext, authorization: str | None) -> Princip
     return found
 
 
-def authenticate(
+async def authenticate(
     ctx: Ctx,
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -85,7 +84,7 @@ def authenticate(
     principal = getattr(request.state, PRINCIPAL_STATE, None)
     if not isinstance(principal, Principal):
         header = f"{credentials.scheme} {credentials.credentials}" if credentials else None
-        principal = resolve_principal(ctx, header)
+        principal = await resolve_principal(ctx, header)
     structlog.contextvars.bind_contextvars(client_id=principal.client_id, role=principal.role.value)
     return principal
 
@@ -95,23 +94,30 @@ _AUTH_CACHE: dict[str, tuple[Principal, float]] = {}
 _AUTH_CACHE_MAX = 1024
 
 
-def _cached_principal(ctx: GatewayContext, key: str) -> Principal | None:
-    """Look the key up, trusting a recent positive answer for ``auth_cache_seconds``.
+def _known_principal(ctx: GatewayContext, key: str) -> Principal | None:
+    """The admin key, or a key verified within ``auth_cache_seconds`` (no I/O)."""
+    admin_key = ctx.settings.admin_key
+    if admin_key is not None and hmac.compare_digest(
+        key.encode(), admin_key.get_secret_value().encode()
+    ):
+        return Principal(client_id=ADMIN_CLIENT_ID, role=Role.admin)
+    hit = _AUTH_CACHE.get(clients.hash_key(key))
+    return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
+
+def _looked_up_principal(ctx: GatewayContext, key: str) -> Principal | None:
+    """Look the key up and remember a positive answer for ``auth_cache_seconds``.
 
     A revoked key therefore stops working within that time in every process.
     """
     ttl = ctx.settings.auth_cache_seconds
     digest = clients.hash_key(key)
-    now = time.monotonic()
-    hit = _AUTH_CACHE.get(digest)
-    if hit is not None and hit[1] > now:
-        return hit[0]
     with ctx.db.reading() as session:
         found = clients.authenticate(session, key=key)
     if found is not None and ttl > 0:
         if len(_AUTH_CACHE) >= _AUTH_CACHE_MAX:
             _AUTH_CACHE.clear()
-        _AUTH_CACHE[digest] = (found, now + ttl)
+        _AUTH_CACHE[digest] = (found, time.monotonic() + ttl)
     else:
         _AUTH_CACHE.pop(digest, None)
     return found

@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import anyio.to_thread
 import limits
 import limits.storage
 import limits.strategies
@@ -132,7 +131,7 @@ class RequestGuard:
             client_id = None
             if policy.needs_key:
                 header = scope_header(scope, b"authorization")
-                principal = await anyio.to_thread.run_sync(deps.resolve_principal, ctx, header)
+                principal = await deps.resolve_principal(ctx, header)
                 scope.setdefault("state", {})[deps.PRINCIPAL_STATE] = principal
                 client_id = principal.client_id
             declared = _content_length(scope)

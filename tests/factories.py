@@ -8,6 +8,7 @@ checks that no test depends on the calendar).
 from __future__ import annotations
 
 import copy
+import zlib
 from datetime import date, timedelta
 from typing import Any
 
@@ -127,3 +128,22 @@ def aem_submission(today: date = TEST_TODAY, **overrides: Any) -> dict[str, Any]
     }
     body.update(overrides)
     return body
+
+
+def padded_object_stream(padding: int) -> bytes:
+    """A form field inside a Flate object stream padded with whitespace (few KB on the wire)."""
+    field = b"<< /FT /Tx /T (x) /V (y) >>"
+    stream_body = b"3 0 " + b" " * padding + field
+    packed = zlib.compress(stream_body, 9)
+    parts = [
+        b"%PDF-1.7\n",
+        b"1 0 obj << /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >> endobj\n",
+        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n",
+        b"4 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length "
+        + str(len(packed)).encode()
+        + b" >>\nstream\n"
+        + packed
+        + b"\nendstream endobj\n",
+    ]
+    body = b"".join(parts)
+    return body + b"trailer << /Root 1 0 R /Size 5 >>\n%%EOF\n"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-import zlib
 
 import pytest
 from pypdf import PdfReader, PdfWriter
@@ -16,7 +15,7 @@ from ozg_gateway import sandbox
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.store.models import Attachment, Submission
 from tests.conftest import Api
-from tests.factories import PNG_BYTES, aem_submission, form
+from tests.factories import PNG_BYTES, aem_submission, form, padded_object_stream
 from tests.mappings.test_pdf import fill
 
 APPLICANT = {"family_name": "Muster", "email": "m@example.org"}
@@ -41,25 +40,6 @@ def blank_pdf() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
-
-
-def padded_object_stream(padding: int) -> bytes:
-    """A form field inside a Flate object stream padded with whitespace (few KB on the wire)."""
-    field = b"<< /FT /Tx /T (x) /V (y) >>"
-    stream_body = b"3 0 " + b" " * padding + field
-    packed = zlib.compress(stream_body, 9)
-    parts = [
-        b"%PDF-1.7\n",
-        b"1 0 obj << /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >> endobj\n",
-        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n",
-        b"4 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length "
-        + str(len(packed)).encode()
-        + b" >>\nstream\n"
-        + packed
-        + b"\nendstream endobj\n",
-    ]
-    body = b"".join(parts)
-    return body + b"trailer << /Root 1 0 R /Size 5 >>\n%%EOF\n"
 
 
 def _upload(api: Api, name: str, content: bytes) -> tuple[str, object]:

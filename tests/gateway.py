@@ -46,7 +46,7 @@ class Gateway:
         clock.advance(seconds=300)
         return int(self.run(TrackingPoller(self.ctx, self.ctx.connectors).track_once()))
 
-    def submit_kita(self) -> str:
+    def submit_kita(self, attachment: bytes = PDF_BYTES) -> str:
         """A Kita registration with one PDF attachment, submitted; returns the case id."""
         portal = {"Authorization": f"Bearer {PORTAL_KEY}"}
         r = self.http.post(
@@ -62,7 +62,7 @@ class Gateway:
         sid = r.json()["id"]
         up = self.http.post(
             f"/v1/submissions/{sid}/attachments",
-            files={"file": ("impfnachweis.pdf", PDF_BYTES, "application/pdf")},
+            files={"file": ("impfnachweis.pdf", attachment, "application/pdf")},
             headers=portal,
         )
         assert up.status_code == 201, up.text

@@ -25,7 +25,7 @@ from ozg_gateway.connectors.fitconnect.simulator import (
     create_fitconnect_simulator,
     simulator_key,
 )
-from ozg_gateway.errors import ConnectorAuthError, ConnectorConfigError
+from ozg_gateway.errors import ConnectorAuthError, ConnectorConfigError, PermanentError
 from ozg_gateway.mappings.fitconnect import build_data
 from ozg_gateway.specs import FIT_CONNECT_SUBMISSION_API, openapi_validator
 from ozg_gateway.store import submissions as subs
@@ -370,3 +370,38 @@ def test_submission_we_cannot_decrypt_is_rejected_not_left_waiting(receiving: En
     _track(receiving)
     delivery = receiving.delivery(case_id)
     assert (delivery.tracking, delivery.last_error) == ("red", "submission does not decrypt")
+
+
+def test_payloads_over_64_kb_and_deflated_ones_decrypt_and_bombs_do_not() -> None:
+    from joserfc import jwe
+
+    key = simulator_key("destination")
+    big = b"%PDF-1.7 " + b"x" * 300_000  # joserfc's default stops at 64 KB
+    assert jose.decrypt(jose.encrypt(big, key, content_type="application/pdf"), key) == big
+    header = {"alg": "RSA-OAEP-256", "enc": "A256GCM", "zip": "DEF"}
+    deflated = jwe.encrypt_compact(header, b"Antrag " * 50_000, key, registry=jose._JWE)
+    assert jose.decrypt(deflated, key) == b"Antrag " * 50_000  # RFC 7516: zip MUST be processed
+    bomb = jwe.encrypt_compact(header, bytes(100 * 1024 * 1024), key, registry=jose._JWE)
+    assert len(bomb) < 200_000
+    with pytest.raises(PermanentError):
+        jose.decrypt(bomb, key)
+
+
+def test_deflated_submission_with_a_large_attachment_becomes_a_case(
+    receiving: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from joserfc import jwe
+
+    def deflating(payload: bytes, key: Any, *, content_type: str) -> str:
+        # What senders in the field do (older SDKs): the JWE header says zip: DEF.
+        header = {"alg": "RSA-OAEP-256", "enc": "A256GCM", "kid": key.kid, "cty": content_type}
+        return jwe.encrypt_compact({**header, "zip": "DEF"}, payload, key, registry=jose._JWE)
+
+    monkeypatch.setattr(jose, "encrypt", deflating)
+    scan = b"%PDF-1.7\n" + b"0" * 400_000  # a scanned certificate, far over 64 KB
+    receiving.gw.submit_kita(attachment=scan)
+    receiving.work()
+    assert _receive(receiving) == 1
+    [doc] = _inbound_cases(receiving)
+    sizes = {a["filename"]: a["size"] for a in doc["attachments"]}
+    assert sizes["impfnachweis.pdf"] == len(scan)

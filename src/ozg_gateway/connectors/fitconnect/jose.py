@@ -13,6 +13,7 @@ from typing import Any
 
 from joserfc import jwe, jws
 from joserfc.errors import JoseError
+from joserfc.jwa import DeflateZipModel, JWEZipModel
 from joserfc.jwk import KeySet, RSAKey
 
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
@@ -20,7 +21,33 @@ from ozg_gateway.errors import ConnectorConfigError, PermanentError
 KEY_WRAP, CONTENT_ENC, SET_ALG = "RSA-OAEP-256", "A256GCM", "PS512"
 MIN_KEY_BITS = 4096
 EVENTS = "https://schema.fitko.de/fit-connect/events/"
-_JWE = jwe.JWERegistry(algorithms=[KEY_WRAP, CONTENT_ENC])
+# FIT-Connect allows attachments of up to 500 MB; joserfc's defaults stop at 64 KB.
+MAX_PAYLOAD_BYTES = 500 * 1024 * 1024
+# RFC 7516 §4.1.3: "zip": "DEF" MUST be processed. A decompression bomb must not exhaust
+# memory, so inflating stops here (the payload is refused as too large).
+MAX_INFLATED_BYTES = 64 * 1024 * 1024
+
+
+class _BoundedDeflate(DeflateZipModel):
+    """DEF with our limit on the inflated size (joserfc's own stops at 250 KB)."""
+
+    MAX_SIZE = MAX_INFLATED_BYTES
+
+
+class _Registry(jwe.JWERegistry):
+    """FIT-Connect's algorithms, payload sizes and a bounded DEF."""
+
+    max_ciphertext_length = MAX_PAYLOAD_BYTES * 4 // 3 + 4096  # base64url of the payload
+    _deflate = _BoundedDeflate()
+
+    def get_zip(self, name: str) -> JWEZipModel:
+        """The bounded DEF for ``zip: DEF`` (the only zip algorithm JWE defines)."""
+        if name == self._deflate.name:
+            return self._deflate
+        return super().get_zip(name)
+
+
+_JWE = _Registry(algorithms=[KEY_WRAP, CONTENT_ENC, "DEF"])
 _JWS = jws.JWSRegistry(algorithms=[SET_ALG])
 
 

@@ -405,3 +405,36 @@ def test_deflated_submission_with_a_large_attachment_becomes_a_case(
     [doc] = _inbound_cases(receiving)
     sizes = {a["filename"]: a["size"] for a in doc["attachments"]}
     assert sizes["impfnachweis.pdf"] == len(scan)
+
+
+@pytest.mark.skipif(SPECS is None, reason="needs the specs directory")
+def test_simulator_asks_for_a_token_exactly_where_the_api_file_does(env: Env) -> None:
+    import yaml
+
+    assert SPECS is not None
+    api = yaml.safe_load((SPECS / FIT_CONNECT_SUBMISSION_API).read_text())
+    key = env.state.destinations[DESTINATION].key
+    values = {
+        "destinationId": DESTINATION,
+        "keyId": str(key.kid),
+        "caseId": "c-1",
+        "submissionId": "s-1",
+        "attachmentId": "a-1",
+    }
+    served = {("GET", "/v1/info"), ("GET", "/v1/destinations/{destinationId}")}
+    served |= {("GET", "/v1/destinations/{destinationId}/keys/{keyId}")}
+    served |= {("POST", "/v1/submissions"), ("GET", "/v1/submissions")}
+    served |= {("GET", "/v1/cases/{caseId}/events"), ("GET", "/v1/submissions/{submissionId}")}
+    checked = 0
+    for path, operations in api["paths"].items():
+        for method, operation in operations.items():
+            if (method.upper(), path) not in served:
+                continue
+            url = env.server.url + path.format(**values)
+            query = {"destinationId": DESTINATION} if path == "/v1/submissions" else None
+            body = {} if method == "post" else None
+            r = httpx.request(method.upper(), url, params=query, json=body)
+            secured = bool(operation.get("security"))
+            assert (r.status_code == 401) == secured, (method, path, r.status_code)
+            checked += 1
+    assert checked == len(served)

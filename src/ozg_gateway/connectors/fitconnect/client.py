@@ -131,8 +131,11 @@ class FitConnectClient:
         return keys
 
     def info(self) -> None:
-        """GET /v1/info (health)."""
-        self._call("GET", "/v1/info")
+        """GET /v1/info (health; public, as the API file declares)."""
+        response = send(self._http, "GET", f"{self.base}/v1/info")
+        error = error_for_response(response, what="FIT-Connect")
+        if error is not None:
+            raise error
 
     def close(self) -> None:
         """Close connections."""

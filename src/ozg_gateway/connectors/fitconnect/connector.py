@@ -313,8 +313,21 @@ class FitConnectConnector:
             await self._calls.run(self.client.send_event, case_id, token)
 
     async def check(self, *, timeout: float) -> None:
-        """GET /v1/info with a token (checks credentials too)."""
-        await asyncio.wait_for(self._calls.run(self.client.info), timeout)
+        """GET /v1/info (public), then one configured destination with a token, so refused
+        credentials show as an authentication problem."""
+
+        def probe() -> None:
+            self.client.info()
+            destinations = [
+                *self.settings.destinations.values(),
+                self.settings.destination_id,
+                self.settings.inbound.destination_id if self.settings.inbound else None,
+            ]
+            first = next((d for d in destinations if d), None)
+            if first is not None:
+                self.client.destination(first)
+
+        await asyncio.wait_for(self._calls.run(probe), timeout)
 
     async def aclose(self) -> None:
         """Close connections and threads."""

@@ -182,10 +182,9 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         public = state.signing_key.as_dict(private=False)
         return {"keys": [{**public, "alg": jose.SET_ALG, "key_ops": ["verify"]}]}
 
+    # Public as the API file declares (no security): /v1/info and a destination's keys.
     @app.get("/v1/info", response_model=None)
-    async def info(request: Request) -> dict[str, Any] | JSONResponse:
-        if not authorised(request):
-            return _problem(401, "Unauthorized")
+    async def info() -> dict[str, Any]:
         return {"version": "1.1.3"}
 
     @app.get("/v1/destinations/{destination_id}", response_model=None)
@@ -206,9 +205,7 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         }
 
     @app.get("/v1/destinations/{destination_id}/keys/{kid}", response_model=None)
-    async def key(destination_id: str, kid: str, request: Request) -> dict[str, Any] | JSONResponse:
-        if not authorised(request):
-            return _problem(401, "Unauthorized")
+    async def key(destination_id: str, kid: str) -> dict[str, Any] | JSONResponse:
         found = state.destinations.get(destination_id)
         signer = found.subscriber_key if found else None
         if found is not None and signer is not None and signer.kid == kid:

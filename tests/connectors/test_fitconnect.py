@@ -438,3 +438,33 @@ def test_simulator_asks_for_a_token_exactly_where_the_api_file_does(env: Env) ->
             assert (r.status_code == 401) == secured, (method, path, r.status_code)
             checked += 1
     assert checked == len(served)
+
+
+def test_submission_with_metadata_and_attachments_only_becomes_a_case(
+    receiving: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ozg_gateway.connectors.fitconnect import connector as module
+
+    real_metadata = module.build_metadata
+
+    def without_data(document: Any, **kwargs: Any) -> dict[str, Any]:
+        metadata = real_metadata(document, **kwargs)
+        del metadata["contentStructure"]["data"]  # optional in metadata 1.0.0
+        return metadata
+
+    client = receiving.connector.client
+    real_submit = client.submit
+
+    def submit(submission_id: str, *, metadata: str, data: str | None) -> None:
+        real_submit(submission_id, metadata=metadata, data=None)  # no encryptedData
+
+    monkeypatch.setattr(module, "build_metadata", without_data)
+    monkeypatch.setattr(client, "submit", submit)
+    receiving.gw.submit_kita()
+    receiving.work()
+    assert _receive(receiving) == 1
+    [doc] = _inbound_cases(receiving)
+    assert doc["origin"]["format"] == "raw"
+    assert [a["filename"] for a in doc["attachments"]] == ["impfnachweis.pdf"]
+    [sub] = receiving.state.submissions.values()
+    assert sub.picked_up

@@ -81,13 +81,12 @@ class FitConnectClient:
             headers={"Content-Type": "application/jose"},
         )
 
-    def submit(self, submission_id: str, *, metadata: str, data: str) -> None:
-        """Send the submission with its encrypted metadata and data."""
-        self._call(
-            "PUT",
-            f"/v1/submissions/{submission_id}",
-            json={"encryptedMetadata": metadata, "encryptedData": data},
-        )
+    def submit(self, submission_id: str, *, metadata: str, data: str | None) -> None:
+        """Send the submission with its encrypted metadata and data (None: attachments only)."""
+        body = {"encryptedMetadata": metadata}
+        if data is not None:
+            body["encryptedData"] = data
+        self._call("PUT", f"/v1/submissions/{submission_id}", json=body)
 
     def events(self, case_id: str) -> list[str]:
         """The case's event log (signed SETs), oldest first."""

@@ -240,8 +240,11 @@ class FitConnectConnector:
                 jose.decrypt, submission["encryptedMetadata"], decryption
             )
             metadata = json.loads(opened)
-            data = await self._calls.run(
-                jose.decrypt, submission.get("encryptedData", ""), decryption
+            sealed_data = submission.get("encryptedData")
+            data = (
+                await self._calls.run(jose.decrypt, sealed_data, decryption)
+                if sealed_data
+                else None  # metadata and attachments only: allowed by FIT-Connect
             )
             for attachment_id in submission.get("attachments") or []:
                 token = await self._calls.run(self.client.attachment, submission_id, attachment_id)
@@ -256,7 +259,7 @@ class FitConnectConnector:
                 external_id=submission_id, message_type=identifier, reason=problems[0]["title"]
             )
             return 0
-        files = [("fachdaten.json", _data_type(metadata), data, True)]
+        files = [] if data is None else [("fachdaten.json", _data_type(metadata), data, True)]
         for entry in (metadata.get("contentStructure") or {}).get("attachments") or []:
             attachment_id = str(entry.get("attachmentId"))
             name = str(entry.get("filename") or attachment_id)

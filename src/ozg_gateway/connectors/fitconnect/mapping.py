@@ -41,13 +41,22 @@ def track_result(payloads: list[dict[str, Any]]) -> TrackResult:
 
 
 def check_received(
-    metadata: dict[str, Any], data: bytes, attachments: dict[str, bytes]
+    metadata: dict[str, Any], data: bytes | None, attachments: dict[str, bytes]
 ) -> list[dict[str, str]]:
-    """What is wrong with a received submission: hashes and attachment list (pure)."""
+    """What is wrong with a received submission: hashes and attachment list (pure).
+
+    ``data`` None: the submission has no ``encryptedData``. That is valid (metadata 1.0.0 makes
+    ``contentStructure.data`` optional) as long as the metadata announces no data either.
+    """
     problems = []
     structure = metadata.get("contentStructure") or {}
-    expected = ((structure.get("data") or {}).get("hash") or {}).get("content")
-    if hashlib.sha512(data).hexdigest() != expected:
+    announced = structure.get("data")
+    if data is None:
+        if announced:
+            problems.append({"type": "missing-data", "title": "announced data is missing"})
+    elif not announced:
+        problems.append({"type": "unexpected-data", "title": "data without contentStructure"})
+    elif hashlib.sha512(data).hexdigest() != (announced.get("hash") or {}).get("content"):
         problems.append({"type": "hash-mismatch", "title": "data hash does not match"})
     listed = {str(a.get("attachmentId")): a for a in structure.get("attachments") or []}
     if set(listed) != set(attachments):

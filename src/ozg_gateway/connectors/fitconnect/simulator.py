@@ -159,7 +159,7 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         except SpecMissing:
             pass
         files = {a: sub.files.get(a, b"") for a in sub.announced}
-        problems += check_received(metadata, sub.data or b"", files)
+        problems += check_received(metadata, sub.data, files)
         return problems
 
     @app.post("/token")
@@ -305,7 +305,8 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         body = sub.encrypted
         try:
             sub.metadata = json.loads(jose.decrypt(body["encryptedMetadata"], destination.key))
-            sub.data = jose.decrypt(body.get("encryptedData", ""), destination.key)
+            sealed = body.get("encryptedData")
+            sub.data = jose.decrypt(sealed, destination.key) if sealed else None
             sub.files = {
                 a: jose.decrypt(token, destination.key) for a, token in sub.attachments.items()
             }

@@ -468,3 +468,28 @@ def test_submission_with_metadata_and_attachments_only_becomes_a_case(
     assert [a["filename"] for a in doc["attachments"]] == ["impfnachweis.pdf"]
     [sub] = receiving.state.submissions.values()
     assert sub.picked_up
+
+
+def test_destination_and_key_are_not_fetched_for_every_delivery(env: Env) -> None:
+    client = env.connector.client
+    calls: list[str] = []
+    for name in ("destination", "key"):
+        real = getattr(client, name)
+
+        def counting(*args: Any, _real: Any = real, _name: str = name) -> Any:
+            calls.append(_name)
+            return _real(*args)
+
+        setattr(client, name, counting)
+    for _ in range(3):
+        env.submit()
+    env.work()
+    assert sorted(calls) == ["destination", "key"]  # once for three deliveries
+    # the destination rotates its key: the new key id is unknown, so it is fetched at once
+    destination = env.state.destinations[DESTINATION]
+    destination.key = simulator_key("rotated")
+    env.connector._destinations.clear()  # the destination's status was due for a refresh
+    case_id = env.submit()
+    env.work()
+    assert env.delivery(case_id).status == "delivered"
+    assert calls.count("key") == 2

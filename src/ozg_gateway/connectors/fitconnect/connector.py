@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -81,6 +82,9 @@ class FitConnectConnector:
         )
         self._calls = BlockingCalls(settings.max_connections, name=f"fit-{name}")
         self._keys = _inbound_keys(settings.inbound) if settings.inbound else None
+        self._cache_lock = threading.Lock()
+        self._destinations: dict[str, tuple[dict[str, Any], float]] = {}
+        self._key_cache: dict[tuple[str, str], tuple[RSAKey, float]] = {}
 
     def _destination(self, service_id: str) -> str:
         destination = self.settings.destinations.get(service_id) or self.settings.destination_id
@@ -89,11 +93,26 @@ class FitConnectConnector:
         return destination
 
     def _key(self, destination_id: str) -> RSAKey:
-        destination = self.client.destination(destination_id)
-        if destination.get("status") != "active":
-            raise PermanentError("FIT-Connect destination is not active")
-        kid = str(destination["encryptionKid"])
-        return jose.encryption_key(self.client.key(destination_id, kid), kid=kid)
+        """The destination's current encryption key: the destination (status, key id) and each
+        key are reused for a while; a key id not seen before is fetched at once (rotation).
+        One lock: concurrent deliveries wait for one fetch instead of each making their own."""
+        with self._cache_lock:
+            now = time.monotonic()
+            cached = self._destinations.get(destination_id)
+            if cached is None or cached[1] <= now:
+                destination = self.client.destination(destination_id)
+                cached = (destination, now + self.settings.destination_cache_seconds)
+                self._destinations[destination_id] = cached
+            destination = cached[0]
+            if destination.get("status") != "active":
+                raise PermanentError("FIT-Connect destination is not active")
+            kid = str(destination["encryptionKid"])
+            known = self._key_cache.get((destination_id, kid))
+            if known is not None and known[1] > now:
+                return known[0]
+            key = jose.encryption_key(self.client.key(destination_id, kid), kid=kid)
+            self._key_cache[(destination_id, kid)] = (key, now + self.settings.key_cache_seconds)
+            return key
 
     async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
         """Announce, upload, submit — continuing where a previous attempt stopped."""

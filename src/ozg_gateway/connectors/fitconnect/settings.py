@@ -42,3 +42,9 @@ class FitConnectSettings(BaseModel):
     timeouts: Timeouts = Timeouts(connect=10, read=60, write=120)
     tls: TlsSettings | None = None
     max_connections: int = Field(default=4, ge=1, le=32)
+    destination_cache_seconds: float = Field(
+        default=300, ge=0, description="How long a destination's status and key id are reused."
+    )
+    key_cache_seconds: float = Field(
+        default=3600, ge=0, description="How long a fetched key is reused (per key id)."
+    )

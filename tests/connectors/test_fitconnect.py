@@ -251,7 +251,7 @@ INBOX = "5f0e7f1c-3c1a-4f41-9c55-9a7a6a1f0a11"
 SERVICE = "urn:ozg-gateway:leistung:kita-anmeldung"
 
 
-def _receiving_env(tmp_path: Path, database_url: str) -> Env:
+def _receiving_env(tmp_path: Path, database_url: str, **inbound_extra: Any) -> Env:
     """Kita cases go out to INBOX, a destination this gateway itself picks up from."""
     decryption, signing = simulator_key("inbox"), simulator_key("subscriber-signing")
     keys = {}
@@ -265,6 +265,7 @@ def _receiving_env(tmp_path: Path, database_url: str) -> Env:
         "decryption_key": str(keys["decryption"]),
         "signing_key": str(keys["signing"]),
         "offers": {SERVICE: "hallenbelegung"},
+        **inbound_extra,
     }
     return _start(
         tmp_path, database_url, state, destinations={"kita-anmeldung": INBOX}, inbound=inbound
@@ -493,3 +494,53 @@ def test_destination_and_key_are_not_fetched_for_every_delivery(env: Env) -> Non
     env.work()
     assert env.delivery(case_id).status == "delivered"
     assert calls.count("key") == 2
+
+
+CALLBACK_SECRET = "callback-secret-of-the-destination"
+
+
+@pytest.fixture
+def called_back(tmp_path: Path, database_url: str) -> Iterator[tuple[Env, LiveServer]]:
+    """Receiving, with the gateway served over HTTP so the destination can call it back."""
+    from ozg_gateway.api.app import create_app
+
+    env = _receiving_env(tmp_path, database_url, callback_secrets=["old-secret", CALLBACK_SECRET])
+    gateway = LiveServer(create_app(env.gw.ctx)).start()
+    destination = env.state.destinations[INBOX]
+    destination.callback_url = f"{gateway.url}/v1/callbacks/kita-fachverfahren"
+    destination.callback_secret = CALLBACK_SECRET
+    yield env, gateway
+    gateway.stop()
+    env.close()
+
+
+def test_callbacks_are_verified_and_trigger_a_pickup(called_back: tuple[Env, LiveServer]) -> None:
+    import time
+
+    from ozg_gateway.connectors.fitconnect.mapping import CALLBACKS, callback_signature
+
+    env, gateway = called_back
+    url = f"{gateway.url}/v1/callbacks/kita-fachverfahren"
+    body = json.dumps({"type": CALLBACKS + "new-submissions", "submissions": []}).encode()
+    now = str(int(time.time()))
+    old = str(int(time.time()) - 301)
+    for timestamp, signature in (
+        (now, callback_signature("wrong-secret", now, body)),  # wrong HMAC
+        (old, callback_signature(CALLBACK_SECRET, old, body)),  # older than 5 minutes
+        (now, ""),
+    ):
+        r = httpx.post(
+            url,
+            content=body,
+            headers={"callback-timestamp": timestamp, "callback-authentication": signature},
+        )
+        assert r.status_code == 401
+    # the destination's own callback: the submission is picked up within a second, no poll
+    env.submit()
+    env.work()  # the Kita case goes out to INBOX; the simulator calls the gateway back
+    deadline = time.monotonic() + 1.0
+    while not _inbound_cases(env) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(_inbound_cases(env)) == 1
+    [sub] = env.state.submissions.values()
+    assert sub.picked_up

@@ -15,6 +15,7 @@ from ozg_gateway.api.middleware import HttpMetrics, RequestContextMiddleware, Se
 from ozg_gateway.api.problems import install_problem_handlers
 from ozg_gateway.api.routers import (
     admin,
+    callbacks,
     cases,
     docs,
     identifications,
@@ -92,6 +93,7 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
                 "name": "Administration",
                 "description": "Deliveries, dead letters, connectors, audit.",
             },
+            {"name": "Callbacks", "description": "External systems announcing news."},
             {"name": "Operations", "description": "Health, readiness, metrics."},
         ],
     )
@@ -109,6 +111,7 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
         cases,
         schemas,
         admin,
+        callbacks,
         ops,
     ):
         app.include_router(module.router)

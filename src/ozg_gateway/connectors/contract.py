@@ -221,6 +221,20 @@ class Receiving(Protocol):
 
 
 @runtime_checkable
+class CallbackReceiving(Protocol):
+    """A connector whose external system announces news by calling the gateway back.
+
+    ``callback`` checks the call (signature, freshness) without I/O and returns what it
+    announces: ``"new-submissions"`` (a receiving round is due) or ``"new-events"`` (tracked
+    reports are due); None for a call that is not authentic, which is then ignored.
+    """
+
+    def callback(self, *, headers: Mapping[str, str], body: bytes, now: float) -> str | None:
+        """What an authentic callback announces, or None."""
+        ...
+
+
+@runtime_checkable
 class Connector(Protocol):
     """A configured instance of any connector type (see module docstring)."""
 

@@ -292,6 +292,17 @@ def open_tracking(
     return [Tracked(*row) for row in rows]
 
 
+def tracking_due(session: Session, *, connector: str, now: datetime) -> int:
+    """Make every open report of ``connector`` due now (its system announced new events)."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.connector == connector, Delivery.tracking == "open")
+        .values(tracking_next_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
 def reschedule_tracking(
     session: Session, *, tracked: Tracked, next_at: datetime | None, now: datetime
 ) -> None:

@@ -34,6 +34,7 @@ from ozg_gateway.connectors.fitconnect.mapping import (
     build_announcement,
     check_received,
     track_result,
+    verify_callback,
 )
 from ozg_gateway.connectors.fitconnect.settings import FitConnectInbound, FitConnectSettings
 from ozg_gateway.connectors.threads import BlockingCalls
@@ -333,6 +334,20 @@ class FitConnectConnector:
         # 409: confirmed already (by us, before a crash, or by another instance).
         with contextlib.suppress(SubmissionConflict):
             await self._calls.run(self.client.send_event, case_id, token)
+
+    def callback(self, *, headers: Mapping[str, str], body: bytes, now: float) -> str | None:
+        """A callback of our destination, verified with the configured secrets."""
+        inbound = self.settings.inbound
+        secrets = [s.get_secret_value() for s in inbound.callback_secrets] if inbound else []
+        if not secrets:
+            return None
+        return verify_callback(
+            secrets=secrets,
+            timestamp=headers.get("callback-timestamp"),
+            signature=headers.get("callback-authentication"),
+            body=body,
+            now=now,
+        )
 
     async def check(self, *, timeout: float) -> None:
         """GET /v1/info (public), then one configured destination with a token, so refused

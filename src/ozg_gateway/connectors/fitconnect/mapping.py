@@ -4,6 +4,8 @@ of a received submission."""
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,3 +73,35 @@ def check_received(
 def _data_type(metadata: dict[str, Any]) -> str:
     schema = ((metadata.get("contentStructure") or {}).get("data") or {}).get("submissionSchema")
     return str((schema or {}).get("mimeType") or "application/json")
+
+
+CALLBACKS = "https://schema.fitko.de/fit-connect/submission-api/callbacks/"
+CALLBACK_MAX_AGE_SECONDS = 300
+
+
+def callback_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """Hex HMAC-SHA512 over ``"{timestamp}.{body}"`` (what ``callback-authentication`` holds)."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha512).hexdigest()
+
+
+def verify_callback(
+    *, secrets: list[str], timestamp: str | None, signature: str | None, body: bytes, now: float
+) -> str | None:
+    """The callback's short type (``new-submissions``, ``new-events``) if it is authentic and
+    fresh, else None: the HMAC of one of ``secrets`` (compared in constant time) and a
+    timestamp not older than five minutes (nor from the future beyond that)."""
+    if not timestamp or not signature or not timestamp.isdigit():
+        return None
+    if abs(now - int(timestamp)) > CALLBACK_MAX_AGE_SECONDS:
+        return None
+    given = signature.strip().lower()
+    if not any(
+        hmac.compare_digest(given, callback_signature(secret, timestamp, body))
+        for secret in secrets
+    ):
+        return None
+    try:
+        kind = json.loads(body).get("type", "")
+    except (ValueError, AttributeError):
+        return None
+    return str(kind).removeprefix(CALLBACKS) or None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ozg_gateway.connectors.contract import (
     InboundRouting,
@@ -23,6 +23,11 @@ class FitConnectInbound(InboundRouting):
         default_factory=dict, description="Service identifier (LeiKa URN) → offer id."
     )
     max_items: int = Field(default=50, ge=1, le=500)
+    callback_secrets: list[SecretStr] = Field(
+        default_factory=list,
+        max_length=2,
+        description="Secrets of the destination's callbacks; two while one is being rotated.",
+    )
 
 
 class FitConnectSettings(BaseModel):

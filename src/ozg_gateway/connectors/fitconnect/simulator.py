@@ -12,7 +12,9 @@ after the platform's ``submit-submission``. All events are SETs signed by one pl
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import json
 import secrets
 import time
@@ -23,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
@@ -31,7 +34,7 @@ from fastapi.responses import JSONResponse, Response
 from joserfc.jwk import RSAKey
 
 from ozg_gateway.connectors.fitconnect import jose
-from ozg_gateway.connectors.fitconnect.mapping import check_received
+from ozg_gateway.connectors.fitconnect.mapping import CALLBACKS, callback_signature, check_received
 from ozg_gateway.errors import PermanentError
 from ozg_gateway.specs import (
     FIT_CONNECT_METADATA,
@@ -79,6 +82,9 @@ class Destination:
     # Set when a subscriber (this gateway, receiving) runs the destination: submissions then
     # wait for pickup and the subscriber's signed accept/reject instead of being examined here.
     subscriber_key: RSAKey | None = None
+    # Callbacks to the subscriber when submissions arrive (FIT-Connect's new-submissions).
+    callback_url: str | None = None
+    callback_secret: str | None = None
 
 
 @dataclass
@@ -130,6 +136,8 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
             return None
         error = next(iter(validator.iter_errors(body)), None)
         return f"{'/'.join(map(str, error.absolute_path))}: {error.message}" if error else None
+
+    pending: set[asyncio.Task[None]] = set()  # callbacks in flight (kept referenced)
 
     def authorised(request: Request) -> bool:
         header = request.headers.get("authorization", "")
@@ -289,7 +297,37 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         event(sub.case_id, sub.submission_id, "submit-submission", {})
         if destination.subscriber_key is None:
             decide(sub, destination)
+        elif destination.callback_url and destination.callback_secret:
+            task = asyncio.create_task(
+                announce(destination.callback_url, destination.callback_secret, sub)
+            )
+            pending.add(task)
+            task.add_done_callback(pending.discard)
         return JSONResponse(reduced(sub), status_code=202)
+
+    async def announce(url: str, secret: str, sub: Submission) -> None:
+        """The new-submissions callback, signed as FIT-Connect signs it (best effort)."""
+        body = json.dumps(
+            {
+                "type": CALLBACKS + "new-submissions",
+                "submissions": [
+                    {
+                        "destinationId": sub.destination_id,
+                        "submissionId": sub.submission_id,
+                        "caseId": sub.case_id,
+                    }
+                ],
+            }
+        ).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "callback-timestamp": timestamp,
+            "callback-authentication": callback_signature(secret, timestamp, body),
+        }
+        with contextlib.suppress(httpx.HTTPError):
+            async with httpx.AsyncClient(timeout=5) as client:
+                await client.post(url, content=body, headers=headers)
 
     def reduced(sub: Submission) -> dict[str, Any]:
         return {

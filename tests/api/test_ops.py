@@ -13,6 +13,7 @@ from tests.factories import aem_submission
 
 OPERATION_IDS = {
     "listServices",
+    "connectorCallback",
     "getService",
     "createSubmission",
     "getSubmission",

@@ -22,6 +22,7 @@ KLARSCHIFF_CUSTOM_DATA_XSD = "xfall/custom_data.xsd"
 FIT_CONNECT_METADATA = "fit-connect/metadata.schema.v1.0.0.json"
 OPEN311_REQUEST = "open311/schema-validation/georeport-v2/request.json"
 FIT_CONNECT_SUBMISSION_API = "fit-connect/submission-api.yaml"
+FIT_CONNECT_ROUTING_API = "fit-connect/routing-api.yaml"
 
 
 class SpecMissing(ConfigurationError):

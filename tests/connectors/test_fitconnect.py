@@ -71,6 +71,8 @@ def _start(
     state: FitConnectState,
     *,
     secret: str = SECRET,
+    routing_ars: str | None = None,
+    catalog_file: Path | None = None,
     **connector: Any,
 ) -> Env:
     server = LiveServer(create_fitconnect_simulator(SPECS, state)).start()
@@ -80,6 +82,13 @@ def _start(
         "auth": {"token_url": f"{server.url}/token", "client_id": CLIENT, "client_secret": secret},
         **connector,
     }
+    if routing_ars:
+        settings["routing"] = {
+            "routing_api_url": server.url,
+            "ars": routing_ars,
+            "signing_keys_url": f"{server.url}/.well-known/jwks.json",
+        }
+    extra = {"catalog_file": catalog_file} if catalog_file else {}
     # civento (XTA) and sportamt are the example's other routes: pull stand-ins here.
     gateway = start_gateway(
         tmp_path,
@@ -89,6 +98,7 @@ def _start(
             "civento": {"type": "pull"},
             "sportamt": {"type": "pull"},
         },
+        **extra,
     )
     return Env(gateway, state, server)
 
@@ -544,3 +554,55 @@ def test_callbacks_are_verified_and_trigger_a_pickup(called_back: tuple[Env, Liv
     assert len(_inbound_cases(env)) == 1
     [sub] = env.state.submissions.values()
     assert sub.picked_up
+
+
+LEIKA, ARS = "99123456760610", "064350019019"
+ROUTED = "6f1a1c1e-8c53-4b3c-9c43-0b8f0d1e2a77"
+
+
+@pytest.fixture
+def routed(tmp_path: Path, database_url: str) -> Iterator[Env]:
+    """No destination configured: the Routing API names it for the offer's LeiKa and our ARS."""
+    from tests.conftest import EXAMPLE_CONFIG
+
+    catalog = (EXAMPLE_CONFIG.parent / "catalog.toml").read_text()
+    catalog = catalog.replace(
+        'id = "kita-anmeldung"\n', f'id = "kita-anmeldung"\nleika_key = "{LEIKA}"\n', 1
+    )
+    catalog_file = tmp_path / "catalog.toml"
+    catalog_file.write_text(catalog)
+    state = FitConnectState(clients={CLIENT: SECRET})
+    state.destinations[ROUTED] = Destination(ROUTED, simulator_key("destination"))
+    state.routes[LEIKA] = [(ARS, ROUTED)]
+    e = _start(tmp_path, database_url, state, routing_ars=ARS, catalog_file=catalog_file)
+    yield e
+    e.close()
+
+
+def test_destination_found_through_signed_routes(routed: Env) -> None:
+    case_ids = [routed.submit(), routed.submit()]
+    routed.work()
+    assert [routed.delivery(c).status for c in case_ids] == ["delivered", "delivered"]
+    assert {s.destination_id for s in routed.state.submissions.values()} == {ROUTED}
+    assert routed.state.routing_calls == 1  # the route is reused, not asked per delivery
+
+
+def test_route_with_a_forged_signature_is_refused(routed: Env) -> None:
+    routed.state.route_key = simulator_key("someone-else")  # not FIT-Connect's signing key
+    case_id = routed.submit()
+    routed.work()
+    delivery = routed.delivery(case_id)
+    assert delivery.status == "dead"
+    assert "no route with a valid signature" in (delivery.last_error or "")
+    assert routed.state.submissions == {}
+
+
+def test_routing_rate_limit_waits(routed: Env) -> None:
+    routed.state.route_quota = 0
+    case_id = routed.submit()
+    routed.work()
+    delivery = routed.delivery(case_id)
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    with routed.gw.ctx.db.reading() as session:
+        [attempt] = session.scalars(select(DeliveryAttempt)).all()
+    assert (attempt.outcome, attempt.http_status) == ("transient", 429)

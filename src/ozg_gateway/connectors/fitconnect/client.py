@@ -119,6 +119,32 @@ class FitConnectClient:
             headers={"Content-Type": "application/jose"},
         )
 
+    def routes(self, routing_url: str, *, leika_key: str, ars: str) -> dict[str, Any]:
+        """GET {routing}/v1/routes?leikaKey=…&ars=… (public); 429 waits for RateLimit-Reset."""
+        response = send(
+            self._http,
+            "GET",
+            f"{routing_url.rstrip('/')}/v1/routes",
+            params={"leikaKey": leika_key, "ars": ars},
+        )
+        error = error_for_response(response, what="FIT-Connect routing")
+        if error is not None:
+            reset = response.headers.get("ratelimit-reset")
+            if response.status_code == 429 and reset and reset.isdigit():
+                error.retry_after = max(error.retry_after or 0, float(reset))
+            raise error
+        data: dict[str, Any] = response.json()
+        return data
+
+    def signing_keys(self, url: str) -> dict[str, Any]:
+        """A JWKS (FIT-Connect's keys that sign routes)."""
+        response = send(self._http, "GET", url)
+        error = error_for_response(response, what="FIT-Connect signing keys")
+        if error is not None:
+            raise error
+        keys: dict[str, Any] = response.json()
+        return keys
+
     def jwks(self) -> dict[str, Any]:
         """The platform's signing keys (cached)."""
         with self._lock:

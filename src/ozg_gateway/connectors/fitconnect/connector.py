@@ -33,10 +33,15 @@ from ozg_gateway.connectors.fitconnect.mapping import (
     _data_type,
     build_announcement,
     check_received,
+    route_destination,
     track_result,
     verify_callback,
 )
-from ozg_gateway.connectors.fitconnect.settings import FitConnectInbound, FitConnectSettings
+from ozg_gateway.connectors.fitconnect.settings import (
+    FitConnectInbound,
+    FitConnectRouting,
+    FitConnectSettings,
+)
 from ozg_gateway.connectors.threads import BlockingCalls
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
 from ozg_gateway.logging import get_logger
@@ -72,6 +77,7 @@ class FitConnectConnector:
         self.name = name
         self.settings = settings
         self.specs_dir = env.specs_dir
+        self._env = env
         self.client = FitConnectClient(
             name,
             api_url=settings.submission_api_url,
@@ -86,12 +92,34 @@ class FitConnectConnector:
         self._cache_lock = threading.Lock()
         self._destinations: dict[str, tuple[dict[str, Any], float]] = {}
         self._key_cache: dict[tuple[str, str], tuple[RSAKey, float]] = {}
+        self._routes: dict[str, tuple[str, float]] = {}
 
-    def _destination(self, service_id: str) -> str:
+    def _destination(self, service_id: str, leika_key: str | None = None) -> str:
+        """A destination configured for the offer (or for all), else the routed one."""
         destination = self.settings.destinations.get(service_id) or self.settings.destination_id
-        if not destination:
+        if destination:
+            return destination
+        routing = self.settings.routing
+        if routing is None or not leika_key:
             raise ConnectorConfigError(f"no FIT-Connect destination for offer {service_id}")
-        return destination
+        return self._routed(routing, leika_key)
+
+    def _routed(self, routing: FitConnectRouting, leika_key: str) -> str:
+        """The destination the Routing API names for the LeiKa key and our ARS (verified)."""
+        with self._cache_lock:
+            now = time.monotonic()
+            cached = self._routes.get(leika_key)
+            if cached is not None and cached[1] > now:
+                return cached[0]
+            keys = self.client.signing_keys(self._env.expand(routing.signing_keys_url))
+            routes = self.client.routes(
+                self._env.expand(routing.routing_api_url), leika_key=leika_key, ars=routing.ars
+            )
+            destination = route_destination(
+                routes, leika_key=leika_key, ars=routing.ars, signing_keys=keys
+            )
+            self._routes[leika_key] = (destination, now + routing.cache_seconds)
+            return destination
 
     def _key(self, destination_id: str) -> RSAKey:
         """The destination's current encryption key: the destination (status, key id) and each
@@ -120,7 +148,8 @@ class FitConnectConnector:
         progress = FitConnectProgress.model_validate(request.progress)
         if progress.submitted and progress.submission_id:
             return DeliveryResult(remote_reference=progress.submission_id, track=True)
-        destination_id = self._destination(request.service_id)
+        leika_key = (request.document.get("service") or {}).get("leika_key")
+        destination_id = await self._calls.run(self._destination, request.service_id, leika_key)
         key = await self._calls.run(self._key, destination_id)
         if progress.submission_id is None:
             created = await self._calls.run(

@@ -13,6 +13,7 @@ from ozg_gateway.connectors.contract import (
     TrackResult,
 )
 from ozg_gateway.connectors.fitconnect import jose
+from ozg_gateway.errors import PermanentError
 from ozg_gateway.mappings.fitconnect import service_identifier
 
 
@@ -105,3 +106,31 @@ def verify_callback(
     except (ValueError, AttributeError):
         return None
     return str(kind).removeprefix(CALLBACKS) or None
+
+
+LEIKA_URN = "urn:de:fim:leika:leistung:"
+ARS_URN = "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:"
+
+
+def route_destination(
+    routes: dict[str, Any], *, leika_key: str, ars: str, signing_keys: dict[str, Any]
+) -> str:
+    """The destination of the first route whose ``destinationSignature`` verifies (PS512, with
+    FIT-Connect's signing keys) and names this destination, LeiKa key and ARS in one service;
+    PermanentError when there is none (a forged or foreign route is never used)."""
+    for route in routes.get("routes") or []:
+        destination_id = str(route.get("destinationId") or "")
+        try:
+            claims = jose.verify_signature(
+                str(route.get("destinationSignature") or ""), signing_keys
+            )
+        except PermanentError:
+            continue
+        if claims.get("destinationId") != destination_id:
+            continue
+        for service in claims.get("services") or []:
+            if LEIKA_URN + leika_key in (service.get("leistungIDs") or []) and ARS_URN + ars in (
+                service.get("gebietIDs") or []
+            ):
+                return destination_id
+    raise PermanentError(f"no route with a valid signature for LeiKa {leika_key} and ARS {ars}")

@@ -30,6 +30,24 @@ class FitConnectInbound(InboundRouting):
     )
 
 
+class FitConnectRouting(BaseModel):
+    """Destinations found through the Routing API, by the offer's LeiKa key and our ARS."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    routing_api_url: HttpUrl = Field(
+        description="e.g. https://routing-api-testing.fit-connect.fitko.dev (without /v1)"
+    )
+    ars: str = Field(
+        pattern=r"^(\d{2}|\d{3}|\d{5}|\d{9}|\d{12})$",
+        description="Amtlicher Regionalschlüssel of the municipality, e.g. 064350019019.",
+    )
+    signing_keys_url: HttpUrl = Field(
+        description="JWKS of FIT-Connect's signing keys that sign routes (destinationSignature)."
+    )
+    cache_seconds: float = Field(default=3600, ge=0, description="How long a route is reused.")
+
+
 class FitConnectSettings(BaseModel):
     """Submission API, OAuth2 client of the sending system, destinations."""
 
@@ -47,6 +65,9 @@ class FitConnectSettings(BaseModel):
     timeouts: Timeouts = Timeouts(connect=10, read=60, write=120)
     tls: TlsSettings | None = None
     max_connections: int = Field(default=4, ge=1, le=32)
+    routing: FitConnectRouting | None = Field(
+        default=None, description="Resolve destinations not configured here by LeiKa and ARS."
+    )
     destination_cache_seconds: float = Field(
         default=300, ge=0, description="How long a destination's status and key id are reused."
     )

@@ -34,10 +34,17 @@ from fastapi.responses import JSONResponse, Response
 from joserfc.jwk import RSAKey
 
 from ozg_gateway.connectors.fitconnect import jose
-from ozg_gateway.connectors.fitconnect.mapping import CALLBACKS, callback_signature, check_received
+from ozg_gateway.connectors.fitconnect.mapping import (
+    ARS_URN,
+    CALLBACKS,
+    LEIKA_URN,
+    callback_signature,
+    check_received,
+)
 from ozg_gateway.errors import PermanentError
 from ozg_gateway.specs import (
     FIT_CONNECT_METADATA,
+    FIT_CONNECT_ROUTING_API,
     FIT_CONNECT_SUBMISSION_API,
     SpecMissing,
     json_validator,
@@ -115,6 +122,12 @@ class FitConnectState:
     submissions: dict[str, Submission] = field(default_factory=dict)
     events: dict[str, list[str]] = field(default_factory=dict)
     signing_key: RSAKey = field(default_factory=lambda: simulator_key("platform-signing"))
+    # Routing API: LeiKa key -> [(ARS, destination id)]; signed with ``signing_key`` unless a
+    # test forges them with ``route_key``. ``route_quota`` requests until 429 (None: no limit).
+    routes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    route_key: RSAKey | None = None
+    route_quota: int | None = None
+    routing_calls: int = 0
 
 
 def _problem(status: int, title: str, detail: str | None = None) -> JSONResponse:
@@ -184,6 +197,71 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         value = secrets.token_urlsafe(24)
         state.tokens.add(value)
         return JSONResponse({"access_token": value, "token_type": "Bearer", "expires_in": 1800})
+
+    @app.get("/v1/routes", response_model=None)
+    async def routes(
+        leika_key: Annotated[str, Query(alias="leikaKey", pattern=r"^99\d{12}$")],
+        ars: Annotated[str | None, Query(pattern=r"^(\d{2}|\d{3}|\d{5}|\d{9}|\d{12})$")] = None,
+        ags: Annotated[str | None, Query(pattern=r"^(\d{2}|\d{3}|\d{5}|\d{8})$")] = None,
+        area_id: Annotated[str | None, Query(alias="areaId")] = None,
+    ) -> JSONResponse:
+        """The Routing API (public): signed routes for a LeiKa key and one area parameter."""
+        state.routing_calls += 1
+        limits = {"RateLimit-Limit": "100", "RateLimit-Reset": "2"}
+        if state.route_quota is not None:
+            if state.route_quota <= 0:
+                return JSONResponse(
+                    {"type": "about:blank", "title": "Too Many Requests", "status": 429},
+                    status_code=429,
+                    media_type="application/problem+json",
+                    headers={**limits, "RateLimit-Remaining": "0"},
+                )
+            state.route_quota -= 1
+        if sum(p is not None for p in (ars, ags, area_id)) != 1:
+            return _problem(400, "Bad Request", "exactly one of ars, ags, areaId")
+        signer = state.route_key or state.signing_key
+        found = [d for a, d in state.routes.get(leika_key, []) if a == ars]
+        body = {
+            "count": len(found),
+            "offset": 0,
+            "totalCount": len(found),
+            "routes": [
+                {
+                    "destinationId": destination_id,
+                    "destinationSignature": jose.sign_payload(
+                        {
+                            "submissionHost": "fit-connect-simulator",
+                            "iss": "fit-connect-simulator",
+                            "destinationId": destination_id,
+                            "iat": int(time.time()),
+                            "jti": str(uuid.uuid4()),
+                            "services": [
+                                {
+                                    "gebietIDs": [ARS_URN + str(ars)],
+                                    "leistungIDs": [LEIKA_URN + leika_key],
+                                }
+                            ],
+                        },
+                        signer,
+                    ),
+                    "destinationName": "Stadt Maintal (Simulator)",
+                }
+                for destination_id in found
+            ],
+        }
+        error = invalid_routing("route-result", body)
+        if error:
+            return _problem(500, "Simulator answer violates routing-api.yaml", error)
+        remaining = str(state.route_quota if state.route_quota is not None else 99)
+        return JSONResponse(body, headers={**limits, "RateLimit-Remaining": remaining})
+
+    def invalid_routing(schema: str, body: Any) -> str | None:
+        try:
+            validator = openapi_validator(specs_dir, FIT_CONNECT_ROUTING_API, schema)
+        except SpecMissing:
+            return None
+        error = next(iter(validator.iter_errors(body)), None)
+        return f"{'/'.join(map(str, error.absolute_path))}: {error.message}" if error else None
 
     @app.get("/.well-known/jwks.json")
     async def jwks() -> dict[str, Any]:

@@ -606,3 +606,65 @@ def test_routing_rate_limit_waits(routed: Env) -> None:
     with routed.gw.ctx.db.reading() as session:
         [attempt] = session.scalars(select(DeliveryAttempt)).all()
     assert (attempt.outcome, attempt.http_status) == ("transient", 429)
+
+
+def _test_ca() -> tuple[Any, Any]:
+    """A CA certificate and key that issue destination key certificates (fixtures' PKI)."""
+    import datetime as dt
+
+    from cryptography import x509 as x
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x.Name([x.NameAttribute(NameOID.COMMON_NAME, "Test FIT-Connect CA")])
+    now = dt.datetime.now(dt.UTC)
+    usage = x.KeyUsage(False, False, False, False, False, True, True, False, False)
+    cert = (
+        x.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(x.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
+@pytest.mark.parametrize("issued_by_anchor", [True, False])
+def test_destination_key_chain_is_checked_against_the_trust_anchor(
+    tmp_path: Path, database_url: str, issued_by_anchor: bool
+) -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    anchor = _test_ca()
+    pem = tmp_path / "fit-ca.pem"
+    pem.write_bytes(anchor[0].public_bytes(Encoding.PEM))
+    state = FitConnectState(clients={CLIENT: SECRET})
+    state.destinations[DESTINATION] = Destination(DESTINATION, simulator_key("destination"))
+    state.key_ca = anchor if issued_by_anchor else _test_ca()  # else: a CA nobody trusts
+    env = _start(
+        tmp_path,
+        database_url,
+        state,
+        destinations={"kita-anmeldung": DESTINATION},
+        trust_anchors=str(pem),
+    )
+    try:
+        case_id = env.submit()
+        env.work()
+        delivery = env.delivery(case_id)
+        if issued_by_anchor:
+            assert delivery.status == "delivered"
+        else:
+            assert delivery.status == "dead"  # our configuration or theirs: fix, then replay
+            assert "trust anchor" in (delivery.last_error or "")
+            assert state.submissions == {}
+    finally:
+        env.close()

@@ -11,9 +11,11 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography import x509
 from joserfc.jwk import RSAKey
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,6 +48,7 @@ from ozg_gateway.connectors.threads import BlockingCalls
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
 from ozg_gateway.logging import get_logger
 from ozg_gateway.mappings.fitconnect import build_data, build_metadata
+from ozg_gateway.runtime import Clock, system_clock
 from ozg_gateway.specs import FIT_CONNECT_METADATA, SpecMissing, json_validator
 
 log = get_logger("ozg_gateway.fitconnect")
@@ -72,6 +75,7 @@ class FitConnectConnector:
         settings: FitConnectSettings,
         env: ConnectorEnv,
         *,
+        clock: Clock = system_clock,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.name = name
@@ -93,6 +97,8 @@ class FitConnectConnector:
         self._destinations: dict[str, tuple[dict[str, Any], float]] = {}
         self._key_cache: dict[tuple[str, str], tuple[RSAKey, float]] = {}
         self._routes: dict[str, tuple[str, float]] = {}
+        self._clock = clock
+        self._anchors = _trust_anchors(settings.trust_anchors)
 
     def _destination(self, service_id: str, leika_key: str | None = None) -> str:
         """A destination configured for the offer (or for all), else the routed one."""
@@ -139,7 +145,10 @@ class FitConnectConnector:
             known = self._key_cache.get((destination_id, kid))
             if known is not None and known[1] > now:
                 return known[0]
-            key = jose.encryption_key(self.client.key(destination_id, kid), kid=kid)
+            jwk = self.client.key(destination_id, kid)
+            key = jose.encryption_key(jwk, kid=kid)
+            if self._anchors:
+                jose.verify_chain(jwk, anchors=self._anchors, now=self._clock())
             self._key_cache[(destination_id, kid)] = (key, now + self.settings.key_cache_seconds)
             return key
 
@@ -419,3 +428,13 @@ def _inbound_keys(inbound: FitConnectInbound) -> tuple[RSAKey, RSAKey]:
         except (OSError, ValueError) as exc:
             raise ConnectorConfigError(f"{path}: not a readable RSA JWK") from exc
     return keys[0], keys[1]
+
+
+def _trust_anchors(path: Path | None) -> list[x509.Certificate]:
+    """The CA certificates of a PEM file (none configured: chains are not checked)."""
+    if path is None:
+        return []
+    try:
+        return x509.load_pem_x509_certificates(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConnectorConfigError(f"{path}: not a readable PEM certificate file") from exc

@@ -9,8 +9,17 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.verification import (
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
 from joserfc import jwe, jws
 from joserfc.errors import JoseError
 from joserfc.jwa import DeflateZipModel, JWEZipModel
@@ -61,6 +70,42 @@ def encryption_key(jwk: dict[str, Any], *, kid: str) -> RSAKey:
     if key.raw_value.public_numbers().n.bit_length() < MIN_KEY_BITS:  # type: ignore[union-attr]
         raise ConnectorConfigError(f"destination key has fewer than {MIN_KEY_BITS} bits")
     return key
+
+
+def verify_chain(jwk: dict[str, Any], *, anchors: list[x509.Certificate], now: datetime) -> None:
+    """The key's ``x5c`` chain leads to one of ``anchors`` and certifies this very key.
+
+    Raises ConnectorConfigError otherwise: a destination key nobody we trust vouches for is
+    not used (fix the trust anchor or the destination, then replay).
+    """
+    chain = jwk.get("x5c") or []
+    if not chain:
+        raise ConnectorConfigError("destination key carries no x5c certificate chain")
+    try:
+        certs = [x509.load_der_x509_certificate(base64.b64decode(c)) for c in chain]
+    except ValueError as exc:
+        raise ConnectorConfigError("destination key's x5c is not DER certificates") from exc
+    verifier = (
+        PolicyBuilder()
+        .store(Store(anchors))
+        .time(now)
+        .extension_policies(
+            ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=ExtensionPolicy.permit_all()
+        )
+        .build_client_verifier()
+    )
+    try:
+        verifier.verify(certs[0], certs[1:])
+    except VerificationError as exc:
+        raise ConnectorConfigError(
+            "destination key's certificate chain does not lead to the configured trust anchor"
+        ) from exc
+    public = certs[0].public_key()
+    key = RSAKey.import_key({k: v for k, v in jwk.items() if k in ("kty", "n", "e")})
+    if not isinstance(public, rsa.RSAPublicKey) or (
+        public.public_numbers() != key.raw_value.public_numbers()  # type: ignore[union-attr]
+    ):
+        raise ConnectorConfigError("destination key's certificate is for another key")
 
 
 def encrypt(payload: bytes, key: RSAKey, *, content_type: str) -> str:

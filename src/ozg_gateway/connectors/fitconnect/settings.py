@@ -68,6 +68,10 @@ class FitConnectSettings(BaseModel):
     routing: FitConnectRouting | None = Field(
         default=None, description="Resolve destinations not configured here by LeiKa and ARS."
     )
+    trust_anchors: Path | None = Field(
+        default=None,
+        description="PEM file of the CA(s) destination keys' x5c chains must lead to.",
+    )
     destination_cache_seconds: float = Field(
         default=300, ge=0, description="How long a destination's status and key id are reused."
     )

@@ -60,21 +60,28 @@ def simulator_key(name: str) -> RSAKey:
     return RSAKey.generate_key(4096, parameters={"kid": f"sim-{name}"})
 
 
-def _certificate(key: RSAKey) -> str:
-    """Self-signed certificate for the key (the JWK schema demands an x5c chain)."""
+def _certificate(key: RSAKey, issuer: tuple[x509.Certificate, Any] | None = None) -> str:
+    """A certificate for the key (the JWK schema demands an x5c chain): self-signed, or issued
+    by ``issuer`` (a test CA's certificate and private key)."""
     private = key.private_key
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "FIT-Connect simulator")])
     now = datetime.now(UTC)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
+        .issuer_name(issuer[0].subject if issuer else name)
         .public_key(private.public_key())  # type: ignore[union-attr]
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=365))
-        .sign(private, hashes.SHA256())  # type: ignore[arg-type]
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
     )
+    if issuer is not None:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer[1].public_key()),
+            critical=False,
+        )
+    cert = builder.sign(issuer[1] if issuer else private, hashes.SHA256())  # type: ignore[arg-type]
     return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
 
 
@@ -125,6 +132,9 @@ class FitConnectState:
     # Routing API: LeiKa key -> [(ARS, destination id)]; signed with ``signing_key`` unless a
     # test forges them with ``route_key``. ``route_quota`` requests until 429 (None: no limit).
     routes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # A CA (certificate, private key) that issues the destination keys' certificates (x5c);
+    # None: self-signed ones.
+    key_ca: tuple[x509.Certificate, Any] | None = None
     route_key: RSAKey | None = None
     route_quota: int | None = None
     routing_calls: int = 0
@@ -308,7 +318,7 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
             **public,
             "alg": jose.KEY_WRAP,
             "key_ops": ["wrapKey"],
-            "x5c": [_certificate(found.key)],
+            "x5c": [_certificate(found.key, state.key_ca)],
         }
 
     @app.post("/v1/submissions", response_model=None)

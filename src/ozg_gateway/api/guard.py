@@ -30,12 +30,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ozg_gateway.api import deps
 from ozg_gateway.api.middleware import scope_header
 from ozg_gateway.api.problems import problem_response
+from ozg_gateway.api.uploads import MULTIPART_OVERHEAD
 from ozg_gateway.config import LimitSettings, Settings
 from ozg_gateway.errors import Problem
 
 # Operations that stream files; their limit is the attachment size plus multipart framing.
 UPLOAD_OPERATIONS = frozenset({"uploadAttachment", "createSubmissionFromPdf"})
-MULTIPART_OVERHEAD = 16 * 1024
 
 
 @dataclass(frozen=True)

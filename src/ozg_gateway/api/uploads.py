@@ -32,7 +32,7 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
 }
 _SNIFF_BYTES = 8
 _MAX_TEXT_FIELD = 64
-_MULTIPART_OVERHEAD = 16 * 1024
+MULTIPART_OVERHEAD = 16 * 1024
 
 
 def name_for(filename: str, content_type: str) -> str:
@@ -160,7 +160,7 @@ async def receive_upload(
     if content_type != b"multipart/form-data" or not boundary:
         raise Problem("unsupported-media-type", detail="Send multipart/form-data with a file part.")
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + _MULTIPART_OVERHEAD:
+    if declared and declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
         raise Problem("payload-too-large", detail=f"Files may have at most {limit} bytes.")
     state = _State(blob=blob, limit=limit, allowed=allowed)
     parser = MultipartParser(

@@ -12,8 +12,24 @@ import structlog
 from ozg_gateway.redaction import structlog_processor
 
 
+class _CurrentStderr:
+    """``sys.stderr`` as it is when a line is written, not when logging was configured.
+
+    Whoever replaces ``sys.stderr`` later (a test runner capturing output, a daemon) closes
+    the old one; a logger holding it would then fail on every line.
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(*, level: str = "INFO", fmt: str = "json", stream: Any = None) -> None:
-    """Route structlog and stdlib logging through the redacting pipeline."""
+    """Route structlog and stdlib logging through the redacting pipeline (to ``stream``, by
+    default whatever ``sys.stderr`` is at the time of each line)."""
+    stream = stream or _CurrentStderr()
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
@@ -28,11 +44,11 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json", stream: Any = N
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
     # Third-party loggers (uvicorn, sqlalchemy, httpx) go through the same redaction.
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processor=renderer,

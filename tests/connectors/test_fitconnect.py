@@ -551,8 +551,11 @@ def test_callbacks_are_verified_and_trigger_a_pickup(called_back: tuple[Env, Liv
     deadline = time.monotonic() + 1.0
     while not _inbound_cases(env) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert len(_inbound_cases(env)) == 1
+    assert len(_inbound_cases(env)) == 1  # the case, within a second of the callback
     [sub] = env.state.submissions.values()
+    deadline = time.monotonic() + 1.0  # the signed confirmation follows the commit
+    while not sub.picked_up and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert sub.picked_up
 
 

@@ -54,23 +54,7 @@ def services() -> Iterator[tuple[XtaState, dict[str, Any]]]:
 def test_zeep_client_round_trip(services: tuple[XtaState, dict[str, Any]]) -> None:
     state, svc = services
     svc["management"].checkAccountActive(_soapheaders=[author(ME)])
-    message_id = svc["management"].createMessageId(_soapheaders=[author(ME)])["_value_1"]
-    metadata = message_metadata(
-        author_party=ME,
-        reader=READER,
-        message_id=message_id,
-        service="urn:xoev-de:xfall:standard:test",
-        business_scenario=Code("XFALL_DATA", "urn:de:xta:codeliste:business.scenario", "3.6"),
-        message_type=Code("MainApplication", "urn:de:payloadSchema:elementName", "1.0"),
-        payload_schema="http://www.eu-dlr.org/x-eu-dlr.org/V2",
-        origin=datetime.now(UTC),
-    )
-    svc["send"].sendMessage(
-        ContentContainer={
-            "Message": {"_value_1": b"<hello/>", "contentType": "application/xml"},
-        },
-        _soapheaders=[metadata],
-    )
+    message_id = _send(svc, b"<hello/>")
     assert [m.message_id for m in state.mailbox(READER.value)] == [message_id]
 
     listing = svc["msgbox"].getStatusList(

@@ -671,3 +671,94 @@ def test_destination_key_chain_is_checked_against_the_trust_anchor(
             assert state.submissions == {}
     finally:
         env.close()
+
+
+@pytest.mark.parametrize(
+    ("preferred", "offered", "expected"),
+    [
+        (["eMail"], None, {"eMail": {"address": "m@example.org"}}),
+        (["deMail", "eMail"], {"eMail", "deMail"}, {"deMail": {"address": "m@muster.de-mail.de"}}),
+        (["deMail", "eMail"], {"eMail"}, {"eMail": {"address": "m@example.org"}}),
+        (["fink", "eMail"], {"fink"}, {"fink": {"finkPostfachRef": "he/mtl/12345"}}),
+        (["elster"], {"elster", "eMail"}, {"elster": {"accountId": "1234567890"}}),
+        (["eMail"], set(), None),  # the destination lists no channel: replies go by paper
+    ],
+)
+def test_reply_channel_follows_offer_destination_and_applicant(
+    preferred: list[str], offered: set[str] | None, expected: dict[str, Any] | None
+) -> None:
+    from ozg_gateway.mappings.fitconnect import build_data, build_metadata, reply_channel
+    from ozg_gateway.specs import json_errors
+
+    document: dict[str, Any] = {
+        "service": {"reply_channels": preferred},
+        "applicant": {
+            "family_name": "Muster",
+            "email": "m@example.org",
+            "de_mail": "m@muster.de-mail.de",
+            "fink_postfach": "he/mtl/12345",
+            "elster_account_id": "1234567890",
+        },
+    }
+    assert reply_channel(document, offered=offered) == expected
+    if SPECS is not None and expected is not None:
+        from tests.mappings.cases import case_document
+
+        full = case_document("kita-anmeldung")
+        full["service"]["reply_channels"] = preferred
+        full["applicant"] = document["applicant"]
+        full["attachments"] = []
+        metadata = build_metadata(
+            full, data=build_data(full), attachment_sha512={}, offered=offered
+        )
+        assert metadata["replyChannel"] == expected
+        assert json_errors(SPECS, "fit-connect/metadata.schema.v1.0.0.json", metadata) == []
+
+
+def test_the_destinations_reply_channel_reaches_the_metadata(
+    tmp_path: Path, database_url: str
+) -> None:
+    from tests.conftest import EXAMPLE_CONFIG, PORTAL_KEY
+    from tests.factories import form
+
+    catalog = (EXAMPLE_CONFIG.parent / "catalog.toml").read_text()
+    catalog = catalog.replace(
+        'id = "kita-anmeldung"\n',
+        'id = "kita-anmeldung"\nreply_channels = ["deMail", "eMail"]\n',
+        1,
+    )
+    catalog_file = tmp_path / "catalog.toml"
+    catalog_file.write_text(catalog)
+    state = FitConnectState(clients={CLIENT: SECRET})
+    state.destinations[DESTINATION] = Destination(
+        DESTINATION, simulator_key("destination"), reply_channels={"deMail": {}}
+    )
+    env = _start(
+        tmp_path,
+        database_url,
+        state,
+        destinations={"kita-anmeldung": DESTINATION},
+        catalog_file=catalog_file,
+    )
+    try:
+        r = env.gw.http.post(
+            "/v1/submissions",
+            json={
+                "service_id": "kita-anmeldung",
+                "form_data": form("kita-anmeldung", env.gw.ctx.today()),
+                "applicant": {
+                    "family_name": "Muster",
+                    "email": "m@example.org",
+                    "de_mail": "m.muster@muster.de-mail.de",
+                },
+                "submit": True,
+            },
+            headers={"Authorization": f"Bearer {PORTAL_KEY}"},
+        )
+        assert r.status_code == 201, r.text
+        env.work()
+        [sub] = state.submissions.values()
+        assert sub.metadata is not None
+        assert sub.metadata["replyChannel"] == {"deMail": {"address": "m.muster@muster.de-mail.de"}}
+    finally:
+        env.close()

@@ -23,6 +23,19 @@ class Applicant(_In):
     organisation: str | None = Field(default=None, min_length=1, max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, pattern=_PHONE)
+    de_mail: EmailStr | None = Field(default=None, description="De-Mail address for replies.")
+    fink_postfach: str | None = Field(
+        default=None,
+        max_length=150,
+        pattern=r"^[-._a-z0-9~/]*$",
+        description="Mailbox reference in an interoperable service account (FINK).",
+    )
+    fink_host: str | None = Field(
+        default=None, max_length=2000, description="URL of that service account."
+    )
+    elster_account_id: str | None = Field(
+        default=None, pattern=r"^\d{10}$", description="ELSTER account for ELSTER-Transfer."
+    )
 
     @model_validator(mode="after")
     def _reachable(self) -> Self:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PrivateAttr, model_validator
 
 from ozg_gateway.catalog.eid_attributes import ORDER as EID_ATTRIBUTES
+
+ReplyChannel = Literal["eMail", "deMail", "fink", "elster"]
 
 
 class Channel(StrEnum):
@@ -100,6 +102,11 @@ class Offer(_Strict):
     form_model: str | None = None
     pdf_form_url: HttpUrl | None = None
     routes: tuple[str, ...] = ()
+    reply_channels: tuple[ReplyChannel, ...] = Field(
+        default=("eMail",),
+        description="Electronic reply channels the office uses for this offer, preferred first "
+        "(FIT-Connect names: eMail, deMail, fink, elster).",
+    )
     allow_anonymous: bool = False
     form_settings: dict[str, Any] = Field(
         default_factory=dict, description="Settings of the form model (facilities, halls ...)."

@@ -47,6 +47,10 @@ class ServiceDoc(_Doc):
     leika_key: str | None
     ozg_id: str | None
     office: OfficeDoc
+    reply_channels: list[str] = Field(
+        default_factory=lambda: ["eMail"],
+        description="Reply channels the office uses for this offer, preferred first.",
+    )
 
 
 class FeeDoc(_Doc):
@@ -142,6 +146,7 @@ def build_case_document(
             leika_key=offer.leika_key,
             ozg_id=offer.ozg_id,
             office=OfficeDoc(name=offer.office.name, ags=offer.office.ags),
+            reply_channels=list(offer.reply_channels),
         ),
         fee=FeeDoc(amount_cents=offer.fee.amount_cents if fee_cents is None else fee_cents),
         applicant=applicant,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 LEIKA_URN = "urn:de:fim:leika:leistung:"
@@ -42,13 +42,43 @@ def service_identifier(service: Mapping[str, Any]) -> str:
     return FALLBACK_URN + str(service["id"])
 
 
+def reply_channel(
+    document: Mapping[str, Any], *, offered: Collection[str] | None = None
+) -> dict[str, Any] | None:
+    """The first reply channel the offer prefers that the destination offers (None: the
+    destination did not say) and the applicant gave an address for; None means paper."""
+    applicant = document.get("applicant") or {}
+    addresses: dict[str, dict[str, Any] | None] = {
+        "eMail": {"address": applicant["email"]} if applicant.get("email") else None,
+        "deMail": {"address": applicant["de_mail"]} if applicant.get("de_mail") else None,
+        "fink": (
+            {"finkPostfachRef": applicant["fink_postfach"]}
+            | ({"host": applicant["fink_host"]} if applicant.get("fink_host") else {})
+            if applicant.get("fink_postfach")
+            else None
+        ),
+        "elster": (
+            {"accountId": applicant["elster_account_id"]}
+            if applicant.get("elster_account_id")
+            else None
+        ),
+    }
+    for name in (document.get("service") or {}).get("reply_channels") or ["eMail"]:
+        address = addresses.get(name)
+        if address is not None and (offered is None or name in offered):
+            return {name: address}
+    return None
+
+
 def build_metadata(
     document: Mapping[str, Any],
     *,
     data: bytes,
     attachment_sha512: Mapping[str, str],
+    offered: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """Metadata 1.0.0 for the submission; attachment ids must be UUIDs."""
+    """Metadata 1.0.0 for the submission; attachment ids must be UUIDs. ``offered``: the
+    reply channels the destination lists (None: not known, the offer's preference decides)."""
     attachments = [
         {
             "hash": {"type": "sha512", "content": attachment_sha512[a["id"]]},
@@ -80,9 +110,9 @@ def build_metadata(
             "applicationDate": str(document["submitted_at"])[:10],
         },
     }
-    email = (document.get("applicant") or {}).get("email")
-    if email:
-        metadata["replyChannel"] = {"eMail": {"address": email}}
+    channel = reply_channel(document, offered=offered)
+    if channel is not None:
+        metadata["replyChannel"] = channel
     identity = document.get("identity")
     if identity and identity.get("report"):
         metadata["authenticationInformation"] = [

@@ -152,6 +152,12 @@ class FitConnectConnector:
             self._key_cache[(destination_id, kid)] = (key, now + self.settings.key_cache_seconds)
             return key
 
+    def _reply_channels(self, destination_id: str) -> set[str]:
+        """The reply channels the destination lists (none listed: replies go by paper)."""
+        with self._cache_lock:
+            cached = self._destinations.get(destination_id)
+        return set((cached[0].get("replyChannels") or {}) if cached else ())
+
     async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
         """Announce, upload, submit — continuing where a previous attempt stopped."""
         progress = FitConnectProgress.model_validate(request.progress)
@@ -192,7 +198,12 @@ class FitConnectConnector:
             progress = progress.model_copy(update={"uploaded": [*progress.uploaded, attachment.id]})
             await request.remember(progress)
         data = build_data(request.document)
-        metadata = build_metadata(request.document, data=data, attachment_sha512=hashes)
+        metadata = build_metadata(
+            request.document,
+            data=data,
+            attachment_sha512=hashes,
+            offered=self._reply_channels(destination_id),
+        )
         self._check_metadata(metadata)
         sealed_metadata = await self._calls.run(
             jose.encrypt, _json(metadata), key, content_type="application/json"

@@ -99,6 +99,7 @@ class Destination:
     # Callbacks to the subscriber when submissions arrive (FIT-Connect's new-submissions).
     callback_url: str | None = None
     callback_secret: str | None = None
+    reply_channels: dict[str, Any] = field(default_factory=lambda: {"eMail": {"usePgp": False}})
 
 
 @dataclass
@@ -298,6 +299,7 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
                 {"identifier": found.service, "regions": ["DE06435019"], "submissionSchemas": []}
             ],
             "status": found.status,
+            **({"replyChannels": found.reply_channels} if found.reply_channels else {}),
         }
 
     @app.get("/v1/destinations/{destination_id}/keys/{kid}", response_model=None)

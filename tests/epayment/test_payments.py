@@ -506,7 +506,6 @@ def test_simulator_answers_like_the_standard() -> None:
 
 def test_a_slow_provider_does_not_hold_the_request_beyond_its_deadline(pay: Pay) -> None:
     import dataclasses
-    import time
 
     sid = pay.order()
     started = pay.start(sid).json()
@@ -515,10 +514,13 @@ def test_a_slow_provider_does_not_hold_the_request_beyond_its_deadline(pay: Pay)
     impatient = dataclasses.replace(
         pay.ctx, settings=pay.ctx.settings.model_copy(update={"request_deadline_seconds": 0.05})
     )
+    behaviour = pay.sim.state.behaviour  # type: ignore[attr-defined]
     with TestClient(create_app(impatient)) as http:
-        t0 = time.monotonic()
+        answered_before = behaviour.status_answers
         r = http.get(f"/v1/submissions/{sid}/payment", headers=PORTAL)
-        waited = time.monotonic() - t0
+        # the race that matters: our answer against the provider's, not against a wall clock
+        # (a loaded CI machine may take long to get the request to the provider at all)
+        provider_had_answered = behaviour.status_answers > answered_before
     assert r.status_code == 200
     assert (r.json()["id"], r.json()["status"]) == (started["id"], "open")  # what is known
-    assert waited < 0.9  # answered at the deadline, not after the provider's 0.95 s
+    assert not provider_had_answered  # answered at the deadline, not after the provider

@@ -25,6 +25,7 @@ class Behaviour:
     create_status: int | None = None  # answer every create with this HTTP status
     create_delay: float = 0.0  # seconds before answering a create
     status_delay: float = 0.0  # seconds before answering a status GET
+    status_answers: int = 0  # status GETs answered so far (tests see whether one came back)
     late_payment: set[str] = field(default_factory=set)  # transaction ids paid on next GET
 
 
@@ -222,6 +223,7 @@ def create_simulator(
             await asyncio.sleep(behaviour.status_delay)
         if tid in behaviour.late_payment:
             _settle(tx, "PAYED")
+        behaviour.status_answers += 1
         return JSONResponse(body_of(tx, base_of(request)))
 
     @app.get("/paypage/{tid}", response_class=HTMLResponse)

@@ -141,6 +141,20 @@ class LimitSettings(BaseModel):
     rate: RateLimitSettings = RateLimitSettings()
 
 
+class ConsoleSettings(BaseModel):
+    """The admin console in the browser (``/admin/``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    idle_minutes: float = Field(default=30, gt=0, description="A session ends after this idle time.")
+    absolute_hours: float = Field(default=8, gt=0, description="... and after this lifetime.")
+    refresh_seconds: float = Field(
+        default=10, ge=0, description="Pages reload their content this often (0 = never)."
+    )
+    alert_queue_age_seconds: float = Field(
+        default=900, gt=0, description="Oldest waiting delivery older than this is a problem."
+    )
+
+
 class Settings(BaseSettings):
     """Gateway settings; see the README's configuration reference for every key."""
 
@@ -177,6 +191,7 @@ class Settings(BaseSettings):
 
     delivery: DeliverySettings = DeliverySettings()
     limits: LimitSettings = LimitSettings()
+    console: ConsoleSettings = ConsoleSettings()
     payment_provider: str | None = Field(
         default=None, description="Connector (type xbezahldienste) that collects fees."
     )

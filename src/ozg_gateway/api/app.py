@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from ozg_gateway import __version__
+from ozg_gateway.api import console
 from ozg_gateway.api.guard import RequestGuard
 from ozg_gateway.api.middleware import HttpMetrics, RequestContextMiddleware, SecurityHeaders
 from ozg_gateway.api.problems import install_problem_handlers
@@ -115,6 +116,7 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
         ops,
     ):
         app.include_router(module.router)
+    console.install(app, ctx)
     # Outermost last: request id and access log, then security headers, then the guard.
     app.add_middleware(RequestGuard, fastapi_app=app)
     https = ctx.settings.public_base_url.startswith("https://")

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ozg_gateway.errors import (
@@ -69,8 +69,12 @@ def _from_request_validation(exc: RequestValidationError) -> Problem:
 def install_problem_handlers(app: FastAPI) -> None:
     """Register handlers for our problems, FastAPI validation, HTTP errors and crashes."""
 
-    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+    async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
+        # pages for people (the console) answer a problem with a page of their own
+        for prefix, render in getattr(request.app.state, "problem_pages", ()):
+            if request.url.path.startswith(prefix):
+                return await render(request, exc)  # type: ignore[no-any-return]
         return problem_response(exc, request)
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:

@@ -1,17 +1,18 @@
-"""Administrator actions on the outbox: list, replay, cancel; connector overview."""
+"""Administrator actions on the outbox: list, browse, group dead letters, replay, cancel."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ozg_gateway.delivery import outbox
 from ozg_gateway.delivery.policy import DEAD, PENDING
 from ozg_gateway.errors import Problem, not_found
-from ozg_gateway.store.models import Delivery, DeliveryAttempt
+from ozg_gateway.store.models import Case, Delivery, DeliveryAttempt
 
 
 def list_deliveries(
@@ -103,3 +104,106 @@ def cancel(session: Session, *, delivery_id: str, now: datetime) -> Delivery:
     delivery.claimed_until = None
     delivery.updated_at = now
     return delivery
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """A delivery as the console lists it: with its case's number and offer."""
+
+    delivery: Delivery
+    case_number: str
+    service_id: str
+
+
+def browse(
+    session: Session,
+    *,
+    status: str | None = None,
+    connector: str | None = None,
+    service_id: str | None = None,
+    case_number: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+) -> list[DeliveryRow]:
+    """Newest first, filtered by status, connector, offer, creation time or case number."""
+    query = (
+        select(Delivery, Case.case_number, Case.service_id)
+        .join(Case, Case.id == Delivery.case_id)
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .limit(limit)
+    )
+    if status:
+        query = query.where(Delivery.status == status)
+    if connector:
+        query = query.where(Delivery.connector == connector)
+    if service_id:
+        query = query.where(Case.service_id == service_id)
+    if case_number:
+        query = query.where(Case.case_number.contains(case_number.strip(), autoescape=True))
+    if since:
+        query = query.where(Delivery.created_at >= since)
+    if until:
+        query = query.where(Delivery.created_at < until)
+    return [DeliveryRow(d, n, s) for d, n, s in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class DeadGroup:
+    """Dead letters of one connector failing the same way."""
+
+    connector: str
+    error_type: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+    example_error: str | None
+
+    @property
+    def key(self) -> str:
+        """Stable form value naming the group."""
+        return f"{self.connector}|{self.error_type}"
+
+
+def _dead_with_class(session: Session) -> list[tuple[Delivery, str]]:
+    """Dead deliveries with the error class of their last attempt."""
+    last = (
+        select(DeliveryAttempt.delivery_id, func.max(DeliveryAttempt.id).label("last_id"))
+        .group_by(DeliveryAttempt.delivery_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Delivery, DeliveryAttempt.error_type)
+        .outerjoin(last, last.c.delivery_id == Delivery.id)
+        .outerjoin(DeliveryAttempt, DeliveryAttempt.id == last.c.last_id)
+        .where(Delivery.status == DEAD)
+    ).all()
+    return [(d, error_type or "unbekannt") for d, error_type in rows]
+
+
+def dead_groups(session: Session) -> list[DeadGroup]:
+    """Dead letters grouped by connector and error class, largest group first."""
+    groups: dict[tuple[str, str], list[Delivery]] = {}
+    for delivery, error_type in _dead_with_class(session):
+        groups.setdefault((delivery.connector, error_type), []).append(delivery)
+    result = [
+        DeadGroup(
+            connector=connector,
+            error_type=error_type,
+            count=len(rows),
+            first_seen=min(d.updated_at for d in rows),
+            last_seen=max(d.updated_at for d in rows),
+            example_error=max(rows, key=lambda d: d.updated_at).last_error,
+        )
+        for (connector, error_type), rows in groups.items()
+    ]
+    return sorted(result, key=lambda g: (-g.count, g.connector, g.error_type))
+
+
+def dead_ids_in(session: Session, *, groups: Collection[str]) -> list[str]:
+    """Ids of the dead letters in the named groups (``connector|error_type``)."""
+    return [
+        d.id
+        for d, error_type in _dead_with_class(session)
+        if f"{d.connector}|{error_type}" in groups
+    ]

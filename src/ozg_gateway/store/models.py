@@ -311,3 +311,14 @@ class InboundMessage(Base):
     __table_args__ = (
         UniqueConstraint("connector", "external_id", name="uq_inbound_messages_external"),
     )
+
+
+class ConsoleSession(Base):
+    """A browser session of the admin console; only the token's hash is stored."""
+
+    __tablename__ = "console_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -23,11 +23,10 @@ from ozg_gateway.api.schemas import (
     ReplayRequest,
 )
 from ozg_gateway.delivery import admin as outbox_admin
-from ozg_gateway.delivery import outbox
-from ozg_gateway.delivery.breaker import CLOSED, HALF_OPEN, OPEN, snapshot
 from ozg_gateway.errors import Problem, not_found
+from ozg_gateway.monitoring import overview
 from ozg_gateway.store import audit
-from ozg_gateway.store.models import ConnectorState, InboundMessage, Payment
+from ozg_gateway.store.models import InboundMessage, Payment
 
 router = APIRouter(prefix="/v1/admin", tags=["Administration"])
 RequestId = Annotated[str | None, Depends(request_id)]
@@ -136,61 +135,12 @@ def cancel_delivery(
         return DeliveryOut.model_validate(delivery, from_attributes=True)
 
 
-def _state(
-    state: ConnectorState | None, config_errors: list[str], *, timeout: float, fresh: bool
-) -> Literal["up", "degraded", "down", "unknown"]:
-    """down: broken config, open breaker or failed check; unknown: no recent check."""
-    if config_errors or (
-        state is not None and (state.breaker == OPEN or state.last_check_ok is False)
-    ):
-        return "down"
-    if state is None or state.last_check_ok is None or not fresh:
-        return "unknown"
-    slow = (state.last_latency_ms or 0) > timeout * 500  # over half the check timeout (ms)
-    if state.breaker == HALF_OPEN or state.consecutive_failures > 0 or slow:
-        return "degraded"
-    return "up"
-
-
 @router.get("/connectors", operation_id="listConnectors", summary="Connector health and backlog")
 def list_connectors(ctx: Ctx, _principal: AdminPrincipal) -> list[ConnectorOut]:
-    """Per instance: up / degraded / down, latency, redacted error, breaker, queue."""
-    now = ctx.clock()
-    delivery = ctx.settings.delivery
+    """Per instance: state, latency, redacted error, breaker and queue; problems first."""
     with ctx.db.reading() as session:
-        states = snapshot(session)
-        stats = outbox.queue_stats(session, now=now)
-    names = sorted(set(ctx.settings.connectors) | set(states))
-    result = []
-    for name in names:
-        state = states.get(name)
-        q = stats.get(name, outbox.QueueStats())
-        fresh = bool(
-            state
-            and state.last_check_at
-            and now - state.last_check_at < timedelta(seconds=3 * delivery.health_interval_seconds)
-        )
-        errors = ctx.connectors.errors.get(name, [])
-        ctype = ctx.connectors.types.get(name)
-        result.append(
-            ConnectorOut(
-                name=name,
-                type=ctype.name if ctype else ctx.settings.connectors.get(name, {}).get("type"),
-                state=_state(state, errors, timeout=delivery.health_timeout_seconds, fresh=fresh),
-                breaker=state.breaker if state else CLOSED,
-                consecutive_failures=state.consecutive_failures if state else 0,
-                last_check_at=state.last_check_at if state else None,
-                last_latency_ms=state.last_latency_ms if state else None,
-                last_error=state.last_error if state else None,
-                config_errors=errors,
-                queue_depth=q.pending,
-                in_flight=q.in_flight,
-                oldest_pending_seconds=q.oldest_pending_seconds,
-                dead_letters=q.dead,
-                recent_checks=list(state.recent_checks or []) if state else [],
-            )
-        )
-    return result
+        views = overview.connectors(ctx, session)
+    return [ConnectorOut.model_validate(v, from_attributes=True) for v in views]
 
 
 class RefundRequest(BaseModel):

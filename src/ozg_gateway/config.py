@@ -145,7 +145,7 @@ class ConsoleSettings(BaseModel):
     """The admin console in the browser (``/admin/``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    idle_minutes: float = Field(default=30, gt=0, description="A session ends after this idle time.")
+    idle_minutes: float = Field(default=30, gt=0, description="A session ends when idle this long.")
     absolute_hours: float = Field(default=8, gt=0, description="... and after this lifetime.")
     refresh_seconds: float = Field(
         default=10, ge=0, description="Pages reload their content this often (0 = never)."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 from fastapi.testclient import TestClient
 
 from ozg_gateway.store.models import AuditEntry, ConsoleSession
@@ -40,7 +41,8 @@ def test_pages_need_a_session_and_send_the_browser_to_the_login(api: Api) -> Non
         assert r.headers["location"].startswith("/admin/anmelden?weiter=%2Fadmin%2F")
     login = api.http.get("/admin/anmelden")
     assert login.status_code == 200
-    assert 'lang="de"' in login.text and "Administrator-Schlüssel" in login.text
+    assert 'lang="de"' in login.text
+    assert "Administrator-Schlüssel" in login.text
 
 
 def test_only_admin_keys_open_a_session_with_a_strict_cookie(api: Api) -> None:
@@ -49,7 +51,9 @@ def test_only_admin_keys_open_a_session_with_a_strict_cookie(api: Api) -> None:
         assert r.status_code == 401
         assert "gehört zu keinem Administrator" in r.text
     cookie = _login(api.http)
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/admin" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Path=/admin" in cookie
     assert "Secure" not in cookie  # served over http in tests; https sets Secure
 
 
@@ -69,7 +73,8 @@ def test_every_page_renders_for_a_signed_in_admin_without_personal_data(api: Api
     for path in PAGES:
         page = api.http.get(path)
         assert page.status_code == 200, (path, page.text)
-        assert "Zwetschgenbaum" not in page.text and "zwetschge@" not in page.text
+        assert "Zwetschgenbaum" not in page.text
+        assert "zwetschge@" not in page.text
         assert '<script src="http' not in page.text  # local assets only
     deliveries = api.http.get(
         "/admin/zustellungen", params={"vorgang": r.json()["case"]["case_number"]}
@@ -78,7 +83,8 @@ def test_every_page_renders_for_a_signed_in_admin_without_personal_data(api: Api
     detail_link = re.search(r'href="(/admin/zustellungen/[^"]+)"', deliveries.text)
     assert detail_link
     detail = api.http.get(detail_link.group(1))
-    assert detail.status_code == 200 and "Versuche" in detail.text
+    assert detail.status_code == 200
+    assert "Versuche" in detail.text
     assert api.http.get("/admin/static/console.css").status_code == 200
 
 

@@ -31,6 +31,7 @@ from ozg_gateway.background import background_jobs
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery.metrics import DeliveryMetrics, OutboxCollector
 from ozg_gateway.delivery.worker import Worker
+from ozg_gateway.monitoring.metrics import GatewayCollector
 from ozg_gateway.store import migrate
 
 DESCRIPTION = """
@@ -60,6 +61,7 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
     """Build the API around a gateway context; ``with_worker`` also runs delivery and health."""
     registry = CollectorRegistry()
     registry.register(OutboxCollector(ctx.db, ctx.clock))
+    registry.register(GatewayCollector(ctx))
     delivery_metrics = DeliveryMetrics(registry)
 
     @asynccontextmanager

@@ -359,4 +359,6 @@ class ConnectorOut(BaseModel):
     in_flight: int
     oldest_pending_seconds: float | None
     dead_letters: int
-    recent_checks: list[dict[str, Any]]
+    recent_checks: list[dict[str, Any]] | None = Field(
+        default=None, description="The last ten health checks (with `checks=true`)."
+    )

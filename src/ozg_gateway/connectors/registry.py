@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ozg_gateway.connectors.contract import (
     Connector,
@@ -55,6 +55,7 @@ class Connectors:
     instances: dict[str, Connector] = field(default_factory=dict)
     types: dict[str, ConnectorType] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
+    settings: dict[str, BaseModel] = field(default_factory=dict)  # validated, per instance
     # (instance, exception type) of connector bugs already logged with their traceback
     bugs_reported: set[tuple[str, str]] = field(default_factory=set)
 
@@ -110,6 +111,7 @@ def build_connectors(configs: Mapping[str, Mapping[str, Any]], env: ConnectorEnv
         try:
             ctype, settings = validate_config(name, raw)
             result.types[name] = ctype
+            result.settings[name] = settings
             result.instances[name] = ctype.build(name, settings, env)
         except (ValueError, ConnectorConfigError) as exc:  # e.g. a key file that is missing
             result.errors[name] = str(exc).splitlines()

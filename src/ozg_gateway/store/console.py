@@ -26,7 +26,9 @@ def start(session: Session, *, client_id: str, now: datetime) -> str:
     """Open a session for an admin client; returns the token for the cookie."""
     token = secrets.token_urlsafe(32)
     session.add(
-        ConsoleSession(token_hash=_hash(token), client_id=client_id, created_at=now, last_seen_at=now)
+        ConsoleSession(
+            token_hash=_hash(token), client_id=client_id, created_at=now, last_seen_at=now
+        )
     )
     return token
 

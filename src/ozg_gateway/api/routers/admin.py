@@ -136,11 +136,21 @@ def cancel_delivery(
 
 
 @router.get("/connectors", operation_id="listConnectors", summary="Connector health and backlog")
-def list_connectors(ctx: Ctx, _principal: AdminPrincipal) -> list[ConnectorOut]:
+def list_connectors(
+    ctx: Ctx,
+    _principal: AdminPrincipal,
+    checks: Annotated[
+        bool, Query(description="Also list each connector's last ten health checks.")
+    ] = False,
+) -> list[ConnectorOut]:
     """Per instance: state, latency, redacted error, breaker and queue; problems first."""
     with ctx.db.reading() as session:
         views = overview.connectors(ctx, session)
-    return [ConnectorOut.model_validate(v, from_attributes=True) for v in views]
+    result = [ConnectorOut.model_validate(v, from_attributes=True) for v in views]
+    if not checks:
+        for item in result:
+            item.recent_checks = None
+    return result
 
 
 class RefundRequest(BaseModel):

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from ozg_gateway.api.deps import Ctx
 from ozg_gateway.errors import PROBLEM_BASE, PROBLEM_TYPES, not_found
+from ozg_gateway.monitoring import overview
 from ozg_gateway.store import migrate
 
 router = APIRouter(tags=["Operations"])
@@ -26,7 +27,7 @@ def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     operation_id="readiness",
-    summary="Database reachable and migrations current",
+    summary="Database reachable and migrations current (connector trouble is reported only)",
     responses={503: {"description": "Not ready"}},
 )
 def readyz(ctx: Ctx, request: Request) -> JSONResponse:
@@ -40,6 +41,15 @@ def readyz(ctx: Ctx, request: Request) -> JSONResponse:
         checks["database"] = "ok"
         checks["migrations"] = "current" if current == head else f"at {current}, need {head}"
         ready = current == head
+        if ready:
+            with ctx.db.reading() as session:
+                views = overview.connectors(ctx, session)
+            # reported, not counted: a back office being down must not take this gateway out
+            # of the load balancer (it still accepts and keeps cases); an operator sees it here
+            checks["connectors"] = {
+                state: sorted(v.name for v in views if v.state == state)
+                for state in ("down", "degraded", "unknown")
+            }
     except SQLAlchemyError:
         checks["database"] = "unreachable"
         ready = False

@@ -1,4 +1,5 @@
-"""Command line: ``ozg-gateway serve | migrate | demo | clients | catalog | keys``."""
+"""Command line: ``ozg-gateway serve | worker | migrate | demo | clients | catalog | keys |
+deliveries | connectors | …``."""
 
 from __future__ import annotations
 
@@ -17,21 +18,30 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, start_http_server
-from sqlalchemy.exc import SQLAlchemyError
 
 from ozg_gateway import demo as demo_setup
 from ozg_gateway.background import background_jobs
 from ozg_gateway.catalog import CatalogError, load_catalog
+from ozg_gateway.cli_support import (
+    ConfigOpt,
+    HostOpt,
+    PortOpt,
+    context_from,
+    fail,
+    migrated_store,
+    settings_from,
+    store_from,
+)
 from ozg_gateway.config import (
     Settings,
-    load_settings,
     read_config_file,
 )
-from ozg_gateway.context import GatewayContext, StoreAccess, build_context, open_store
+from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery.metrics import DeliveryMetrics
 from ozg_gateway.delivery.worker import Worker
-from ozg_gateway.errors import ConfigurationError, Problem
+from ozg_gateway.errors import Problem
 from ozg_gateway.logging import configure_logging, get_logger
+from ozg_gateway.operate import connectors_app, deliveries_app
 from ozg_gateway.runtime import system_clock, uuid_ids
 from ozg_gateway.simulate import simulate_app
 from ozg_gateway.store import clients as client_store
@@ -51,66 +61,22 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(forms_app, name="forms")
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(payments_app, name="payments")
-
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="TOML config file (default: $OZG_GATEWAY_CONFIG)."),
-]
-HostOpt = Annotated[str, typer.Option(help="Interface to bind.")]
-PortOpt = Annotated[int, typer.Option(help="TCP port.")]
+app.add_typer(deliveries_app, name="deliveries")
+app.add_typer(connectors_app, name="connectors")
 
 log = get_logger("ozg_gateway.cli")
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code=2)
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        return load_settings(config)
-    except (ConfigurationError, ValueError) as exc:
-        raise _fail(f"configuration invalid: {exc}") from None
-
-
-def _context(settings: Settings) -> GatewayContext:
-    try:
-        return build_context(settings)
-    except ConfigurationError as exc:
-        raise _fail(f"cannot start: {exc}") from None
-
-
-def _store(settings: Settings) -> StoreAccess:
-    try:
-        return open_store(settings)
-    except ConfigurationError as exc:
-        raise _fail(f"cannot open the store: {exc}") from None
-
-
-def _migrated_store(settings: Settings) -> StoreAccess:
-    """Database and keyring at the shipped migration head; a clear message otherwise."""
-    store = _store(settings)
-    try:
-        current = migrations.current_revision(store.db)
-    except SQLAlchemyError as exc:
-        raise _fail(f"database unreachable: {type(exc).__name__}") from None
-    if current != migrations.head_revision():
-        state = "not set up" if current is None else f"at migration {current}"
-        raise _fail(f"the database is {state}; run `ozg-gateway migrate` first")
-    return store
 
 
 def _require_secrets(settings: Settings) -> None:
     problems = settings.secret_problems()
     if problems:
-        raise _fail("refusing to start:\n  " + "\n  ".join(problems))
+        raise fail("refusing to start:\n  " + "\n  ".join(problems))
 
 
 def _preflight(ctx: GatewayContext) -> None:
     """Refuse an outdated schema; report spec gaps and broken connectors (others still run)."""
     if migrations.current_revision(ctx.db) != migrations.head_revision():
-        raise _fail("database schema is not current: run `ozg-gateway migrate`")
+        raise fail("database schema is not current: run `ozg-gateway migrate`")
     missing = sorted(k for k, ok in ctx.settings.specs_features().items() if not ok)
     if missing:
         log.warning("specs directory incomplete; features disabled", missing=missing)
@@ -150,10 +116,10 @@ def serve(
     with_worker: WithWorkerOpt = False,
 ) -> None:
     """Run the API server."""
-    settings = _settings(config)
+    settings = settings_from(config)
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     _require_secrets(settings)
-    _serve(_context(settings), host, port, with_worker=with_worker)
+    _serve(context_from(settings), host, port, with_worker=with_worker)
 
 
 @app.command()
@@ -165,10 +131,10 @@ def worker(
     worker_id: Annotated[str | None, typer.Option(help="Name in attempt records.")] = None,
 ) -> None:
     """Deliver due cases to push connectors and check connector health, until stopped."""
-    settings = _settings(config)
+    settings = settings_from(config)
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     _require_secrets(settings)
-    ctx = _context(settings)
+    ctx = context_from(settings)
     _preflight(ctx)
     registry = CollectorRegistry()
     if metrics_port is not None:
@@ -192,7 +158,7 @@ def worker(
 @app.command()
 def migrate(config: ConfigOpt = None) -> None:
     """Create or upgrade the database schema."""
-    store = _store(_settings(config))
+    store = store_from(settings_from(config))
     migrations.upgrade(store.db)
     typer.echo(f"database at revision {migrations.current_revision(store.db)}")
     store.close()
@@ -201,7 +167,7 @@ def migrate(config: ConfigOpt = None) -> None:
 def _example_config() -> Path:
     found = demo_setup.example_config()
     if found is None:
-        raise _fail("examples/maintal/config.toml not found: pass --config")
+        raise fail("examples/maintal/config.toml not found: pass --config")
     return found
 
 
@@ -218,7 +184,7 @@ def demo(
         config=config or _example_config(), data_dir=data_dir, base=f"http://{host}:{port}"
     )
     configure_logging(level=setup.settings.log_level, fmt="console")
-    ctx = _context(setup.settings)
+    ctx = context_from(setup.settings)
     migrations.upgrade(ctx.db)
     demo_setup.seed_clients(ctx, setup)
     typer.echo(demo_setup.banner(setup))
@@ -255,20 +221,20 @@ def clients_add(
     config: ConfigOpt = None,
 ) -> None:
     """Create a client and print its key once."""
-    settings = _settings(config)
+    settings = settings_from(config)
     if offer:
         if settings.catalog_file is None:
-            raise _fail("--offer needs catalog_file in the configuration")
+            raise fail("--offer needs catalog_file in the configuration")
         catalog = load_catalog(settings.catalog_file)
         unknown = [o for o in offer if catalog.get(o) is None]
         if unknown:
-            raise _fail(f"unknown offers: {', '.join(unknown)}")
+            raise fail(f"unknown offers: {', '.join(unknown)}")
     loopback = settings.mode == "demo"
     for prefix in return_url or []:
         problem = client_store.return_prefix_problem(prefix, allow_loopback_http=loopback)
         if problem:
-            raise _fail(f"--return-url {prefix!r}: {problem}")
-    store = _migrated_store(settings)
+            raise fail(f"--return-url {prefix!r}: {problem}")
+    store = migrated_store(settings)
     with store.db.writing() as session:
         client, key = client_store.add_client(
             session,
@@ -287,7 +253,7 @@ def clients_add(
 @clients_app.command("list")
 def clients_list(config: ConfigOpt = None) -> None:
     """List clients (keys are never shown)."""
-    store = _migrated_store(_settings(config))
+    store = migrated_store(settings_from(config))
     with store.db.reading() as session:
         for c in client_store.list_clients(session):
             state = "revoked" if c.revoked_at else "active"
@@ -298,12 +264,12 @@ def clients_list(config: ConfigOpt = None) -> None:
 @clients_app.command("revoke")
 def clients_revoke(client_id: str, config: ConfigOpt = None) -> None:
     """Revoke a client's key."""
-    store = _migrated_store(_settings(config))
+    store = migrated_store(settings_from(config))
     try:
         with store.db.writing() as session:
             client_store.revoke_client(session, client_id=client_id, now=system_clock())
     except Problem:
-        raise _fail(f"no client {client_id}") from None
+        raise fail(f"no client {client_id}") from None
     typer.echo(f"client {client_id} revoked")
 
 
@@ -345,10 +311,10 @@ def forms_pdf(
     try:
         catalog = load_catalog(path)
     except CatalogError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     offer = catalog.get(offer_id)
     if offer is None or not offer.form_model:
-        raise _fail(f"no online offer {offer_id!r} in {path}")
+        raise fail(f"no online offer {offer_id!r} in {path}")
     target = output or Path(f"{offer_id}.pdf")
     model = FORM_MODELS[offer.form_model]
     target.write_bytes(build_form_pdf(offer, model, catalog.form_settings(offer.id)))
@@ -365,8 +331,8 @@ def payments_reconcile(
 
     from ozg_gateway.epayment.reconcile import reconcile
 
-    ctx = _context(_settings(config))
-    _migrated_store(ctx.settings).close()
+    ctx = context_from(settings_from(config))
+    migrated_store(ctx.settings).close()
     start = datetime.fromisoformat(since).replace(tzinfo=UTC)
     report = reconcile(ctx, since=start)
     for line in report.lines():
@@ -395,7 +361,7 @@ def keys_fitconnect(
     out.mkdir(parents=True, exist_ok=True)
     existing = [p.name for p in out.glob("fit-*.jwk.json")]
     if existing:
-        raise _fail(f"{', '.join(sorted(existing))} exist in {out}: keys are never overwritten")
+        raise fail(f"{', '.join(sorted(existing))} exist in {out}: keys are never overwritten")
     for name, signing in (("fit-destination", False), ("fit-signing", True)):
         private, public = new_key_pair(str(uuid.uuid4()), signing=signing)
         secret_file = out / f"{name}.jwk.json"
@@ -409,7 +375,7 @@ def keys_fitconnect(
 @keys_app.command("rotate")
 def keys_rotate(config: ConfigOpt = None) -> None:
     """Re-encrypt every record and blob with the active key."""
-    store = _migrated_store(_settings(config))
+    store = migrated_store(settings_from(config))
     counts = rotate_keys(db=store.db, keyring=store.keyring, blobs=store.blobs)
     summary = ", ".join(f"{k}={v}" for k, v in counts.items())
     typer.echo(f"re-encrypted with key {store.keyring.active_key_id!r}: {summary}")

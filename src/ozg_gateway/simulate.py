@@ -13,16 +13,10 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
+from ozg_gateway.cli_support import HostOpt, PortOpt, fail
 from ozg_gateway.config import default_specs_dir
 
 simulate_app = typer.Typer(help="Simulators of external systems.", no_args_is_help=True)
-HostOpt = Annotated[str, typer.Option(help="Interface to bind.")]
-PortOpt = Annotated[int, typer.Option(help="TCP port.")]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code=2)
 
 
 @simulate_app.command("epayment")
@@ -110,9 +104,9 @@ def simulate_xta(
 
     specs = specs_dir or default_specs_dir()
     if specs is None or not (specs / "xta" / "XTA-Webservice-Globale-Elemente.xsd").is_file():
-        raise _fail("the XTA simulator validates against the XTA XSDs: pass --specs-dir")
+        raise fail("the XTA simulator validates against the XTA XSDs: pass --specs-dir")
     if bool(tls_cert) != bool(tls_key) or (client_ca and not tls_cert):
-        raise _fail("--tls-cert and --tls-key go together; --client-ca needs them")
+        raise fail("--tls-cert and --tls-key go together; --client-ca needs them")
     state = XtaState(
         data_dir or Path(tempfile.mkdtemp(prefix="ozg-xta-sim-")),
         accounts=load_accounts(accounts) if accounts else None,

@@ -138,12 +138,8 @@ async def probe(connectors: Connectors, name: str, *, timeout: float, now: datet
             name, kind, False, explain(exc, timeout=timeout), detail[:300], latency, warnings
         )
     latency = round((time.perf_counter() - started) * 1000, 1)
-    return ProbeResult(
-        name,
-        kind,
-        True,
-        "Erreichbar, Anmeldung und Gegenstelle in Ordnung.",
-        None,
-        latency,
-        warnings,
-    )
+    if ctype is not None and ctype.kind == "pull":
+        summary = "Nichts zu erreichen: die Gegenstelle holt ihre Vorgänge selbst ab."
+    else:
+        summary = "Erreichbar, Anmeldung und Gegenstelle in Ordnung."
+    return ProbeResult(name, kind, True, summary, None, latency, warnings)

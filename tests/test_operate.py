@@ -109,7 +109,8 @@ def test_deliveries_list_show_replay_and_cancel(tmp_path: Path) -> None:
         migrate.upgrade(ctx.db)
         docs = seed_cases(ctx, 3)
         with ctx.db.writing() as session:
-            rows = session.query(Delivery).order_by(Delivery.id).all()
+            by_case = {d.case_id: d for d in session.query(Delivery)}
+            rows = [by_case[doc["case_id"]] for doc in docs]
             for row in rows[:2]:
                 row.status = "dead"
                 row.last_error = "webhook receiver answered HTTP 404"

@@ -33,6 +33,7 @@ from ozg_gateway.cli_support import (
     store_from,
 )
 from ozg_gateway.config import (
+    CONFIG_ENV,
     Settings,
     read_config_file,
 )
@@ -114,12 +115,37 @@ def serve(
     host: HostOpt = "127.0.0.1",
     port: PortOpt = 8000,
     with_worker: WithWorkerOpt = False,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="API processes (several need PostgreSQL).")
+    ] = 1,
 ) -> None:
     """Run the API server."""
     settings = settings_from(config)
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     _require_secrets(settings)
-    _serve(context_from(settings), host, port, with_worker=with_worker)
+    if workers == 1:
+        _serve(context_from(settings), host, port, with_worker=with_worker)
+        return
+    if settings.effective_database_url.startswith("sqlite"):
+        raise fail("--workers above 1 needs PostgreSQL (database_url); SQLite has one writer")
+    ctx = context_from(settings)
+    _preflight(ctx)  # once, before the processes start
+    ctx.close()
+    from ozg_gateway.api.factory import WITH_WORKER_ENV
+
+    if config is not None:
+        os.environ[CONFIG_ENV] = str(config.resolve())
+    os.environ[WITH_WORKER_ENV] = "1" if with_worker else "0"
+    log.info("starting", host=host, port=port, mode=settings.mode, workers=workers)
+    uvicorn.run(
+        "ozg_gateway.api.factory:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command()

@@ -102,7 +102,8 @@ def banner(setup: DemoSetup) -> str:
         f"  paypage:      {base}/demo/epay/  (XBezahldienste simulator, opened by payments)\n"
         f"  eID-Client:   {base}/demo/eid/client?tcTokenURL=…  (scripted, instead of AusweisApp)\n"
         + xta_line
-        + f"  connectors:   {base}/v1/admin/connectors  (admin key)\n"
+        + f"  console:      {base}/admin/  (operations console: sign in with the admin key)\n"
+        f"  connectors:   {base}/v1/admin/connectors  (admin key)\n"
         f"  ready:        {base}/readyz\n"
         f"  data dir:     {setup.data_dir}\n\n"
         f"{keys}admin key: {DEMO_ADMIN_KEY}\n"

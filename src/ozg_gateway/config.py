@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
@@ -22,6 +23,8 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from ozg_gateway.errors import ConfigurationError
 
 ENV_PREFIX = "OZG_GATEWAY_"
 CONFIG_ENV = "OZG_GATEWAY_CONFIG"
@@ -298,7 +301,30 @@ def read_config_file(path: Path) -> dict[str, Any]:
     for key in _PATH_KEYS:
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = str(base / data[key])
-    return data
+    resolved = _from_environment(data, where=path.name)
+    assert isinstance(resolved, dict)
+    return resolved
+
+
+_ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def _from_environment(value: Any, *, where: str) -> Any:
+    """Replace every string ``"${NAME}"`` by the environment variable NAME.
+
+    Secrets stay out of the file: ``password = "${EPAY_PASSWORD}"``. Works for any setting,
+    including those of connectors whose names (``aem-system``) cannot be environment names.
+    """
+    if isinstance(value, dict):
+        return {k: _from_environment(v, where=f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_environment(v, where=f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, str) and (match := _ENV_REFERENCE.match(value)):
+        name = match.group(1)
+        if name not in os.environ:
+            raise ConfigurationError(f"{where}: environment variable {name} is not set")
+        return os.environ[name]
+    return value
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

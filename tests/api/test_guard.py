@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,43 @@ def test_security_headers(api: Api) -> None:
     assert "unsafe-inline" not in csp
     https = api.http.get("https://testserver/healthz")
     assert https.headers["strict-transport-security"].startswith("max-age=")
+
+
+@pytest.mark.redis
+def test_instances_share_rate_limits_through_redis(tmp_path: Path, clock: FrozenClock) -> None:
+    """Two API instances, one window: limits.rate.storage_uri points both at Redis."""
+    import uuid
+
+    import redis
+
+    db = 15
+    server = redis.Redis(host="127.0.0.1", port=6379, db=db)
+    try:
+        server.ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Redis is needed at 127.0.0.1:6379 for the shared rate-limit test")
+        pytest.skip("Redis is not running")
+    rate = {
+        "per_client": "2/minute",
+        "per_address": "100/minute",
+        "operations": ["getSubmission"],
+        "storage_uri": f"redis://127.0.0.1:6379/{db}",
+    }
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'gw.db'}", limits={"rate": rate})
+    context = build_context(settings, clock=clock, ids=SequenceIds("id"))
+    migrate.upgrade(context.db)
+    key = f"portal-{uuid.uuid4().hex}"  # a window of its own in the shared Redis
+    with context.db.writing() as session:
+        clients.add_client(
+            session, client_id=key[:36], name="p", role=Role.portal, now=clock(), key=key
+        )
+    headers = {"Authorization": f"Bearer {key}"}
+    try:
+        with TestClient(create_app(context)) as one, TestClient(create_app(context)) as two:
+            assert one.get("/v1/submissions/x", headers=headers).status_code == 404
+            assert two.get("/v1/submissions/x", headers=headers).status_code == 404
+            assert one.get("/v1/submissions/x", headers=headers).status_code == 429
+            assert two.get("/v1/submissions/x", headers=headers).status_code == 429
+    finally:
+        context.close()

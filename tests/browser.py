@@ -35,9 +35,10 @@ def screenshot_path(group: str, name: str) -> Path:
     return folder / f"{name}.png"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[object]:
-    """One headless Chromium per test process."""
+    """A headless Chromium for one test (Playwright's sync API holds an event loop on this
+    thread while it runs: it must not outlive the test, or later tests cannot run theirs)."""
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
 

@@ -145,7 +145,9 @@ def test_max_attempts_make_dead_letters_and_replay_delivers(env: Env) -> None:
     admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
     dead = env.http.get("/v1/admin/deliveries", params={"status": "dead"}, headers=admin).json()
     assert [x["id"] for x in dead["items"]] == [d.id]
+    assert dead["items"][0]["case_number"].startswith("MTL-")  # what people search by
     detail = env.http.get(f"/v1/admin/deliveries/{d.id}", headers=admin).json()
+    assert detail["case_number"] == dead["items"][0]["case_number"]
     assert [a["outcome"] for a in detail["attempts_log"]] == ["transient", "transient"]
     assert all("Erika" not in (a["error_detail"] or "") for a in detail["attempts_log"])
 

@@ -272,6 +272,9 @@ class DeliveryOut(BaseModel):
 
     id: str
     case_id: str
+    case_number: str | None = Field(
+        default=None, description="The case's number, as people see it."
+    )
     connector: str
     status: str
     idempotency_key: str

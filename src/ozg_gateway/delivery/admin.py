@@ -42,6 +42,14 @@ def list_deliveries(
     return session.scalars(query).all()
 
 
+def case_numbers(session: Session, case_ids: Collection[str]) -> dict[str, str]:
+    """Case number by case id."""
+    if not case_ids:
+        return {}
+    rows = session.execute(select(Case.id, Case.case_number).where(Case.id.in_(case_ids)))
+    return dict(rows.tuples().all())
+
+
 def get_delivery(session: Session, delivery_id: str) -> tuple[Delivery, Sequence[DeliveryAttempt]]:
     """A delivery and its attempts, oldest first."""
     delivery = session.get(Delivery, delivery_id)

@@ -71,7 +71,13 @@ def list_deliveries(
             after=cursors.decode(cursor),
             limit=limit,
         )
-    items = [DeliveryOut.model_validate(r, from_attributes=True) for r in rows]
+        numbers = outbox_admin.case_numbers(session, {r.case_id for r in rows})
+    items = [
+        DeliveryOut.model_validate(r, from_attributes=True).model_copy(
+            update={"case_number": numbers.get(r.case_id)}
+        )
+        for r in rows
+    ]
     last = rows[-1] if len(rows) == limit else None
     return DeliveryList(
         items=items, next_cursor=cursors.encode(last.created_at, last.id) if last else None
@@ -85,7 +91,13 @@ def get_delivery(ctx: Ctx, _principal: AdminPrincipal, delivery_id: str) -> Deli
     """Every attempt with time, duration, outcome and redacted error."""
     with ctx.db.reading() as session:
         delivery, attempts = outbox_admin.get_delivery(session, delivery_id)
-        base = DeliveryOut.model_validate(delivery, from_attributes=True)
+        base = DeliveryOut.model_validate(delivery, from_attributes=True).model_copy(
+            update={
+                "case_number": outbox_admin.case_numbers(session, {delivery.case_id}).get(
+                    delivery.case_id
+                )
+            }
+        )
         return DeliveryDetail(
             **base.model_dump(),
             attempts_log=[AttemptOut.model_validate(a, from_attributes=True) for a in attempts],

@@ -42,6 +42,7 @@ async def problem_page(request: Request, problem: Problem) -> Response:
         "problem",
         who=who,
         title="Das hat nicht geklappt",
+        live=False,
         detail=problem.detail or GERMAN_TITLES.get(problem.slug, "Die Anfrage ist fehlgeschlagen."),
         status_code=problem.status,
     )

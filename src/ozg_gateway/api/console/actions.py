@@ -168,7 +168,9 @@ async def preview(request: Request, ctx: Ctx, who: Who) -> HTMLResponse:
             return [r for r in rows if r.delivery.id in set(ids)]
 
     rows = await run_in_threadpool(load)
-    return page(request, "preview", who=who, title="Vorschau", rows=rows, action=action)
+    return page(
+        request, "preview", who=who, title="Vorschau", rows=rows, action=action, live=False
+    )
 
 
 @router.post("/probleme/ausfuehren", name="confirm")

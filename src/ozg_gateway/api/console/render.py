@@ -51,9 +51,10 @@ def page(
     who: Operator | None,
     title: str,
     status_code: int = 200,
+    live: bool = True,
     **values: Any,
 ) -> HTMLResponse:
-    """A console page; ``values`` are the template's variables."""
+    """A console page; ``values`` are the template's variables; ``live`` pages refresh."""
     ctx = context_of(request.app)
     return templates.TemplateResponse(
         request,
@@ -63,7 +64,7 @@ def page(
             "title": title,
             "page_name": name,
             "navigation": NAVIGATION,
-            "refresh": int(ctx.settings.console.refresh_seconds),
+            "refresh": int(ctx.settings.console.refresh_seconds) if live else 0,
             "municipality": ctx.catalog.municipality.name,
             **values,
         },

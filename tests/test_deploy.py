@@ -30,24 +30,16 @@ def _promtool() -> str:
     pytest.skip(message)
 
 
-def test_alert_rules_are_valid() -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["check", "rules", "ozg-gateway.rules.yml"], id="rules-are-valid"),
+        pytest.param(["test", "rules", "ozg-gateway.rules.test.yml"], id="rules-fire-as-tested"),
+    ],
+)
+def test_promtool(args: list[str]) -> None:
     result = subprocess.run(
-        [_promtool(), "check", "rules", "ozg-gateway.rules.yml"],
-        cwd=PROMETHEUS,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_alert_rules_fire_when_they_should() -> None:
-    result = subprocess.run(
-        [_promtool(), "test", "rules", "ozg-gateway.rules.test.yml"],
-        cwd=PROMETHEUS,
-        capture_output=True,
-        text=True,
-        check=False,
+        [_promtool(), *args], cwd=PROMETHEUS, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

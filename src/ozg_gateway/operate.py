@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+from datetime import datetime
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from ozg_gateway.cli_support import ConfigOpt, context_from, fail, migrated_store, settings_from
 from ozg_gateway.delivery import admin as outbox_admin
@@ -96,11 +98,21 @@ def deliveries_show(delivery_id: str, config: ConfigOpt = None) -> None:
         typer.echo(line)
 
 
-def _actor() -> str:
+def _audit(session: Session, now: datetime, action: str, delivery_id: str) -> None:
+    """An audit entry for the operating-system user who ran the command."""
     try:
-        return f"cli:{getpass.getuser()}"[:64]
+        actor = f"cli:{getpass.getuser()}"[:64]
     except (KeyError, OSError):
-        return "cli"
+        actor = "cli"
+    audit.record(
+        session,
+        at=now,
+        actor=actor,
+        actor_role="admin",
+        action=action,
+        target_type="delivery",
+        target_id=delivery_id,
+    )
 
 
 @deliveries_app.command("replay")
@@ -128,15 +140,7 @@ def deliveries_replay(
     with store.db.writing() as session:
         done = outbox_admin.replay(session, ids=chosen, connector=None, status="dead", now=now)
         for delivery_id in done:
-            audit.record(
-                session,
-                at=now,
-                actor=_actor(),
-                actor_role="admin",
-                action="delivery.replay",
-                target_type="delivery",
-                target_id=delivery_id,
-            )
+            _audit(session, now, "delivery.replay", delivery_id)
     store.close()
     typer.echo(f"{len(done)} replayed")
 
@@ -149,15 +153,7 @@ def deliveries_cancel(delivery_id: str, config: ConfigOpt = None) -> None:
     try:
         with store.db.writing() as session:
             outbox_admin.cancel(session, delivery_id=delivery_id, now=now)
-            audit.record(
-                session,
-                at=now,
-                actor=_actor(),
-                actor_role="admin",
-                action="delivery.cancel",
-                target_type="delivery",
-                target_id=delivery_id,
-            )
+            _audit(session, now, "delivery.cancel", delivery_id)
     except Problem as exc:
         raise fail(exc.detail or f"no delivery {delivery_id}") from None
     finally:

@@ -82,27 +82,23 @@ async def login(
     """Exchange an admin API key for a session cookie."""
     limiter: LoginLimiter = request.app.state.console_login_limiter
     address = request.client.host if request.client else "unknown"
-    if not limiter.allow(address):
+
+    def refused(error: str, status_code: int) -> HTMLResponse:
         return page(
             request,
             "login",
             who=None,
             title="Anmelden",
             next_url=_safe_next(weiter),
-            error="Zu viele Versuche. Bitte eine Minute warten.",
-            status_code=429,
+            error=error,
+            status_code=status_code,
         )
+
+    if not limiter.allow(address):
+        return refused("Zu viele Versuche. Bitte eine Minute warten.", 429)
     principal = await admin_by_key(request, key) if key else None
     if principal is None:
-        return page(
-            request,
-            "login",
-            who=None,
-            title="Anmelden",
-            next_url=_safe_next(weiter),
-            error="Dieser Schlüssel gehört zu keinem Administrator.",
-            status_code=401,
-        )
+        return refused("Dieser Schlüssel gehört zu keinem Administrator.", 401)
     console = ctx.settings.console
 
     def start() -> str:
@@ -168,9 +164,7 @@ async def preview(request: Request, ctx: Ctx, who: Who) -> HTMLResponse:
             return [r for r in rows if r.delivery.id in set(ids)]
 
     rows = await run_in_threadpool(load)
-    return page(
-        request, "preview", who=who, title="Vorschau", rows=rows, action=action, live=False
-    )
+    return page(request, "preview", who=who, title="Vorschau", rows=rows, action=action, live=False)
 
 
 @router.post("/probleme/ausfuehren", name="confirm")

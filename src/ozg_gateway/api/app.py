@@ -119,6 +119,7 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
     ):
         app.include_router(module.router)
     console.install(app, ctx)
+    app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     # Outermost last: request id and access log, then security headers, then the guard.
     app.add_middleware(RequestGuard, fastapi_app=app)
     https = ctx.settings.public_base_url.startswith("https://")

@@ -50,7 +50,7 @@ def test_pdf_with_invalid_fields_gets_the_same_errors_as_json(
     api: Api, ctx: GatewayContext
 ) -> None:
     data = form("personenstandsurkunde")
-    data["beurkundung"]["ereignisdatum"] = "01.05.1990"  # not ISO
+    data["beurkundung"]["ereignisdatum"] = "31.02.1990"  # no such day
     pdf = fill("personenstandsurkunde", data, APPLICANT)
     r = api.http.post("/v1/submissions/pdf", files={"file": ("a.pdf", pdf)}, headers=api.portal)
     assert r.status_code == 422

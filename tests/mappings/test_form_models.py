@@ -55,9 +55,15 @@ def test_kita_rules() -> None:
         "0 Jahre alt" in found["/form_data/betreuungsart"]
         or "1 Jahre" in found["/form_data/betreuungsart"]
     )
-    assert found["/form_data/wunscheinrichtungen"] == "Höchstens 3 Wünsche."
-    assert found["/form_data/wunscheinrichtungen/1/einrichtung_id"] == "Unbekannte Einrichtung."
-    assert "keine kindergarten" in found["/form_data/wunscheinrichtungen/0/einrichtung_id"]
+    assert found["/form_data/wunscheinrichtungen"] == "Höchstens 3 Wünsche angeben."
+    assert (
+        found["/form_data/wunscheinrichtungen/1/einrichtung_id"]
+        == "Diese Einrichtung gibt es nicht."
+    )
+    assert (
+        found["/form_data/wunscheinrichtungen/0/einrichtung_id"]
+        == "Hort Kunterbunt bietet keinen Platz im Bereich Kindergarten."
+    )
 
 
 def test_kita_child_dates_and_consent() -> None:
@@ -101,8 +107,7 @@ def test_urkunde_applicant_rules() -> None:
     data["versand"] = {"art": "post"}
     found = errors("personenstandsurkunde", data)
     assert (
-        found["/form_data/antragsteller/geburtsdatum"]
-        == "Antragstellende müssen mindestens 16 sein."
+        found["/form_data/antragsteller/geburtsdatum"] == "Bestellen dürfen Personen ab 16 Jahren."
     )
     assert "berechtigte Interesse" in found["/form_data/antragsteller/begruendung"]
     assert "beide Personen" in found["/form_data/personen"]
@@ -134,10 +139,41 @@ def test_halle_slots() -> None:
     data["hallenteil"] = "haelfte-a"
     found = errors("hallenbelegung", data)
     assert found["/form_data/zeiten/1"] == "Überschneidet sich mit einem anderen Zeitfenster."
-    assert "sonntags geschlossen" in found["/form_data/zeiten/2"]
+    assert "am Sonntag geschlossen" in found["/form_data/zeiten/2"]
     assert "16:00–22:00" in found["/form_data/zeiten/3"]
     assert found["/form_data/zeiten/4/bis"] == "Das Ende muss nach dem Beginn liegen."
-    assert "/form_data/hallenteil" in found
+    assert found["/form_data/hallenteil"] == (
+        "Sporthalle Nord hat diese Teile: ganze Halle, Hallendrittel A (Bühnenseite), "
+        "Hallendrittel B (Mitte), Hallendrittel C (Fensterseite)."
+    )
+
+
+def test_every_problem_at_once_rules_whose_inputs_are_valid_still_run() -> None:
+    data = form("aem-meldung")
+    data["kategorie"] = "gibt-es-nicht"  # a rule
+    data["position"] = {"lat": 52.52, "lon": 13.40}  # a rule: Berlin is not Maintal
+    data["beschreibung"] = "<b>kaputt</b>"  # a field
+    data["art"] = "beschwerde"  # a field with fixed choices
+    found = errors("aem-meldung", data)
+    assert found == {
+        "/form_data/beschreibung": "Bitte keinen HTML-Code eingeben.",
+        "/form_data/art": "Bitte wählen: einen Mangel oder Schaden melden oder eine Anregung geben.",
+        "/form_data/kategorie": found["/form_data/kategorie"],
+        "/form_data/position": "Der Ort liegt außerhalb des Stadtgebiets.",
+    }
+    assert found["/form_data/kategorie"].startswith("Bitte eine Kategorie wählen: Straßen und")
+
+
+def test_a_rule_reading_an_invalid_field_is_skipped_not_misreported() -> None:
+    data = form("aem-meldung")
+    data["position"] = {"lat": "hier"}  # invalid: the "inside the town" rule cannot judge it
+    data["kategorie"] = "gibt-es-nicht"
+    found = errors("aem-meldung", data)
+    assert set(found) == {
+        "/form_data/position/lat",
+        "/form_data/position/lon",
+        "/form_data/kategorie",
+    }
 
 
 def test_halle_single_dates_and_club() -> None:
@@ -148,10 +184,11 @@ def test_halle_single_dates_and_club() -> None:
         termine=[{"datum": "2026-01-10", "von": "10:00", "bis": "12:00"}],
     )
     assert "/form_data/termine/0/datum" in errors("hallenbelegung", data)
-    # Cross-field rules run once every field is valid on its own.
+    # A bad field and a broken rule: both in one answer
     data["verein"]["registernummer"] = "12345"
     assert errors("hallenbelegung", data) == {
-        "/form_data/verein/registernummer": "Format ungültig."
+        "/form_data/verein/registernummer": "Format ungültig. Wie im Vereinsregister, z. B. VR 1234.",
+        "/form_data/termine/0/datum": "Der Termin muss in der Zukunft liegen.",
     }
 
 
@@ -161,7 +198,8 @@ def test_aem_location_category_and_markup() -> None:
     data["kategorie"] = "ufo"
     found = errors("aem-meldung", data)
     assert found["/form_data/position"] == "Der Ort liegt außerhalb des Stadtgebiets."
-    assert "erlaubt: strassenschaden" in found["/form_data/kategorie"]
+    assert "Straßen und Wege" in found["/form_data/kategorie"]
+    assert "strassenschaden" not in found["/form_data/kategorie"]
     markup = form("aem-meldung")
     markup["beschreibung"] = "<script>alert(1)</script>"
     assert errors("aem-meldung", markup) == {
@@ -170,7 +208,7 @@ def test_aem_location_category_and_markup() -> None:
     address_only = form("aem-meldung")
     del address_only["position"]
     assert errors("aem-meldung", address_only) == {
-        "/form_data/position": "Position oder Adresse angeben."
+        "/form_data/position": "Bitte den Ort auf der Karte wählen oder eine Adresse angeben."
     }
     address_only["adresse"] = {"strasse": "Kennedystraße"}
     assert validate("aem-meldung", address_only)["adresse"]["strasse"] == "Kennedystraße"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+import json
+import re
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -11,14 +13,10 @@ from pypdf import PdfReader, PdfWriter
 from reportlab.pdfgen.canvas import Canvas
 
 from ozg_gateway.forms.registry import FORM_MODELS, FormContext
+from ozg_gateway.forms.schema import nodes
 from ozg_gateway.mappings.pdf.extract import PdfFormError, extract, open_form
-from ozg_gateway.mappings.pdf.generate import (
-    build_form_pdf,
-    build_receipt_pdf,
-    form_fields,
-    form_version,
-    marker,
-)
+from ozg_gateway.mappings.pdf.generate import build_form_pdf, form_fields, form_version, marker
+from ozg_gateway.mappings.pdf.receipt import ReceiptFacts, build_receipt_pdf
 from tests.factories import form
 from tests.mappings.cases import CATALOG, OFFERS, case_document
 
@@ -67,15 +65,88 @@ def test_round_trip_equals_the_online_form(service_id: str) -> None:
     )
 
 
-def test_settings_become_choice_fields() -> None:
+def test_settings_become_choice_fields_with_labels() -> None:
     fields = {
         f.name: f
         for f in form_fields(FORM_MODELS["kita-anmeldung"], CATALOG.form_settings("kita-anmeldung"))
     }
     wish = fields["form.wunscheinrichtungen.0.einrichtung_id"]
     assert wish.kind == "choice"
-    assert "kita-sonnenblume" in wish.options
-    assert fields["form.betreuungsart"].options == ("krippe", "kindergarten", "hort")
+    assert ("kita-sonnenblume", "Kita Sonnenblume") in wish.options
+    assert fields["form.betreuungsart"].options[0] == ("krippe", "Krippe (unter 3 Jahren)")
+    assert wish.label == "Wunsch 1 – Einrichtung"
+    halls = {
+        f.name: f
+        for f in form_fields(FORM_MODELS["hallenbelegung"], CATALOG.form_settings("hallenbelegung"))
+    }
+    # as many repeat groups as the model allows: 14 weekly slots, 20 dates
+    assert "form.zeiten.13.wochentag" in halls and "form.zeiten.14.wochentag" not in halls
+    assert "form.termine.19.datum" in halls and "form.termine.20.datum" not in halls
+    sections = halls["form.hallenteil"].options
+    assert ("drittel-a", "Sporthalle Nord: Hallendrittel A (Bühnenseite)") in sections
+    assert ("gesamt", "Sporthalle Süd: ganze Halle") in sections  # grouped by their hall
+    aem = {
+        f.name: f
+        for f in form_fields(FORM_MODELS["aem-meldung"], CATALOG.form_settings("aem-meldung"))
+    }
+    assert aem["form.kategorie"].kind == "choice"  # fixed choices, not a free text
+
+
+INTERNAL = re.compile(r"\b[a-z][a-z0-9]*[-_][a-z0-9][a-z0-9_-]*\b")
+
+
+@pytest.mark.parametrize("service_id", OFFERS)
+def test_no_internal_id_in_the_pdf_or_the_form_schema(service_id: str) -> None:
+    settings = CATALOG.form_settings(service_id)
+    offer = CATALOG.get(service_id)
+    assert offer is not None
+    reader = PdfReader(io.BytesIO(build_form_pdf(offer, FORM_MODELS[service_id], settings)))
+    visible = "\n".join(page.extract_text() for page in reader.pages)
+    for annotation in (a.get_object() for p in reader.pages for a in p.get("/Annots", [])):
+        visible += "\n" + str(annotation.get("/TU", ""))
+        for option in annotation.get("/Opt", []):
+            visible += "\n" + str(option[1] if isinstance(option, list) else option)
+    assert INTERNAL.findall(visible) == []
+    assert "JJJJ-MM-TT" not in visible
+    schema = FORM_MODELS[service_id].json_schema(settings)
+    titles = json.dumps(
+        [n.get("title") for _, n in nodes(schema)]
+        + [o["title"] for _, n in nodes(schema) for o in n.get("oneOf", [])],
+        ensure_ascii=False,
+    )
+    assert INTERNAL.findall(titles) == []
+
+
+def test_the_pdf_is_german_titled_and_every_field_explains_itself() -> None:
+    offer = CATALOG.get("hallenbelegung")
+    assert offer is not None
+    pdf = build_form_pdf(
+        offer, FORM_MODELS["hallenbelegung"], CATALOG.form_settings("hallenbelegung")
+    )
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.trailer["/Root"]["/Lang"] == "de-DE"
+    assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
+    assert reader.metadata is not None and reader.metadata.title == offer.title
+    fields = reader.get_fields() or {}
+    assert all(str(f.get("/TU", "")).strip() for f in fields.values())
+    assert len(reader.pages) > 2  # continuation pages for 14 slots and 20 dates
+
+
+def test_german_dates_and_decimal_commas_are_read_back() -> None:
+    data = form("aem-meldung")
+    data["position"] = {"lat": "50,1466", "lon": "8,8363"}
+    filled = fill("aem-meldung", data, {"family_name": "Muster", "email": "m@example.org"})
+    model = FORM_MODELS["aem-meldung"]
+    read, _ = extract(open_form(filled), form_fields(model, CATALOG.form_settings("aem-meldung")))
+    assert read["position"] == {"lat": 50.1466, "lon": 8.8363}
+    halle = form("hallenbelegung")
+    halle["termine"] = [{"datum": "01.06.2027", "von": "18.00", "bis": "20:00"}]
+    filled = fill("hallenbelegung", halle)
+    read, _ = extract(
+        open_form(filled),
+        form_fields(FORM_MODELS["hallenbelegung"], CATALOG.form_settings("hallenbelegung")),
+    )
+    assert read["termine"] == [{"datum": "2027-06-01", "von": "18:00", "bis": "20:00"}]
 
 
 def _plain_pdf(keywords: str | None = None) -> bytes:
@@ -112,12 +183,25 @@ def test_unusable_pdfs_are_named(make: Any, code: str) -> None:
     assert info.value.code == code
 
 
-def test_receipt_lists_case_number_data_and_fee() -> None:
+def test_receipt_speaks_german_with_labels_local_time_and_payment() -> None:
+    document = case_document("personenstandsurkunde")
+    document["identity"] = {"level": "substantiell"}
     pdf = build_receipt_pdf(
-        case_document("personenstandsurkunde"), received_at="25.11.2026 10:30 UTC"
+        document,
+        form_schema=FORM_MODELS["personenstandsurkunde"].json_schema(),
+        facts=ReceiptFacts(
+            received_at=datetime(2026, 11, 25, 9, 30, tzinfo=UTC),
+            payment_status="paid",
+            paid_at=datetime(2026, 11, 25, 9, 41, tzinfo=UTC),
+        ),
     )
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    assert "MTL-2026-7K3M9Q2X" in text
-    assert "Gebühr: 24,00 €" in text
+    assert "Ihre Vorgangsnummer: MTL-2026-7K3M9Q2X" in text
+    assert "25.11.2026, 10:30 Uhr" in text  # Europe/Berlin, not UTC
+    assert "24,00 € – bezahlt am 25.11.2026, 10:41 Uhr" in text
+    assert "Online-Ausweis (eID), Vertrauensniveau substanziell" in text
     assert "Eheschließung" in text
+    assert "Geburtsurkunde" in text  # the choice's label, not its value
+    assert "Standard-Urkunden" in text
     assert "nachweis.pdf" in text
+    assert INTERNAL.findall(text.replace(document["case_number"], "")) == []

@@ -4,44 +4,30 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, JsonValue, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    WithJsonSchema,
+)
 
-_PHONE = r"^\+?[0-9 ()/\-]{5,30}$"
+from ozg_gateway.forms.applicant import Applicant
+
+# The applicant is checked together with the form (every problem in one answer), so the body
+# takes it as an object and documents its schema.
+ApplicantIn = Annotated[
+    dict[str, JsonValue],
+    WithJsonSchema(
+        {**Applicant.model_json_schema(), "description": "Kontakt der antragstellenden Person."}
+    ),
+]
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Applicant(_In):
-    """Contact of the person or organisation applying; e-mail or phone is required."""
-
-    given_name: str | None = Field(default=None, min_length=1, max_length=100)
-    family_name: str = Field(min_length=1, max_length=100)
-    organisation: str | None = Field(default=None, min_length=1, max_length=200)
-    email: EmailStr | None = None
-    phone: str | None = Field(default=None, pattern=_PHONE)
-    de_mail: EmailStr | None = Field(default=None, description="De-Mail address for replies.")
-    fink_postfach: str | None = Field(
-        default=None,
-        max_length=150,
-        pattern=r"^[-._a-z0-9~/]*$",
-        description="Mailbox reference in an interoperable service account (FINK).",
-    )
-    fink_host: str | None = Field(
-        default=None, max_length=2000, description="URL of that service account."
-    )
-    elster_account_id: str | None = Field(
-        default=None, pattern=r"^\d{10}$", description="ELSTER account for ELSTER-Transfer."
-    )
-
-    @model_validator(mode="after")
-    def _reachable(self) -> Self:
-        if not self.email and not self.phone:
-            raise ValueError("E-Mail-Adresse oder Telefonnummer angeben.")
-        return self
 
 
 class SubmissionCreate(_In):
@@ -49,7 +35,7 @@ class SubmissionCreate(_In):
 
     service_id: str = Field(min_length=1, max_length=64)
     form_data: dict[str, JsonValue]
-    applicant: Applicant | None = None
+    applicant: ApplicantIn | None = None
     submit: bool = False
 
     model_config = ConfigDict(
@@ -75,7 +61,7 @@ class SubmissionUpdate(_In):
     """Replace form data and/or applicant of a draft."""
 
     form_data: dict[str, JsonValue] | None = None
-    applicant: Applicant | None = None
+    applicant: ApplicantIn | None = None
 
 
 class AttachmentOut(BaseModel):
@@ -91,11 +77,35 @@ class AttachmentOut(BaseModel):
 
 
 class TimelineItem(BaseModel):
-    """One status change."""
+    """One step of the application, with a German sentence a portal can show as it is."""
 
     at: datetime
-    status: str
-    detail: str | None = None
+    status: str = Field(description="Machine-readable step, e.g. `submitted`, `delivered`.")
+    title: str = Field(description="The step in German for the citizen (no internal names).")
+
+
+class FeeState(BaseModel):
+    """The fee and where its payment stands."""
+
+    amount_cents: int = Field(description="For drafts the base fee; after submit the total.")
+    pay_before_delivery: bool
+    status: Literal["none", "due", "open", "paid", "failed", "canceled", "expired", "refunded"] = (
+        Field(description="`none`: no fee; `due`: to be paid, no payment started yet.")
+    )
+
+
+class IdentificationState(BaseModel):
+    """What the offer's eID policy asks and what is attached."""
+
+    policy: Literal["none", "optional", "required"]
+    status: Literal["attached", "missing", "not_needed"]
+    level: str | None = Field(default=None, description="Level of assurance of the result.")
+
+
+class Hold(BaseModel):
+    """Why the application waits, in German for the citizen."""
+
+    reason: str
 
 
 class CaseRef(BaseModel):
@@ -117,6 +127,9 @@ class SubmissionOut(BaseModel):
     submitted_at: datetime | None
     attachments: list[AttachmentOut]
     case: CaseRef | None
+    fee: FeeState
+    identification: IdentificationState
+    hold: Hold | None = Field(description="Set while something keeps the application waiting.")
     timeline: list[TimelineItem]
 
 

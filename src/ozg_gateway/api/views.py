@@ -4,14 +4,92 @@ from __future__ import annotations
 
 from typing import Any
 
-from ozg_gateway.api.schemas import AttachmentOut, CaseRef, SubmissionOut, TimelineItem
+from sqlalchemy import inspect as orm_state
+
+from ozg_gateway.api.schemas import (
+    AttachmentOut,
+    CaseRef,
+    FeeState,
+    Hold,
+    IdentificationState,
+    SubmissionOut,
+    TimelineItem,
+)
+from ozg_gateway.catalog.models import Offer
 from ozg_gateway.context import GatewayContext
+from ozg_gateway.epayment import service as payments
+from ozg_gateway.mappings.pdf.receipt import LEVELS, euro
 from ozg_gateway.store import submissions as store
-from ozg_gateway.store.models import Submission
+from ozg_gateway.store.models import Submission, TimelineEvent
+
+
+def timeline_title(event: TimelineEvent, offer: Offer | None) -> str:
+    """One step in German for the citizen: the receiving office by name, never a system."""
+    office = offer.office.name if offer else "die zuständige Stelle"
+    detail = event.detail or ""
+    fixed = {
+        "created": "Entwurf angelegt",
+        "updated": "Entwurf geändert",
+        "attachment_added": "Anlage hinzugefügt",
+        "attachment_removed": "Anlage entfernt",
+        "identified": "Mit dem Online-Ausweis identifiziert",
+        "awaiting_payment": f"Wartet auf die Zahlung der Gebühr ({detail})".replace(" ()", ""),
+        "delivered": f"An {office} übermittelt",
+        "delivery_failed": f"Übermittlung an {office} verzögert sich; sie wird wiederholt",
+        "payment_paid": f"Gebühr bezahlt ({detail.removeprefix('Gebühr ')})",
+        "payment_open": "Zahlung begonnen",
+        "payment_failed": "Zahlung fehlgeschlagen",
+        "payment_canceled": "Zahlung abgebrochen",
+        "payment_expired": "Zahlung abgelaufen",
+        "payment_refunded": "Gebühr erstattet",
+    }
+    if event.status == "submitted":
+        number = detail.removeprefix("Fall ").removesuffix(" angelegt")
+        return f"Antrag eingereicht, Vorgangsnummer {number}" if number else "Antrag eingereicht"
+    return fixed.get(event.status, event.status.replace("_", " "))
+
+
+def _fee(ctx: GatewayContext, sub: Submission, offer: Offer | None) -> FeeState:
+    amount = offer.fee.amount_cents if offer else 0
+    before = bool(offer and offer.fee.pay_before_delivery)
+    if sub.case is not None:
+        amount = int(store.open_case(ctx.keyring, sub.case)["fee"]["amount_cents"])
+    if amount == 0:
+        return FeeState(amount_cents=0, pay_before_delivery=before, status="none")
+    session = orm_state(sub).session
+    payment = payments.latest(session, sub.id) if session is not None else None
+    status = payment.status if payment is not None else "due"
+    return FeeState(amount_cents=amount, pay_before_delivery=before, status=status)
+
+
+def _identification(
+    ctx: GatewayContext, sub: Submission, offer: Offer | None
+) -> IdentificationState:
+    policy = offer.eid.mode.value if offer else "none"
+    identity = store.open_identity(ctx.keyring, sub)
+    if identity is not None:
+        level = LEVELS.get(str(identity.get("level", "")).lower())
+        return IdentificationState(policy=policy, status="attached", level=level)
+    needed = policy == "required" and ctx.settings.eid_server is not None
+    return IdentificationState(policy=policy, status="missing" if needed else "not_needed")
+
+
+def _hold(sub: Submission, fee: FeeState, ident: IdentificationState) -> Hold | None:
+    if sub.status != store.SUBMITTED:
+        if ident.status == "missing":
+            return Hold(reason="Vor dem Einreichen bitte mit dem Online-Ausweis identifizieren.")
+        return None
+    if fee.pay_before_delivery and fee.status not in ("none", "paid", "refunded"):
+        return Hold(
+            reason=f"Der Antrag wird weitergeleitet, sobald die Gebühr von "
+            f"{euro(fee.amount_cents)} bezahlt ist."
+        )
+    return None
 
 
 def submission_view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
     """The portal's view of a submission (no form data echoed)."""
+    offer = ctx.catalog.get(sub.service_id)
     attachments = [
         AttachmentOut(
             id=a.id,
@@ -25,6 +103,8 @@ def submission_view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
         for a in sub.attachments
     ]
     case = sub.case
+    fee = _fee(ctx, sub, offer)
+    ident = _identification(ctx, sub, offer)
     out = SubmissionOut(
         id=sub.id,
         service_id=sub.service_id,
@@ -36,6 +116,12 @@ def submission_view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
         case=CaseRef(id=case.id, case_number=case.case_number, status=case.status)
         if case
         else None,
-        timeline=[TimelineItem(at=e.at, status=e.status, detail=e.detail) for e in sub.events],
+        fee=fee,
+        identification=ident,
+        hold=_hold(sub, fee, ident),
+        timeline=[
+            TimelineItem(at=e.at, status=e.status, title=timeline_title(e, offer))
+            for e in sub.events
+        ],
     )
     return out.model_dump(mode="json")

@@ -10,13 +10,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from ozg_gateway.cases.numbers import case_number as new_case_number
 from ozg_gateway.catalog.models import Offer
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery import outbox
-from ozg_gateway.errors import FieldError, pointer, validation_problem
+from ozg_gateway.errors import (
+    FieldError,
+    field_errors_from_pydantic,
+    pointer,
+    validation_problem,
+)
+from ozg_gateway.forms.applicant import Applicant
 from ozg_gateway.forms.registry import FORM_MODELS, FormContext, FormInvalid
 from ozg_gateway.mappings.case_document import AttachmentInfo, build_case_document
 from ozg_gateway.store import audit
@@ -86,14 +93,35 @@ def check_form_size(ctx: GatewayContext, form_data: object, *, at: str = "/form_
         raise validation_problem(errors[:_MAX_REPORTED])
 
 
+def contact_of(applicant: object) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """The applicant normalised, or the problems with it (pointers under ``/applicant``)."""
+    if applicant is None:
+        return None, []
+    try:
+        valid = Applicant.model_validate(applicant)
+    except ValidationError as exc:
+        errors = exc.errors(include_input=False, include_url=False)
+        return None, field_errors_from_pydantic(errors, prefix=("applicant",))
+    return valid.model_dump(mode="json", exclude_none=True), []
+
+
+def validated_contact(applicant: object) -> dict[str, Any] | None:
+    """The applicant of a draft, checked at once (the form is checked on submit)."""
+    contact, errors = contact_of(applicant)
+    if errors:
+        raise validation_problem(errors)
+    return contact
+
+
 def validated_form(
-    ctx: GatewayContext, offer: Offer, form_data: object, applicant: dict[str, Any] | None
-) -> dict[str, Any]:
-    """Validate form data and applicant together, so the portal sees every error at once."""
+    ctx: GatewayContext, offer: Offer, form_data: object, applicant: object
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Validate form data and applicant together, so the portal sees every error at once;
+    returns both normalised."""
     check_form_size(ctx, form_data)
-    errors: list[FieldError] = []
+    contact, errors = contact_of(applicant)
     if applicant is None and not offer.allow_anonymous:
-        errors.append(FieldError("/applicant", "missing", "Pflichtfeld fehlt."))
+        errors.append(FieldError("/applicant", "missing", "Bitte die Kontaktdaten angeben."))
     assert offer.form_model is not None  # guaranteed for online offers by the catalogue
     form: dict[str, Any] = {}
     try:
@@ -105,7 +133,7 @@ def validated_form(
         errors = [*exc.errors, *errors]
     if errors:
         raise validation_problem(errors)
-    return form
+    return form, contact
 
 
 # eID levels of assurance in rising order (TR-03130 spelling).
@@ -217,6 +245,9 @@ def freeze(
     # Offers that must be paid first keep their deliveries held until the payment is confirmed.
     held = offer.fee.pay_before_delivery and fee > 0
     outbox.enqueue(case=case, routes=offer.routes, new_id=ctx.ids, now=now, held=held)
+    if held:
+        amount = f"{fee // 100},{fee % 100:02d} €"
+        store.add_event(sub, at=now, status="awaiting_payment", detail=amount, case_id=case.id)
 
 
 def record_audit(

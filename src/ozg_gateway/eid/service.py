@@ -247,7 +247,11 @@ def redeem(
             and row.identity_sealed is not None
         )
         if not valid or row is None or row.identity_sealed is None:
-            raise Problem("conflict", detail="Code unknown, used, expired or not yours.")
+            raise Problem(
+                "conflict",
+                detail="Der Code ist unbekannt, schon eingelöst, abgelaufen oder gehört zu "
+                "einem anderen Portal.",
+            )
         result: dict[str, Any] = ctx.keyring.open_json(
             row.identity_sealed, aad=_aad(row.id, "identity")
         )
@@ -257,12 +261,15 @@ def redeem(
             )
             subs.require_draft(sub)
             if sub.service_id != row.service_id:
-                raise Problem("conflict", detail="The identification was made for another offer.")
+                raise Problem(
+                    "conflict", detail="Die Identifizierung gehört zu einem anderen Angebot."
+                )
             report = build_report(result, key=eid_client(ctx).signing_key, issued_at=now)
             sub.identity_sealed = ctx.keyring.seal_json(
                 {**result, "identification_id": row.id, "report": report},
                 aad=subs.identity_aad(sub.id),
             )
+            subs.add_event(sub, at=now, status="identified")
         # Deleted after redemption: only the status remains.
         row.identity_sealed = None
         row.code_hash = None

@@ -7,15 +7,33 @@ the JSON Schema portals render forms from. ``FORM_MODELS`` maps the catalogue's
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, JsonValue, RootModel, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    JsonValue,
+    RootModel,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 from ozg_gateway.errors import FieldError, field_errors_from_pydantic, pointer
+from ozg_gateway.forms.labels import ITEM_TITLES
+from ozg_gateway.forms.schema import (
+    Options,
+    inline,
+    node_at,
+    tidy,
+    with_choices,
+    with_order,
+)
 
 
 @dataclass(frozen=True)
@@ -86,7 +104,8 @@ class FormModel:
     ``settings`` validates the offer's ``form_settings`` from the catalogue (facilities, halls,
     categories ...); ``persons`` lists the people a case is about (for the case document);
     ``copies`` tells how many documents are ordered (for fees per copy); ``choices`` lists
-    options that come from the settings (facility ids ...) for the PDF form.
+    options that come from the settings (facilities with their names ...) for the form schema
+    and the PDF form.
     """
 
     name: str
@@ -95,7 +114,7 @@ class FormModel:
     settings: type[BaseModel] | None = None
     persons: Callable[[dict[str, Any]], list[dict[str, Any]]] = _no_persons
     copies: Callable[[dict[str, Any]], int] = field(default=lambda form: 1)
-    choices: Callable[[Any], dict[str, tuple[str, ...]]] = field(default=lambda settings: {})
+    choices: Callable[[Any], dict[str, Options]] = field(default=lambda settings: {})
 
     def parse_settings(self, raw: dict[str, Any] | None) -> BaseModel | None:
         """Validate the offer's form settings (raises pydantic.ValidationError)."""
@@ -104,19 +123,101 @@ class FormModel:
         return self.settings.model_validate(raw or {})
 
     def validate(self, data: object, *, context: FormContext) -> dict[str, Any]:
-        """Validate and normalise; raise :class:`FormInvalid` with pointers under ``/form_data``."""
+        """Validate and normalise; raise :class:`FormInvalid` with pointers under ``/form_data``.
+
+        Every problem comes at once: when fields are invalid, the cross-field rules whose
+        inputs are valid still run (see :func:`partial_violations`).
+        """
         try:
             parsed = self.model.model_validate(data, context={"form": context})
         except ValidationError as exc:
-            raise FormInvalid(_field_errors(exc, ("form_data",))) from None
+            errors = _field_errors(exc, ("form_data",))
+            if isinstance(data, dict):
+                errors += partial_violations(self.model, data, exc, context)
+            raise FormInvalid(self._in_words(errors, context)) from None
         dumped = parsed.model_dump(mode="json")
         return dumped if isinstance(dumped, dict) else {"value": dumped}
 
-    def json_schema(self) -> dict[str, Any]:
-        """JSON Schema (draft 2020-12) of the form."""
-        schema = self.model.model_json_schema()
-        schema.setdefault("title", self.title)
-        return schema
+    def _in_words(self, errors: list[FieldError], context: FormContext) -> list[FieldError]:
+        """Invalid choices are named by their labels (never their values), formats by the
+        field's help text."""
+        if not any(e.code in _WORDED for e in errors):
+            return errors
+        schema = self.json_schema(context.settings)
+        result = []
+        for error in errors:
+            node = node_at(schema, error.pointer) if error.code in _WORDED else {}
+            labels = [str(o["title"]) for o in node.get("oneOf", []) if "title" in o]
+            if labels and error.code in ("literal_error", "enum"):
+                words = ", ".join(labels[:-1]) + f" oder {labels[-1]}" if labels[1:] else labels[0]
+                error = FieldError(error.pointer, error.code, f"Bitte wählen: {words}.")
+            elif node.get("description") and error.code == "string_pattern_mismatch":
+                error = FieldError(
+                    error.pointer, error.code, f"Format ungültig. {node['description']}"
+                )
+            result.append(error)
+        return result
+
+    def json_schema(self, settings: BaseModel | None = None) -> dict[str, Any]:
+        """JSON Schema (draft 2020-12) of the form: German titles and help, labelled choices
+        (the offer's ``settings`` add theirs), field order; self-contained (no ``$ref``)."""
+        schema = inline(self.model.model_json_schema())
+        schema["title"] = self.title
+        schema.pop("description", None)
+        schema = tidy(with_choices(schema, self.choices(settings)), ITEM_TITLES)
+        return with_order(schema)  # type: ignore[no-any-return]
+
+
+def partial_violations(
+    model: type[BaseModel], data: dict[str, Any], exc: ValidationError, context: FormContext
+) -> list[FieldError]:
+    """Cross-field rules over the fields that are valid on their own.
+
+    Pydantic runs a model's rules only when every field is valid, so a form with a bad field
+    and a broken rule would need two round trips. Here every top-level field is validated
+    alone, the valid ones form a partial model, and each rule runs unless it reads a field
+    that is missing or invalid.
+    """
+    rules = getattr(model, "rule_violations", None)
+    if rules is None:
+        return []
+    failed = {
+        str(err["loc"][0])
+        for err in exc.errors(include_input=False, include_url=False)
+        if err["loc"] and not isinstance((err.get("ctx") or {}).get("error"), RuleViolations)
+    }
+    if not failed:
+        return []  # only rules failed: they are in the first answer already
+    valid: dict[str, Any] = {}
+    for name in model.model_fields:
+        if name in failed or name not in data:
+            continue
+        try:
+            valid[name] = _adapter(model, name).validate_python(
+                data[name], context={"form": context}
+            )
+        except ValidationError:
+            failed.add(name)
+    partial = model.model_construct(**valid)
+    for name in failed:
+        partial.__dict__.pop(name, None)  # reading it raises AttributeError: the rule is skipped
+    return [
+        FieldError(pointer(["form_data", *_steps(path)]), "rule", message)
+        for path, message in partial.rule_violations(context, partial=True)  # type: ignore[attr-defined]
+    ]
+
+
+def _steps(path: str) -> list[str | int]:
+    return [int(p) if p.isdigit() else p for p in path.split("/") if p]
+
+
+_WORDED = frozenset({"literal_error", "enum", "string_pattern_mismatch"})
+
+
+@functools.cache
+def _adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    info = model.model_fields[name]
+    return TypeAdapter(Annotated[info.annotation, info])  # type: ignore[arg-type]
 
 
 class FormInvalid(Exception):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -14,25 +13,17 @@ from ozg_gateway.api import views
 from ozg_gateway.api.deps import Ctx, PortalPrincipal
 from ozg_gateway.api.idempotency import IdempotencyKey, fingerprint_of, run_idempotent
 from ozg_gateway.api.routers.submissions import RequestId
-from ozg_gateway.api.schemas import Applicant, SubmissionOut
+from ozg_gateway.api.schemas import SubmissionOut
 from ozg_gateway.api.uploads import receive_upload
 from ozg_gateway.cases import intake
 from ozg_gateway.cases.documents import inspect_form, pdf_problem
 from ozg_gateway.context import GatewayContext
-from ozg_gateway.errors import (
-    Problem,
-    field_errors_from_pydantic,
-    not_found,
-    validation_problem,
-)
+from ozg_gateway.epayment import service as payments
+from ozg_gateway.errors import Problem, not_found
 from ozg_gateway.forms.registry import FORM_MODELS
 from ozg_gateway.mappings.pdf.extract import PdfFormError, PdfInspection, extract
-from ozg_gateway.mappings.pdf.generate import (
-    build_form_pdf,
-    build_receipt_pdf,
-    form_fields,
-    form_version,
-)
+from ozg_gateway.mappings.pdf.generate import build_form_pdf, form_fields, form_version
+from ozg_gateway.mappings.pdf.receipt import ReceiptFacts, build_receipt_pdf
 from ozg_gateway.store import submissions as store
 
 router = APIRouter(tags=["PDF forms"])
@@ -82,7 +73,7 @@ def _read_filled(
     "/v1/submissions/pdf",
     status_code=201,
     operation_id="createSubmissionFromPdf",
-    summary="Submit a filled PDF form",
+    summary="Submit a filled PDF form (or keep it as a draft)",
     response_model=SubmissionOut,
     openapi_extra={
         "requestBody": {
@@ -113,8 +104,16 @@ async def create_from_pdf(
     principal: PortalPrincipal,
     rid: RequestId,
     idempotency_key: IdempotencyKey = None,
+    draft: Annotated[
+        bool,
+        Query(
+            description="Keep it as a draft: attach an identification (redeem with the "
+            "draft's id) or more files, then `POST /v1/submissions/{id}/submit`."
+        ),
+    ] = False,
 ) -> JSONResponse:
-    """Same validation and errors as JSON; the original PDF is kept as the case's form file."""
+    """Same validation and errors as JSON, all at once; the original PDF is kept as the
+    case's form file. Offers that need an identification take the `draft=true` path."""
     ref = ctx.ids().replace("-", "")
     pending = ctx.blobs.begin(ref)
     try:
@@ -124,12 +123,11 @@ async def create_from_pdf(
         pdf = b"".join(await run_in_threadpool(lambda: list(ctx.blobs.read_pending(pending))))
         service_id, form_data, applicant_raw = _read_filled(ctx, await inspect_form(ctx, pdf))
         offer = intake.offer_for(ctx, service_id)
-        applicant = _applicant(applicant_raw)
-        form = intake.validated_form(ctx, offer, form_data, applicant)
+        form, applicant = intake.validated_form(ctx, offer, form_data, applicant_raw)
     except BaseException:
         pending.discard()
         raise
-    fingerprint = fingerprint_of("pdf", service_id, pending.sha256)
+    fingerprint = fingerprint_of("pdf", service_id, pending.sha256, str(draft))
 
     def effect(session: Session) -> tuple[int, Any]:
         sub = store.create_submission(
@@ -138,7 +136,7 @@ async def create_from_pdf(
             submission_id=ctx.ids(),
             client_id=principal.client_id,
             service_id=offer.id,
-            form_data=form_data,
+            form_data=form,
             applicant=applicant,
             now=ctx.clock(),
         )
@@ -155,8 +153,9 @@ async def create_from_pdf(
             now=ctx.clock(),
             max_count=ctx.settings.max_attachments_per_submission,
         )
-        intake.freeze(ctx, sub, offer, principal, form, applicant)
         intake.record_audit(ctx, session, principal, "submission.create_from_pdf", sub.id, rid)
+        if not draft:
+            intake.freeze(ctx, sub, offer, principal, form, applicant)
         pending.place()
         return 201, views.submission_view(ctx, sub)
 
@@ -171,18 +170,6 @@ async def create_from_pdf(
     )
 
 
-def _applicant(raw: dict[str, Any] | None) -> dict[str, Any] | None:
-    if raw is None:
-        return None
-    try:
-        return Applicant.model_validate(raw).model_dump(mode="json", exclude_none=True)
-    except ValidationError as exc:
-        errors = field_errors_from_pydantic(
-            exc.errors(include_input=False, include_url=False), prefix=("applicant",)
-        )
-        raise validation_problem(errors) from None
-
-
 @router.get(
     "/v1/submissions/{submission_id}/receipt.pdf",
     operation_id="getSubmissionReceipt",
@@ -195,17 +182,26 @@ def _applicant(raw: dict[str, Any] | None) -> dict[str, Any] | None:
     },
 )
 def get_receipt(ctx: Ctx, principal: PortalPrincipal, submission_id: str) -> Response:
-    """Offer, case number, date, the entered data and the fee."""
+    """Case number, office, time (Europe/Berlin), fee and payment, identification, the entered
+    data under their German labels, the attachments."""
     with ctx.db.reading() as session:
         sub = store.get_submission(
             session, client_id=principal.client_id, submission_id=submission_id
         )
         case = sub.case
         if case is None:
-            raise Problem("conflict", detail="The submission has not been submitted yet.")
+            raise Problem("conflict", detail="Der Antrag ist noch nicht eingereicht.")
         document = store.open_case(ctx.keyring, case)
-        received = case.created_at
-    pdf = build_receipt_pdf(document, received_at=received.strftime("%d.%m.%Y %H:%M UTC"))
+        payment = payments.latest(session, sub.id)
+        facts = ReceiptFacts(
+            received_at=case.created_at,
+            payment_status=payment.status if payment else None,
+            paid_at=payment.paid_at if payment else None,
+        )
+    offer = ctx.catalog.get(document["service"]["id"])
+    model = FORM_MODELS[offer.form_model] if offer and offer.form_model else None
+    schema = model.json_schema(ctx.catalog.form_settings(offer.id)) if model and offer else {}
+    pdf = build_receipt_pdf(document, form_schema=schema, facts=facts)
     return Response(
         pdf,
         media_type="application/pdf",

@@ -63,15 +63,14 @@ def create_submission(
 ) -> JSONResponse:
     """Create a draft for an online offer. Upload attachments next, then submit it."""
     offer = intake.offer_for(ctx, body.service_id)
-    applicant = (
-        body.applicant.model_dump(mode="json", exclude_none=True) if body.applicant else None
-    )
+    applicant = body.applicant
     # Validation is pure: do it before the write transaction starts. Drafts are only bounded.
     form = None
     if body.submit:
-        form = intake.validated_form(ctx, offer, body.form_data, applicant)
+        form, applicant = intake.validated_form(ctx, offer, body.form_data, body.applicant)
     else:
         intake.check_form_size(ctx, body.form_data)
+        applicant = intake.validated_contact(body.applicant)
 
     def effect(session: Session) -> tuple[int, Any]:
         sub = store.create_submission(
@@ -133,6 +132,7 @@ def update_submission(
     """Fields given replace the stored ones; validation happens on submit."""
     if body.form_data is not None:
         intake.check_form_size(ctx, body.form_data)
+    contact = intake.validated_contact(body.applicant)
     with ctx.db.writing() as session:
         sub = store.get_submission(
             session, client_id=principal.client_id, submission_id=submission_id, lock=True
@@ -141,9 +141,7 @@ def update_submission(
             keyring=ctx.keyring,
             sub=sub,
             form_data=body.form_data,
-            applicant=body.applicant.model_dump(mode="json", exclude_none=True)
-            if body.applicant
-            else None,
+            applicant=contact,
             now=ctx.clock(),
         )
         intake.record_audit(ctx, session, principal, "submission.update", sub.id, rid)
@@ -175,8 +173,10 @@ def submit_submission(
             raise Problem("conflict", detail="Submission was already submitted.")
         offer = intake.offer_for(ctx, sub.service_id)
         applicant = store.open_applicant(ctx.keyring, sub)
-        form = intake.validated_form(ctx, offer, store.open_form(ctx.keyring, sub), applicant)
-        intake.freeze(ctx, sub, offer, principal, form, applicant)
+        form, contact = intake.validated_form(
+            ctx, offer, store.open_form(ctx.keyring, sub), applicant
+        )
+        intake.freeze(ctx, sub, offer, principal, form, contact)
         intake.record_audit(ctx, session, principal, "submission.submit", sub.id, rid)
         return 200, views.submission_view(ctx, sub)
 

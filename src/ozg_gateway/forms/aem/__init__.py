@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from datetime import date
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ozg_gateway.forms.common import Form, Name, plain_text, settings_of
-from ozg_gateway.forms.registry import FormModel, check, register
+from ozg_gateway.forms.common import Form, Name, Violation, plain_text, rule
+from ozg_gateway.forms.labels import labelled
+from ozg_gateway.forms.registry import FormModel, register
+from ozg_gateway.forms.schema import Option, Options
 
 
 class Kategorie(BaseModel):
@@ -63,42 +66,69 @@ class Ortsangabe(Form):
 
     strasse: Name
     hausnummer: str | None = Field(default=None, max_length=10)
-    plz: str | None = Field(default=None, pattern=r"^\d{5}$")
+    plz: str | None = Field(default=None, pattern=r"^\d{5}$", description="Fünf Ziffern.")
 
 
 class AemMeldung(Form):
     """Mängel melden oder Anregung geben; Fotos als Anlagen mit purpose "foto"."""
 
-    art: Literal["ereignis", "anregung"]
+    DEFAULT_SETTINGS: ClassVar[AemSettings] = DEFAULT
+
+    art: Literal["ereignis", "anregung"] = Field(
+        title="Worum geht es?",
+        json_schema_extra=labelled(
+            {"ereignis": "einen Mangel oder Schaden melden", "anregung": "eine Anregung geben"}
+        ),
+    )
     kategorie: str
-    position: Punkt | None = None
-    adresse: Ortsangabe | None = None
-    beschreibung: str = Field(min_length=1, max_length=4000)
+    position: Punkt | None = Field(
+        default=None, description="Den Ort auf der Karte wählen oder eine Adresse angeben."
+    )
+    adresse: Ortsangabe | None = Field(default=None, description="Wenn kein Ort gewählt ist.")
+    beschreibung: str = Field(
+        min_length=1, max_length=4000, description="Was ist wo passiert? Bitte ohne HTML."
+    )
 
     _plain = field_validator("beschreibung")(lambda cls, v: plain_text(v))
 
-    @model_validator(mode="after")
-    def _rules(self, info: ValidationInfo) -> Self:
-        settings: AemSettings = settings_of(info, DEFAULT)
-        errors: list[tuple[str, str]] = []
+    @rule
+    def _category_known(self, settings: AemSettings, today: date) -> list[Violation]:
         if settings.kategorien and settings.category(self.kategorie) is None:
-            names = ", ".join(k.id for k in settings.kategorien)
-            errors.append(("kategorie", f"Unbekannte Kategorie; erlaubt: {names}."))
+            names = ", ".join(k.name for k in settings.kategorien)
+            return [("kategorie", f"Bitte eine Kategorie wählen: {names}.")]
+        return []
+
+    @rule
+    def _somewhere(self, settings: AemSettings, today: date) -> list[Violation]:
         if self.position is None and self.adresse is None:
-            errors.append(("position", "Position oder Adresse angeben."))
+            return [("position", "Bitte den Ort auf der Karte wählen oder eine Adresse angeben.")]
+        return []
+
+    @rule
+    def _inside_town(self, settings: AemSettings, today: date) -> list[Violation]:
         box = settings.gebiet
         if (
             self.position is not None
             and box
             and not box.contains(self.position.lat, self.position.lon)
         ):
-            errors.append(("position", "Der Ort liegt außerhalb des Stadtgebiets."))
-        check(errors)
-        return self
+            return [("position", "Der Ort liegt außerhalb des Stadtgebiets.")]
+        return []
+
+
+def choices(settings: AemSettings | None) -> dict[str, Options]:
+    """The categories with their names."""
+    if not settings or not settings.kategorien:
+        return {}
+    return {"kategorie": Options(tuple(Option(k.id, k.name) for k in settings.kategorien))}
 
 
 FORM = register(
     FormModel(
-        name="aem-meldung", model=AemMeldung, title="Meldung / Anregung", settings=AemSettings
+        name="aem-meldung",
+        model=AemMeldung,
+        title="Mängel melden und Anregungen geben",
+        settings=AemSettings,
+        choices=choices,
     )
 )

@@ -8,30 +8,38 @@ logged.
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from ozg_gateway.forms.common import (
     Anschrift,
+    Auswahl,
     Form,
     Geschlecht,
     Name,
     Telefon,
+    Violation,
     age_on,
-    context_of,
-    settings_of,
+    rule,
 )
-from ozg_gateway.forms.registry import FormModel, check, register
+from ozg_gateway.forms.labels import Choice, labelled
+from ozg_gateway.forms.registry import FormModel, register
+from ozg_gateway.forms.schema import Option, Options
 
 
-class Betreuungsart(StrEnum):
+class Betreuungsart(Choice):
     """Kind of care."""
 
-    krippe = "krippe"  # unter 3 Jahren
-    kindergarten = "kindergarten"  # 3 Jahre bis Schuleintritt
-    hort = "hort"  # Schulkinder
+    __labels__: ClassVar[dict[str, str]] = {
+        "krippe": "Krippe (unter 3 Jahren)",
+        "kindergarten": "Kindergarten (3 Jahre bis Schuleintritt)",
+        "hort": "Hort (Schulkinder)",
+    }
+
+    krippe = "krippe"
+    kindergarten = "kindergarten"
+    hort = "hort"
 
 
 class Einrichtung(BaseModel):
@@ -51,7 +59,11 @@ class KitaSettings(BaseModel):
 
     einrichtungen: tuple[Einrichtung, ...] = ()
     max_wuensche: int = Field(default=3, ge=1, le=12)
-    betreuungsumfaenge: tuple[str, ...] = ("halbtags", "7h", "9h")
+    betreuungsumfaenge: tuple[Auswahl, ...] = (
+        Auswahl(id="halbtags", name="halbtags (bis 5 Stunden)"),
+        Auswahl(id="7h", name="7 Stunden"),
+        Auswahl(id="9h", name="9 Stunden"),
+    )
     # Completed years of life at the start date: [from, to) per care type.
     altersgrenzen: dict[Betreuungsart, tuple[int, int]] = {
         Betreuungsart.krippe: (0, 3),
@@ -72,12 +84,19 @@ class Kind(Form):
 
     vornamen: Name
     familienname: Name
-    geburtsdatum: date | None = None
-    erwarteter_geburtstermin: date | None = None
+    geburtsdatum: date | None = Field(
+        default=None, description="Ist das Kind noch nicht geboren: den erwarteten Termin."
+    )
+    erwarteter_geburtstermin: date | None = Field(
+        default=None, description="Nur wenn das Kind noch nicht geboren ist."
+    )
     geschlecht: Geschlecht
     anschrift: Anschrift
     besondere_beduerfnisse: str | None = Field(
-        default=None, max_length=2000, description="Gesundheitsdaten (Art. 9 DSGVO)."
+        default=None,
+        max_length=2000,
+        description="Zum Beispiel Allergien oder ein Förderbedarf. Freiwillig; die Angaben "
+        "sind Gesundheitsdaten und werden besonders geschützt.",
     )
 
     @model_validator(mode="after")
@@ -95,11 +114,24 @@ class Sorgeberechtigte(Form):
     anschrift: Anschrift
     telefon: Telefon
     email: EmailStr | None = None
-    sorgerecht: Literal["gemeinsam", "allein"]
+    sorgerecht: Literal["gemeinsam", "allein"] = Field(
+        json_schema_extra=labelled({"gemeinsam": "gemeinsam", "allein": "allein"})
+    )
     taetigkeit: (
         Literal["berufstaetig", "ausbildung", "studium", "arbeitssuchend", "sonstiges"] | None
-    ) = None
-    nachweis_taetigkeit: bool = Field(default=False, description="Nachweis liegt als Anlage bei.")
+    ) = Field(
+        default=None,
+        json_schema_extra=labelled(
+            {
+                "berufstaetig": "berufstätig",
+                "ausbildung": "in Ausbildung",
+                "studium": "im Studium",
+                "arbeitssuchend": "arbeitssuchend",
+                "sonstiges": "sonstiges",
+            }
+        ),
+    )
+    nachweis_taetigkeit: bool = False
 
 
 class Wunsch(Form):
@@ -120,13 +152,13 @@ class Dringlichkeit(Form):
     """Why a place is urgent."""
 
     grund: str = Field(min_length=1, max_length=1000)
-    nachweis: bool = Field(default=False, description="Nachweis liegt als Anlage bei.")
+    nachweis: bool = False
 
 
 class Einwilligungen(Form):
     """Consents."""
 
-    datenschutz: Literal[True] = Field(description="Datenschutzhinweise zur Kenntnis genommen.")
+    datenschutz: Literal[True]
     weitergabe_an_einrichtungen: bool = False
 
 
@@ -144,25 +176,31 @@ class KitaAnmeldung(Form):
     dringlichkeit: Dringlichkeit | None = None
     einwilligungen: Einwilligungen
 
-    @model_validator(mode="after")
-    def _rules(self, info: ValidationInfo) -> Self:
-        settings: KitaSettings = settings_of(info, DEFAULT)
-        today = context_of(info).today
-        errors: list[tuple[str, str]] = []
-        if self.betreuungsbeginn <= today:
-            errors.append(("betreuungsbeginn", "Der Betreuungsbeginn muss in der Zukunft liegen."))
-        if self.betreuungsumfang not in settings.betreuungsumfaenge:
-            allowed = ", ".join(settings.betreuungsumfaenge)
-            errors.append(("betreuungsumfang", f"Erlaubt sind: {allowed}."))
-        errors += self._age_errors(settings)
-        errors += self._wish_errors(settings)
-        for i, sibling in enumerate(self.geschwister):
-            if settings.einrichtungen and settings.facility(sibling.einrichtung_id) is None:
-                errors.append((f"geschwister/{i}/einrichtung_id", "Unbekannte Einrichtung."))
-        check(errors)
-        return self
+    DEFAULT_SETTINGS: ClassVar[KitaSettings] = DEFAULT
 
-    def _age_errors(self, settings: KitaSettings) -> list[tuple[str, str]]:
+    @rule
+    def _start_in_future(self, settings: KitaSettings, today: date) -> list[Violation]:
+        if self.betreuungsbeginn <= today:
+            return [("betreuungsbeginn", "Der Betreuungsbeginn muss in der Zukunft liegen.")]
+        return []
+
+    @rule
+    def _scope_offered(self, settings: KitaSettings, today: date) -> list[Violation]:
+        if self.betreuungsumfang not in {u.id for u in settings.betreuungsumfaenge}:
+            offered = ", ".join(u.name for u in settings.betreuungsumfaenge)
+            return [("betreuungsumfang", f"Bitte wählen: {offered}.")]
+        return []
+
+    @rule
+    def _siblings_known(self, settings: KitaSettings, today: date) -> list[Violation]:
+        return [
+            (f"geschwister/{i}/einrichtung_id", "Diese Einrichtung gibt es nicht.")
+            for i, sibling in enumerate(self.geschwister)
+            if settings.einrichtungen and settings.facility(sibling.einrichtung_id) is None
+        ]
+
+    @rule
+    def _age_fits(self, settings: KitaSettings, today: date) -> list[Violation]:
         lower, upper = settings.altersgrenzen[self.betreuungsart]
         if self.kind.geburtsdatum is None:
             if self.betreuungsart != Betreuungsart.krippe:
@@ -177,30 +215,35 @@ class KitaAnmeldung(Form):
                 (
                     "betreuungsart",
                     f"Zum Betreuungsbeginn ist das Kind {age} Jahre alt; "
-                    f"{self.betreuungsart.value} ist für {lower} bis unter {upper} Jahre.",
+                    f"{self.betreuungsart.label.split(' (')[0]} ist für Kinder von {lower} "
+                    f"bis unter {upper} Jahren.",
                 )
             ]
         return []
 
-    def _wish_errors(self, settings: KitaSettings) -> list[tuple[str, str]]:
-        errors: list[tuple[str, str]] = []
+    @rule
+    def _wishes_fit(self, settings: KitaSettings, today: date) -> list[Violation]:
+        errors: list[Violation] = []
         if len(self.wunscheinrichtungen) > settings.max_wuensche:
-            errors.append(("wunscheinrichtungen", f"Höchstens {settings.max_wuensche} Wünsche."))
+            errors.append(
+                ("wunscheinrichtungen", f"Höchstens {settings.max_wuensche} Wünsche angeben.")
+            )
         ranks = sorted(w.rang for w in self.wunscheinrichtungen)
         if ranks != list(range(1, len(ranks) + 1)):
             errors.append(
-                ("wunscheinrichtungen", "Ränge müssen eindeutig sein und bei 1 beginnen.")
+                ("wunscheinrichtungen", "Die Ränge müssen verschieden sein und bei 1 beginnen.")
             )
         ids = [w.einrichtung_id for w in self.wunscheinrichtungen]
         if len(set(ids)) != len(ids):
             errors.append(("wunscheinrichtungen", "Jede Einrichtung nur einmal wählen."))
+        care = self.betreuungsart.label.split(" (")[0]
         for i, wish in enumerate(self.wunscheinrichtungen):
             facility = settings.facility(wish.einrichtung_id)
             where = f"wunscheinrichtungen/{i}/einrichtung_id"
             if settings.einrichtungen and facility is None:
-                errors.append((where, "Unbekannte Einrichtung."))
+                errors.append((where, "Diese Einrichtung gibt es nicht."))
             elif facility is not None and self.betreuungsart not in facility.betreuungsarten:
-                errors.append((where, f"{facility.name} bietet keine {self.betreuungsart.value}."))
+                errors.append((where, f"{facility.name} bietet keinen Platz im Bereich {care}."))
         return errors
 
 
@@ -222,13 +265,20 @@ def persons(form: dict[str, Any]) -> list[dict[str, Any]]:
     return people
 
 
-def choices(settings: KitaSettings | None) -> dict[str, tuple[str, ...]]:
-    """Facilities and care scopes for the PDF form."""
+def choices(settings: KitaSettings | None) -> dict[str, Options]:
+    """Facilities and care scopes with their names."""
     settings = settings or DEFAULT
-    ids = tuple(e.id for e in settings.einrichtungen)
-    result = {"betreuungsumfang": settings.betreuungsumfaenge}
-    if ids:
-        result |= {"wunscheinrichtungen.*.einrichtung_id": ids, "geschwister.*.einrichtung_id": ids}
+    result = {
+        "betreuungsumfang": Options(
+            tuple(Option(u.id, u.name) for u in settings.betreuungsumfaenge)
+        )
+    }
+    if settings.einrichtungen:
+        facilities = Options(tuple(Option(e.id, e.name) for e in settings.einrichtungen))
+        result |= {
+            "wunscheinrichtungen.*.einrichtung_id": facilities,
+            "geschwister.*.einrichtung_id": facilities,
+        }
     return result
 
 

@@ -9,25 +9,25 @@ archive, not by the registry office.
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from ozg_gateway.forms.common import (
-    Anschrift,
-    Form,
-    Name,
-    Text200,
-    age_on,
-    context_of,
-    settings_of,
-)
-from ozg_gateway.forms.registry import FormModel, check, register
+from ozg_gateway.forms.common import Anschrift, Form, Name, Text200, Violation, age_on, rule
+from ozg_gateway.forms.labels import Choice, labelled
+from ozg_gateway.forms.registry import FormModel, register
 
 
-class Urkundenart(StrEnum):
+class Urkundenart(Choice):
     """Kinds of certificate (§ 55 PStG)."""
+
+    __labels__: ClassVar[dict[str, str]] = {
+        "geburtsurkunde": "Geburtsurkunde",
+        "eheurkunde": "Eheurkunde",
+        "lebenspartnerschaftsurkunde": "Lebenspartnerschaftsurkunde",
+        "sterbeurkunde": "Sterbeurkunde",
+        "beglaubigter_registerausdruck": "beglaubigter Registerausdruck",
+    }
 
     geburtsurkunde = "geburtsurkunde"
     eheurkunde = "eheurkunde"
@@ -36,8 +36,15 @@ class Urkundenart(StrEnum):
     beglaubigter_registerausdruck = "beglaubigter_registerausdruck"
 
 
-class Register(StrEnum):
+class Register(Choice):
     """Civil status registers."""
+
+    __labels__: ClassVar[dict[str, str]] = {
+        "geburtenregister": "Geburtenregister",
+        "eheregister": "Eheregister",
+        "lebenspartnerschaftsregister": "Lebenspartnerschaftsregister",
+        "sterberegister": "Sterberegister",
+    }
 
     geburtenregister = "geburtenregister"
     eheregister = "eheregister"
@@ -75,15 +82,22 @@ class Exemplare(Form):
     """Number of copies per format."""
 
     standard: int = Field(default=1, ge=0, le=50)
-    mehrsprachig: int = Field(default=0, ge=0, le=50, description="Internationale Urkunde (CIEC).")
+    mehrsprachig: int = Field(
+        default=0, ge=0, le=50, description="Internationale Urkunde (CIEC) für das Ausland."
+    )
 
 
 class Beurkundung(Form):
     """The register entry: event date and place, register number if known."""
 
-    ereignisdatum: date
+    ereignisdatum: date = Field(description="Geburt, Eheschließung oder Tod.")
     ereignisort: Name
-    registernummer: str | None = Field(default=None, pattern=r"^[A-Za-z]{0,3}\s?\d{1,6}/\d{4}$")
+    registernummer: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{0,3}\s?\d{1,6}/\d{4}$",
+        title="Registernummer",
+        description="Falls bekannt, z. B. G 123/1990.",
+    )
 
 
 class EingetragenePerson(Form):
@@ -96,8 +110,17 @@ class EingetragenePerson(Form):
     geburtsort: Name | None = None
 
 
-class Beziehung(StrEnum):
+class Beziehung(Choice):
     """Applicant's relation to the entry (§ 62 PStG)."""
+
+    __labels__: ClassVar[dict[str, str]] = {
+        "selbst": "Ich bin die eingetragene Person",
+        "ehegatte_lebenspartner": "Ehegatte oder Lebenspartner/in",
+        "vorfahr": "Eltern, Großeltern (Vorfahren)",
+        "abkoemmling": "Kind, Enkelkind (Abkömmlinge)",
+        "geschwister": "Geschwister",
+        "sonstige": "andere Person (rechtliches Interesse)",
+    }
 
     selbst = "selbst"
     ehegatte_lebenspartner = "ehegatte_lebenspartner"
@@ -110,27 +133,36 @@ class Beziehung(StrEnum):
 class Antragsteller(Form):
     """Who orders, and why they may."""
 
-    geburtsdatum: date
+    geburtsdatum: date = Field(title="Ihr Geburtsdatum")
     beziehung: Beziehung
-    begruendung: str | None = Field(default=None, max_length=1000)
+    begruendung: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Nur für Geschwister und andere Personen: warum Sie die Urkunde brauchen.",
+    )
 
 
 class Versand(Form):
     """Mail or pick-up."""
 
-    art: Literal["post", "abholung"]
-    anschrift: Anschrift | None = None
+    art: Literal["post", "abholung"] = Field(
+        title="Wie erhalten Sie die Urkunde?",
+        json_schema_extra=labelled({"post": "per Post", "abholung": "Abholung im Standesamt"}),
+    )
+    anschrift: Anschrift | None = Field(default=None, description="Nur für den Versand per Post.")
 
 
 class UrkundenBestellung(Form):
     """Bestellung einer Personenstandsurkunde."""
+
+    DEFAULT_SETTINGS: ClassVar[UrkundeSettings] = DEFAULT
 
     urkundenart: Urkundenart
     registerart: Register | None = Field(
         default=None, description="Nur für beglaubigte Registerausdrucke."
     )
     exemplare: Exemplare
-    zweck: Text200
+    zweck: Text200 = Field(description="Zum Beispiel Rentenantrag oder Eheschließung.")
     beurkundung: Beurkundung
     personen: list[EingetragenePerson] = Field(min_length=1, max_length=2)
     antragsteller: Antragsteller
@@ -140,35 +172,35 @@ class UrkundenBestellung(Form):
         """The register the entry is kept in."""
         return REGISTER_OF.get(self.urkundenart, self.registerart)
 
-    @model_validator(mode="after")
-    def _rules(self, info: ValidationInfo) -> Self:
-        settings: UrkundeSettings = settings_of(info, DEFAULT)
-        today = context_of(info).today
-        errors: list[tuple[str, str]] = []
-        register = self.register_of()
-        if register is None:
-            errors.append(("registerart", "Für einen Registerausdruck das Register angeben."))
+    @rule
+    def _register_named(self, settings: UrkundeSettings, today: date) -> list[Violation]:
+        if self.register_of() is None:
+            return [("registerart", "Für einen Registerausdruck das Register angeben.")]
+        return []
+
+    @rule
+    def _copies(self, settings: UrkundeSettings, today: date) -> list[Violation]:
         total = self.exemplare.standard + self.exemplare.mehrsprachig
         if not 1 <= total <= settings.max_exemplare:
-            errors.append(("exemplare", f"1 bis {settings.max_exemplare} Exemplare bestellen."))
+            return [("exemplare", f"1 bis {settings.max_exemplare} Exemplare bestellen.")]
+        return []
+
+    @rule
+    def _people(self, settings: UrkundeSettings, today: date) -> list[Violation]:
+        register = self.register_of()
         two = register in (Register.eheregister, Register.lebenspartnerschaftsregister)
         if two and len(self.personen) != 2:
-            errors.append(("personen", "Für Ehe und Lebenspartnerschaft beide Personen angeben."))
+            return [("personen", "Für Ehe und Lebenspartnerschaft beide Personen angeben.")]
         if not two and len(self.personen) != 1:
-            errors.append(("personen", "Genau eine Person angeben."))
-        errors += self._entry_errors(register, settings, today)
-        errors += self._applicant_errors(today)
-        if self.versand.art == "post" and self.versand.anschrift is None:
-            errors.append(("versand/anschrift", "Für den Versand eine Anschrift angeben."))
-        check(errors)
-        return self
+            return [("personen", "Genau eine Person angeben.")]
+        return []
 
-    def _entry_errors(
-        self, register: Register | None, settings: UrkundeSettings, today: date
-    ) -> list[tuple[str, str]]:
+    @rule
+    def _entry_kept_here(self, settings: UrkundeSettings, today: date) -> list[Violation]:
         event = self.beurkundung.ereignisdatum
         if event > today:
             return [("beurkundung/ereignisdatum", "Das Datum liegt in der Zukunft.")]
+        register = self.register_of()
         limit = settings.fortfuehrungsfristen.get(register) if register else None
         if limit is not None and age_on(event, today) >= limit:
             return [
@@ -180,12 +212,11 @@ class UrkundenBestellung(Form):
             ]
         return []
 
-    def _applicant_errors(self, today: date) -> list[tuple[str, str]]:
-        errors: list[tuple[str, str]] = []
+    @rule
+    def _applicant_may_order(self, settings: UrkundeSettings, today: date) -> list[Violation]:
+        errors: list[Violation] = []
         if age_on(self.antragsteller.geburtsdatum, today) < 16:
-            errors.append(
-                ("antragsteller/geburtsdatum", "Antragstellende müssen mindestens 16 sein.")
-            )
+            errors.append(("antragsteller/geburtsdatum", "Bestellen dürfen Personen ab 16 Jahren."))
         needs_reason = self.antragsteller.beziehung in (Beziehung.geschwister, Beziehung.sonstige)
         if needs_reason and not self.antragsteller.begruendung:
             kind = (
@@ -197,6 +228,12 @@ class UrkundenBestellung(Form):
                 ("antragsteller/begruendung", f"Bitte das {kind} Interesse begründen (§ 62 PStG).")
             )
         return errors
+
+    @rule
+    def _address_for_mail(self, settings: UrkundeSettings, today: date) -> list[Violation]:
+        if self.versand.art == "post" and self.versand.anschrift is None:
+            return [("versand/anschrift", "Für den Versand eine Anschrift angeben.")]
+        return []
 
 
 def persons(form: dict[str, Any]) -> list[dict[str, Any]]:

@@ -8,103 +8,121 @@ contact. A filled PDF is read back into the same JSON shape and validated by the
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 FORM_MARKER = "ozg-gateway-form"
 APPLICANT_PREFIX = "applicant"
 FORM_PREFIX = "form"
-MAX_REPEAT = 3  # list entries offered in the PDF when the schema has no smaller maximum
+MAX_REPEAT = 3  # list entries offered in the PDF when the schema sets no maximum
 CHOOSE = "(bitte wählen)"  # first entry of every choice field: nothing chosen yet
 
-Kind = Literal["text", "integer", "number", "boolean", "choice"]
+Kind = Literal["text", "integer", "number", "boolean", "choice", "date", "time"]
 
 
 @dataclass(frozen=True)
 class PdfField:
-    """One fillable field: dotted path, label, kind, options for choices."""
+    """One fillable field: dotted path, German label and section, kind, labelled options."""
 
     name: str
     label: str
     kind: Kind
-    options: tuple[str, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()  # (value, label)
     required: bool = False
     hint: str = ""
+    help: str = ""
+    section: str = ""
 
 
-def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        node = defs[node["$ref"].rsplit("/", 1)[-1]]
+def _without_null(node: dict[str, Any]) -> dict[str, Any]:
     options = [o for o in node.get("anyOf", []) if o.get("type") != "null"]
     if len(options) == 1:
         merged = {k: v for k, v in node.items() if k != "anyOf"}
-        return {**_resolve(options[0], defs), **merged}
-    if "allOf" in node and len(node["allOf"]) == 1:
-        return {
-            **_resolve(node["allOf"][0], defs),
-            **{k: v for k, v in node.items() if k != "allOf"},
-        }
+        return {**options[0], **merged}
     return node
 
 
-_HINTS = {"date": "JJJJ-MM-TT", "time": "HH:MM", "email": "name@beispiel.de"}
+_HINTS = {
+    "date": "TT.MM.JJJJ",
+    "time": "HH:MM",
+    "email": "name@beispiel.de",
+}
 
 
-def fields_of(
-    schema: dict[str, Any],
-    prefix: str,
-    *,
-    required: bool = True,
-    choices: dict[str, tuple[str, ...]] | None = None,
-) -> list[PdfField]:
-    """Flatten a JSON Schema (as pydantic writes it) into PDF fields.
+def _options(node: dict[str, Any], parent_labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    if "oneOf" in node:
+        return tuple((str(o["const"]), str(o["title"])) for o in node["oneOf"])
+    by = node.get("x-choices-by")
+    if by:
+        return tuple(
+            (str(o["const"]), f"{parent_labels.get(parent, parent)}: {o['title']}")
+            for parent, items in by["options"].items()
+            for o in items
+        )
+    return ()
 
-    ``choices`` turns text fields into choice fields, keyed by path below ``prefix`` with
-    ``*`` for list positions (``wunscheinrichtungen.*.einrichtung_id``): options that come
-    from the offer's settings rather than from the schema.
+
+def fields_of(schema: dict[str, Any], prefix: str, *, required: bool = True) -> list[PdfField]:
+    """Flatten a labelled form schema (``FormModel.json_schema``) into PDF fields.
+
+    Labels, help and choices come from the schema, so the PDF says what the online form says;
+    lists get as many entries as the schema allows (``maxItems``; ``MAX_REPEAT`` without one).
     """
-    choices = choices or {}
-    defs = schema.get("$defs", {})
     out: list[PdfField] = []
+    labels_of: dict[str, dict[str, str]] = {}  # field path -> value -> label (for dependents)
 
-    def walk(node: dict[str, Any], path: str, label: str, needed: bool) -> None:
-        node = _resolve(node, defs)
-        title = node.get("title") or label
+    def walk(
+        node: dict[str, Any], path: str, label: str, section: str, needed: bool, entry: bool = False
+    ) -> None:
+        node = _without_null(node)
+        title = label if entry else str(node.get("title") or label)  # entries keep their number
         if node.get("type") == "object" or "properties" in node:
             req = set(node.get("required", []))
             for key, child in node.get("properties", {}).items():
-                walk(child, f"{path}.{key}", key.replace("_", " "), needed and key in req)
-            return
-        if node.get("type") == "array":
-            count = min(int(node.get("maxItems", MAX_REPEAT)), MAX_REPEAT)
-            for i in range(count):
+                child_title = str(_without_null(child).get("title") or key)
                 walk(
-                    node.get("items", {}),
-                    f"{path}.{i}",
-                    f"{title} {i + 1}",
-                    needed and i < node.get("minItems", 0),
+                    child,
+                    f"{path}.{key}",
+                    child_title if path == prefix else f"{title} – {child_title}",
+                    section or child_title,
+                    needed and key in req,
                 )
             return
-        if "enum" in node or "const" in node:
-            values = [str(v) for v in node.get("enum", [node.get("const")])]
-            if node.get("const") is True or values == ["True"]:
-                out.append(PdfField(path, title, "boolean", required=needed))
-            else:
-                out.append(PdfField(path, title, "choice", tuple(values), needed))
+        if node.get("type") == "array":
+            count = int(node.get("maxItems", MAX_REPEAT))
+            item = node.get("items", {})
+            item_title = str(item.get("title") or title)
+            for i in range(count):
+                walk(
+                    item,
+                    f"{path}.{i}",
+                    f"{item_title} {i + 1}",
+                    section,
+                    needed and i < node.get("minItems", 0),
+                    entry=True,
+                )
             return
-        pattern = re.sub(r"\.\d+(?=\.|$)", ".*", path.split(".", 1)[-1])
-        if pattern in choices:
-            out.append(PdfField(path, title, "choice", choices[pattern], needed))
+        help_text = str(node.get("description") or "")
+        if node.get("const") is True or node.get("enum") == [True]:
+            out.append(PdfField(path, label, "boolean", (), needed, "", help_text, section))
             return
+        by = node.get("x-choices-by")
+        parent_path = path.rsplit(".", 1)[0] + "." + by["field"] if by else ""
+        options = _options(node, labels_of.get(parent_path, {}))
+        if not options and "enum" in node:
+            options = tuple((str(v), str(v)) for v in node["enum"])
+        if options:
+            labels_of[path] = dict(options)
+            out.append(PdfField(path, label, "choice", options, needed, "", help_text, section))
+            return
+        fmt = str(node.get("format", ""))
         kind: Kind = {"boolean": "boolean", "integer": "integer", "number": "number"}.get(
             str(node.get("type")), "text"
         )  # type: ignore[assignment]
-        out.append(
-            PdfField(
-                path, title, kind, required=needed, hint=_HINTS.get(node.get("format", ""), "")
-            )
-        )
+        if fmt in ("date", "time"):
+            kind = fmt  # type: ignore[assignment]
+        hint = _HINTS.get(fmt, "Dezimalzahl, z. B. 50,1466" if kind == "number" else "")
+        out.append(PdfField(path, label, kind, (), needed, hint, help_text, section))
 
-    walk(schema, prefix, prefix, required)
+    walk(schema, prefix, prefix, "", required)
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,10 +172,28 @@ def _convert(field: PdfField, raw: Any) -> Any:
             return text  # the model reports it with a pointer
     if field.kind == "number":
         try:
-            return float(text.replace(",", "."))
+            return float(text.replace(".", "").replace(",", ".") if "," in text else text)
         except ValueError:
             return text
+    if field.kind == "date":
+        return _iso_date(text)
+    if field.kind == "time":
+        return _GERMAN_TIME.sub(r"\1:\2", text)
     return text
+
+
+_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_GERMAN_TIME = re.compile(r"^(\d{1,2})[.:](\d{2})(?:\s*Uhr)?$")
+
+
+def _iso_date(text: str) -> str:
+    """``01.06.2025`` (as Germans write it) or ISO ``2025-06-01``; anything else is left for
+    the model to report."""
+    match = _GERMAN_DATE.match(text)
+    if match is None:
+        return text
+    day, month, year = (int(g) for g in match.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def _assign(target: dict[str, Any], path: list[str], value: Any) -> None:

@@ -80,8 +80,10 @@ def test_settings_become_choice_fields_with_labels() -> None:
         for f in form_fields(FORM_MODELS["hallenbelegung"], CATALOG.form_settings("hallenbelegung"))
     }
     # as many repeat groups as the model allows: 14 weekly slots, 20 dates
-    assert "form.zeiten.13.wochentag" in halls and "form.zeiten.14.wochentag" not in halls
-    assert "form.termine.19.datum" in halls and "form.termine.20.datum" not in halls
+    assert "form.zeiten.13.wochentag" in halls
+    assert "form.zeiten.14.wochentag" not in halls
+    assert "form.termine.19.datum" in halls
+    assert "form.termine.20.datum" not in halls
     sections = halls["form.hallenteil"].options
     assert ("drittel-a", "Sporthalle Nord: Hallendrittel A (Bühnenseite)") in sections
     assert ("gesamt", "Sporthalle Süd: ganze Halle") in sections  # grouped by their hall
@@ -126,7 +128,8 @@ def test_the_pdf_is_german_titled_and_every_field_explains_itself() -> None:
     reader = PdfReader(io.BytesIO(pdf))
     assert reader.trailer["/Root"]["/Lang"] == "de-DE"
     assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
-    assert reader.metadata is not None and reader.metadata.title == offer.title
+    assert reader.metadata is not None
+    assert reader.metadata.title == offer.title
     fields = reader.get_fields() or {}
     assert all(str(f.get("/TU", "")).strip() for f in fields.values())
     assert len(reader.pages) > 2  # continuation pages for 14 slots and 20 dates

@@ -37,27 +37,51 @@ PROBLEM_BASE = "/problems/"
 
 # slug -> (status, title, what the caller should do)
 PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
-    "malformed-request": (400, "Malformed request", "Send well-formed JSON or multipart data."),
-    "unauthorized": (401, "Authentication required", "Send `Authorization: Bearer <key>`."),
-    "forbidden": (403, "Forbidden", "Use a client whose role allows this operation."),
-    "not-found": (404, "Not found", "Check the id; resources of other clients are invisible."),
-    "method-not-allowed": (405, "Method not allowed", "See the OpenAPI document."),
-    "conflict": (409, "Conflict", "Reload the resource; the operation is not possible now."),
+    "malformed-request": (
+        400,
+        "Die Anfrage ist fehlerhaft",
+        "Gültiges JSON oder multipart/form-data senden.",
+    ),
+    "unauthorized": (401, "Anmeldung nötig", "`Authorization: Bearer <Schlüssel>` mitsenden."),
+    "forbidden": (403, "Nicht erlaubt", "Einen Client verwenden, dessen Rolle das darf."),
+    "not-found": (
+        404,
+        "Nicht gefunden",
+        "Die Kennung prüfen; Einträge anderer Clients sind nicht sichtbar.",
+    ),
+    "method-not-allowed": (405, "Methode nicht erlaubt", "Siehe OpenAPI-Beschreibung."),
+    "conflict": (
+        409,
+        "Im jetzigen Zustand nicht möglich",
+        "Den Eintrag neu laden; der Schritt ist gerade nicht möglich.",
+    ),
     "idempotency-key-reused": (
         409,
-        "Idempotency key reused",
-        "Use a new Idempotency-Key for a different request body.",
+        "Idempotency-Key schon verwendet",
+        "Für eine andere Anfrage einen neuen Idempotency-Key verwenden.",
     ),
-    "payload-too-large": (413, "Payload too large", "Send a smaller file."),
-    "unsupported-media-type": (415, "Unsupported media type", "Send PDF, JPEG or PNG files."),
+    "payload-too-large": (413, "Zu groß", "Eine kleinere Datei oder Anfrage senden."),
+    "unsupported-media-type": (
+        415,
+        "Dateiart nicht unterstützt",
+        "PDF-, JPEG- oder PNG-Dateien senden.",
+    ),
     "too-many-requests": (
         429,
-        "Too many requests",
-        "Wait for the seconds given in `Retry-After`, then try again.",
+        "Zu viele Anfragen",
+        "Die in `Retry-After` genannten Sekunden warten, dann erneut versuchen.",
     ),
-    "validation-error": (422, "Validation failed", "Correct the fields listed in `errors`."),
-    "internal-error": (500, "Internal error", "Retry later; the operator has the request id."),
-    "unavailable": (503, "Service unavailable", "Retry later."),
+    "validation-error": (
+        422,
+        "Angaben unvollständig oder fehlerhaft",
+        "Die in `errors` genannten Felder korrigieren.",
+    ),
+    "internal-error": (
+        500,
+        "Interner Fehler",
+        "Später erneut versuchen; der Betrieb kennt die Request-ID.",
+    ),
+    "unavailable": (503, "Dienst nicht verfügbar", "Später erneut versuchen."),
 }
 
 
@@ -125,8 +149,9 @@ def validation_problem(errors: Iterable[FieldError], detail: str | None = None) 
 
 
 def not_found(what: str) -> Problem:
-    """404 for a resource that does not exist or belongs to another client."""
-    return Problem("not-found", detail=f"{what} not found.")
+    """404 for a resource that does not exist or belongs to another client; ``what`` is the
+    German noun with its article ("Der Antrag")."""
+    return Problem("not-found", detail=f"{what} wurde nicht gefunden.")
 
 
 def escape_pointer_token(token: str | int) -> str:
@@ -167,18 +192,34 @@ _GERMAN: dict[str, str] = {
     "enum": "Ungültiger Wert; erlaubt: {expected}.",
     "value_error": "{error}",
     "assertion_error": "{error}",
+    "float_type": "Zahl erwartet.",
+    "float_parsing": "Zahl erwartet.",
+    "int_from_float": "Ganze Zahl erwartet.",
+    "time_type": "Uhrzeit erwartet (HH:MM).",
+    "time_parsing": "Uhrzeit erwartet (HH:MM).",
+    "datetime_type": "Zeitpunkt erwartet.",
+    "datetime_parsing": "Zeitpunkt erwartet.",
+    "json_invalid": "Kein gültiges JSON.",
+    "url_parsing": "Keine gültige Adresse (URL).",
+    "url_scheme": "Keine gültige Adresse (URL).",
+    "uuid_parsing": "Keine gültige Kennung.",
+    "string_unicode": "Text erwartet.",
+    "dict_attributes_type": "Objekt erwartet.",
+    "frozen_field": "Darf nicht geändert werden.",
 }
 
 
 def german_message(error_type: str, message: str, ctx: Mapping[str, Any] | None) -> str:
     """Translate one pydantic error into German without echoing the input."""
+    if error_type == "value_error" and "email" in message.lower():
+        return "Keine gültige E-Mail-Adresse."
     template = _GERMAN.get(error_type)
     if template is None:
-        return message
+        return "Ungültige Eingabe."  # pydantic's own texts are English
     try:
         text = template.format(**(ctx or {}))
     except (KeyError, IndexError):
-        return message
+        return "Ungültige Eingabe."
     return text.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 

@@ -128,7 +128,9 @@ def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
 
     async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.role not in roles:
-            raise Problem("forbidden", detail=f"Needs role {' or '.join(r.value for r in roles)}.")
+            raise Problem(
+                "forbidden", detail=f"Nur für die Rolle {' oder '.join(r.value for r in roles)}."
+            )
         return principal
 
     return check

@@ -51,7 +51,7 @@ def _replay(ctx: GatewayContext, client_id: str, key: str, fingerprint: str) -> 
         if record.fingerprint != fingerprint:
             raise Problem(
                 "idempotency-key-reused",
-                detail="This Idempotency-Key was used with a different request.",
+                detail="Dieser Idempotency-Key wurde schon für eine andere Anfrage verwendet.",
             )
         body = idempotency.stored_body(ctx.keyring, record)
         return JSONResponse(body, status_code=record.status_code, headers={REPLAYED_HEADER: "true"})

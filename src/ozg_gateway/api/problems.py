@@ -20,6 +20,12 @@ from ozg_gateway.logging import get_logger
 PROBLEM_JSON = "application/problem+json"
 log = get_logger(__name__)
 
+_HTTP_WORDS = {
+    404: "Diese Adresse gibt es nicht.",
+    405: "Diese Methode ist hier nicht erlaubt.",
+    413: "Die Anfrage ist zu groß.",
+    415: "Diese Art von Inhalt wird hier nicht angenommen.",
+}
 _STATUS_SLUGS = {
     400: "malformed-request",
     401: "unauthorized",
@@ -51,7 +57,7 @@ def problem_response(
 def _from_request_validation(exc: RequestValidationError) -> Problem:
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
-        return Problem("malformed-request", detail="Request body is not valid JSON.")
+        return Problem("malformed-request", detail="Der Inhalt der Anfrage ist kein gültiges JSON.")
     field_errors: list[FieldError] = []
     for err in errors:
         loc = list(err.get("loc", ()))
@@ -85,9 +91,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         slug = _STATUS_SLUGS.get(exc.status_code, "malformed-request")
         headers: dict[str, Any] = dict(exc.headers or {})
-        detail = exc.detail if isinstance(exc.detail, str) else None
-        if exc.status_code == 413:  # the streaming body limit (Starlette's own text is English)
-            detail = "Die Anfrage ist zu groß."
+        # Starlette's own texts ("Not Found", "Method Not Allowed") are English
+        detail = _HTTP_WORDS.get(exc.status_code)
         return problem_response(Problem(slug, detail=detail, headers=headers), request)
 
     async def on_crash(request: Request, exc: Exception) -> JSONResponse:

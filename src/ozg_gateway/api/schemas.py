@@ -150,10 +150,22 @@ class FeeOut(BaseModel):
 
 
 class EidOut(BaseModel):
-    """Identification requirement."""
+    """Identification requirement (enforced at submit for `required`)."""
 
     mode: Literal["none", "optional", "required"]
     min_level: Literal["substantial", "high"] | None
+    description: str = Field(description="The policy in German, for the citizen.")
+
+
+class AttachmentPurposeOut(BaseModel):
+    """A kind of file the offer asks for; send ``purpose`` with the upload."""
+
+    purpose: str
+    title: str
+    description: str
+    required: bool
+    content_types: list[str]
+    max_bytes: int
 
 
 class ServiceOut(BaseModel):
@@ -181,9 +193,15 @@ class ServiceOut(BaseModel):
 class ServiceDetailOut(ServiceOut):
     """An offer with the JSON Schema of its online form and the form's settings."""
 
-    form_schema: dict[str, Any] | None
+    form_schema: dict[str, Any] | None = Field(
+        description="JSON Schema of the form: German `title`/`description` per field, choices "
+        "as `oneOf` of `const`/`title`, choices depending on another field as `x-choices-by`, "
+        "field order in `x-order`. Render the form from it alone."
+    )
+    applicant_schema: dict[str, Any] = Field(description="JSON Schema of `applicant`.")
+    attachment_purposes: list[AttachmentPurposeOut]
     form_settings: dict[str, Any] | None = Field(
-        description="Choices the form needs: facilities, halls, categories, area ..."
+        description="The offer's settings (facilities, halls, categories, area ...)."
     )
 
 

@@ -53,6 +53,9 @@ def sniff(head: bytes) -> str | None:
 
 
 @dataclass
+_KIND_WORDS = {"application/pdf": "PDF", "image/jpeg": "JPEG-Bild", "image/png": "PNG-Bild"}
+
+
 class UploadResult:
     """A completely received file (finished, not yet placed)."""
 
@@ -129,7 +132,7 @@ class _State:
             self._decide_type()
             chunk, self.head = bytes(self.head), bytearray()
         if self.blob.size + len(chunk) > self.limit:
-            raise Problem("payload-too-large", detail=f"Files may have at most {self.limit} bytes.")
+            raise Problem("payload-too-large", detail=f"Dateien dürfen höchstens {self.limit // (1024 * 1024)} MB groß sein.")
         self.blob.write(chunk)
 
     def _decide_type(self) -> None:
@@ -137,7 +140,8 @@ class _State:
         if sniffed is None or sniffed not in self.allowed:
             raise Problem(
                 "unsupported-media-type",
-                detail=f"File content is not one of: {', '.join(self.allowed)}.",
+                detail="Der Inhalt ist keine erlaubte Datei (erlaubt: "
+                f"{', '.join(_KIND_WORDS.get(t, t) for t in self.allowed)}).",
             )
         self.content_type = sniffed
 
@@ -158,7 +162,7 @@ async def receive_upload(
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
-        raise Problem("unsupported-media-type", detail="Send multipart/form-data with a file part.")
+        raise Problem("unsupported-media-type", detail="Bitte als multipart/form-data mit einem Teil „file“ senden.")
     # The body as a whole is bounded by the request guard (limit + MULTIPART_OVERHEAD, checked
     # against Content-Length before the route runs); the file part is bounded below.
     state = _State(blob=blob, limit=limit, allowed=allowed)

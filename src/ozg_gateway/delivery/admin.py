@@ -54,7 +54,7 @@ def get_delivery(session: Session, delivery_id: str) -> tuple[Delivery, Sequence
     """A delivery and its attempts, oldest first."""
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
-        raise not_found("Delivery")
+        raise not_found("Die Zustellung")
     attempts = session.scalars(
         select(DeliveryAttempt)
         .where(DeliveryAttempt.delivery_id == delivery_id)
@@ -102,10 +102,11 @@ def cancel(session: Session, *, delivery_id: str, now: datetime) -> Delivery:
     """Stop a delivery that has not reached its receiver."""
     delivery = session.get(Delivery, delivery_id, with_for_update=True)
     if delivery is None:
-        raise not_found("Delivery")
+        raise not_found("Die Zustellung")
     if delivery.status not in (PENDING, DEAD, outbox.LEASED):
         raise Problem(
-            "conflict", detail=f"A delivery that is {delivery.status} cannot be cancelled."
+            "conflict",
+            detail=f"Eine Zustellung im Zustand {delivery.status} kann nicht abgebrochen werden.",
         )
     delivery.status = outbox.CANCELLED
     delivery.claimed_by = None

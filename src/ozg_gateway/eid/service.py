@@ -47,7 +47,10 @@ def eid_client(ctx: GatewayContext) -> EidService:
     """The configured eID-Server; 503 if none is usable."""
     server = ctx.connectors.service(ctx.settings.eid_server)
     if not isinstance(server, EidService):
-        raise Problem("unavailable", detail="Identification with the eID is not configured.")
+        raise Problem(
+            "unavailable",
+            detail="Die Identifizierung mit dem Online-Ausweis ist nicht eingerichtet.",
+        )
     return server
 
 
@@ -114,7 +117,7 @@ def _load(ctx: GatewayContext, identification_id: str) -> Identification:
     with ctx.db.reading() as session:
         row = session.get(Identification, identification_id)
     if row is None or row.expires_at < ctx.clock():
-        raise not_found("Identification")
+        raise not_found("Die Identifizierung")
     return row
 
 
@@ -122,7 +125,7 @@ def tc_token(ctx: GatewayContext, identification_id: str) -> bytes:
     """The TC Token for the eID-Client."""
     row = _load(ctx, identification_id)
     if row.status != STARTED or row.session_sealed is None:
-        raise not_found("Identification")
+        raise not_found("Die Identifizierung")
     data = ctx.keyring.open_json(row.session_sealed, aad=_aad(row.id, "session"))
     base = f"{ctx.settings.public_base_url.rstrip('/')}/v1/identifications/{row.id}"
     return build_tc_token(

@@ -58,7 +58,7 @@ def provider_client(ctx: GatewayContext) -> PaymentProvider:
     """The configured payment provider; 503 if none is usable."""
     provider = ctx.connectors.service(ctx.settings.payment_provider)
     if not isinstance(provider, PaymentProvider):
-        raise Problem("unavailable", detail="Online payment is not configured.")
+        raise Problem("unavailable", detail="Die Online-Zahlung ist nicht eingerichtet.")
     return provider
 
 
@@ -87,14 +87,16 @@ def start_payment(
             session, client_id=client_id, submission_id=submission_id, lock=True
         )
         if sub.case is None:
-            raise Problem("conflict", detail="Submit the application before paying its fee.")
+            raise Problem(
+                "conflict", detail="Bitte den Antrag einreichen, bevor die Gebühr bezahlt wird."
+            )
         document = subs.open_case(ctx.keyring, sub.case)
         amount = int(document["fee"]["amount_cents"])
         if amount <= 0:
-            raise Problem("conflict", detail="This application has no fee.")
+            raise Problem("conflict", detail="Für diesen Antrag fällt keine Gebühr an.")
         current = latest(session, sub.id)
         if current is not None and current.status == PAID:
-            raise Problem("conflict", detail="The fee has been paid already.")
+            raise Problem("conflict", detail="Die Gebühr ist schon bezahlt.")
         if current is not None and current.status == OPEN and current.paypage_url:
             return current, None
         if not clients.return_url_allowed(session, client_id=client_id, url=return_url):
@@ -185,7 +187,7 @@ def refresh(ctx: GatewayContext, payment_id: str) -> Payment:
     with ctx.db.reading() as session:
         payment = session.get(Payment, payment_id)
         if payment is None:
-            raise Problem("not-found", detail="Payment not found.")
+            raise Problem("not-found", detail="Die Zahlung wurde nicht gefunden.")
     if payment.transaction_id is None or payment.status in (PAID, FAILED, CANCELED, ABANDONED):
         return payment
     try:
@@ -329,10 +331,12 @@ def notification(ctx: GatewayContext, fields: dict[str, str]) -> Payment | None:
     try:
         transaction_id = provider_client(ctx).verify_notification(fields)
     except LookupError:
-        raise Problem("not-found", detail="This payment provider sends no notifications.") from None
+        raise Problem(
+            "not-found", detail="Dieser Bezahldienst sendet keine Benachrichtigungen."
+        ) from None
     if transaction_id is None:
         log.warning("payment notification rejected", error_code="bad_hash")
-        raise Problem("unauthorized", detail="Notification signature invalid.")
+        raise Problem("unauthorized", detail="Die Signatur der Benachrichtigung ist ungültig.")
     with ctx.db.reading() as session:
         payment = session.scalar(select(Payment).where(Payment.transaction_id == transaction_id))
     if payment is None:

@@ -98,6 +98,17 @@ def _no_persons(form: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @dataclass(frozen=True)
+class AttachmentPurpose:
+    """A kind of file an offer asks for: the ``purpose`` sent with the upload, its label."""
+
+    purpose: str
+    label: str
+    required: bool = False
+    help: str = ""
+    images_only: bool = False
+
+
+@dataclass(frozen=True)
 class FormModel:
     """A named form model: validates form data and describes it as JSON Schema.
 
@@ -115,6 +126,7 @@ class FormModel:
     persons: Callable[[dict[str, Any]], list[dict[str, Any]]] = _no_persons
     copies: Callable[[dict[str, Any]], int] = field(default=lambda form: 1)
     choices: Callable[[Any], dict[str, Options]] = field(default=lambda settings: {})
+    attachments: tuple[AttachmentPurpose, ...] = ()
 
     def parse_settings(self, raw: dict[str, Any] | None) -> BaseModel | None:
         """Validate the offer's form settings (raises pydantic.ValidationError)."""

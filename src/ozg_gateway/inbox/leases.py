@@ -94,7 +94,7 @@ def _pull_delivery(
         query = query.where(Case.service_id.in_(offers))
     delivery = session.scalars(query.order_by(Delivery.connector)).first()
     if delivery is None:
-        raise not_found("Case in the pull inbox")
+        raise not_found("Der Vorgang im Abholfach")
     return delivery
 
 
@@ -126,9 +126,11 @@ def lease(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         state = (
-            "already acknowledged" if delivery.status == DELIVERED else "leased by another consumer"
+            "schon bestätigt"
+            if delivery.status == DELIVERED
+            else "von einem anderen Abholer reserviert"
         )
-        raise Problem("conflict", detail=f"Case is {state}.")
+        raise Problem("conflict", detail=f"Der Vorgang ist {state}.")
     session.refresh(delivery)
     return delivery, token
 
@@ -143,7 +145,10 @@ def _held(session: Session, delivery: Delivery, token: str, now: datetime) -> No
         and hmac.compare_digest(delivery.lease_token_hash, _hash(token))
     )
     if not valid:
-        raise Problem("conflict", detail="No valid lease with this token (expired or foreign).")
+        raise Problem(
+            "conflict",
+            detail="Keine gültige Reservierung mit diesem Token (abgelaufen oder fremd).",
+        )
 
 
 def _acked_with(session: Session, delivery: Delivery, token: str) -> bool:

@@ -60,19 +60,19 @@ def render(
         )
     if name == "open311":
         if model != "aem-meldung":
-            raise NotApplicable("Open311 exists for AEM reports only")
+            raise NotApplicable("Das Open311-Format gibt es nur für Meldungen (AEM).")
         request = open311.build_service_request(
             document, settings=aem_settings(catalog, service_id)
         )
         return _json(request), "application/json"
     if name == "open311-post":  # the form fields of POST requests (what the connector sends)
         if model != "aem-meldung":
-            raise NotApplicable("Open311 exists for AEM reports only")
+            raise NotApplicable("Das Open311-Format gibt es nur für Meldungen (AEM).")
         params = open311.build_post_params(document, settings=aem)
         return urlencode(params).encode(), "application/x-www-form-urlencoded"
     if name == "xpersonenstand":
         if model != "personenstandsurkunde" or offer is None:
-            raise NotApplicable("XPersonenstand orders exist for certificate orders only")
+            raise NotApplicable("Das XPersonenstand-Format gibt es nur für Urkundenbestellungen.")
         order = personenstand.build_order(
             document,
             fee_first_cents=offer.fee.amount_cents,
@@ -81,4 +81,4 @@ def render(
             new_id=new_id,
         )
         return order, "application/xml"
-    raise NotApplicable(f"unknown format {name!r}")
+    raise NotApplicable("Dieses Format gibt es nicht.")

@@ -119,7 +119,7 @@ def revoke_client(session: Session, *, client_id: str, now: datetime) -> ApiClie
     """Revoke a client's key; idempotent."""
     client = session.get(ApiClient, client_id)
     if client is None:
-        raise not_found("Client")
+        raise not_found("Der Client")
     if client.revoked_at is None:
         client.revoked_at = now
     return client

@@ -112,14 +112,16 @@ def get_submission(
         query = query.with_for_update()
     sub = session.scalar(query)
     if sub is None:
-        raise not_found("Submission")
+        raise not_found("Der Antrag")
     return sub
 
 
 def require_draft(sub: Submission) -> None:
     """Raise 409 unless the submission can still change."""
     if sub.status != DRAFT:
-        raise Problem("conflict", detail=f"Submission is {sub.status}; it can no longer change.")
+        raise Problem(
+            "conflict", detail="Der Antrag ist eingereicht und kann nicht mehr geändert werden."
+        )
 
 
 def update_submission(
@@ -158,7 +160,7 @@ def add_attachment(
     """Record an uploaded, already placed blob as an attachment of a draft."""
     require_draft(sub)
     if len(sub.attachments) >= max_count:
-        raise Problem("conflict", detail=f"At most {max_count} attachments per submission.")
+        raise Problem("conflict", detail=f"Höchstens {max_count} Anlagen je Antrag.")
     att = Attachment(
         id=attachment_id,
         submission_id=sub.id,
@@ -181,7 +183,7 @@ def remove_attachment(*, sub: Submission, attachment_id: str, now: datetime) -> 
     require_draft(sub)
     att = next((a for a in sub.attachments if a.id == attachment_id), None)
     if att is None:
-        raise not_found("Attachment")
+        raise not_found("Die Anlage")
     sub.attachments.remove(att)
     sub.updated_at = now
     add_event(sub, at=now, status="attachment_removed")

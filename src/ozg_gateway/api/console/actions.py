@@ -224,7 +224,7 @@ async def refund(request: Request, ctx: Ctx, who: Who, payment_id: str) -> Redir
         with ctx.db.writing() as session:
             payment = session.get(Payment, payment_id, with_for_update=True)
             if payment is None:
-                raise not_found("Payment")
+                raise not_found("Die Zahlung")
             if payment.status != "paid":
                 raise Problem("conflict", detail="Nur bezahlte Gebühren können erstattet werden.")
             payment.status = "refunded"

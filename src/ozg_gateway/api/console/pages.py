@@ -121,7 +121,7 @@ async def delivery_page(request: Request, ctx: Ctx, who: Who, delivery_id: str) 
             delivery, attempts = outbox_admin.get_delivery(session, delivery_id)
             case = session.get(Case, delivery.case_id)
             if case is None:
-                raise not_found("Case")
+                raise not_found("Der Vorgang")
             events = session.scalars(
                 select(TimelineEvent)
                 .where(TimelineEvent.case_id == case.id)

@@ -236,11 +236,9 @@ def refund_payment(
     with ctx.db.writing() as session:
         payment = session.get(Payment, payment_id, with_for_update=True)
         if payment is None:
-            raise not_found("Payment")
+            raise not_found("Die Zahlung")
         if payment.status != "paid":
-            raise Problem(
-                "conflict", detail=f"Only paid fees can be refunded (is {payment.status})."
-            )
+            raise Problem("conflict", detail="Nur bezahlte Gebühren können erstattet werden.")
         payment.status = "refunded"
         payment.last_error = None
         payment.updated_at = ctx.clock()

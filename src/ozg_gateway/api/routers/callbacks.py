@@ -42,7 +42,7 @@ async def callback(
     """Verified, then the announced fetch starts at once (after this answer)."""
     instance = ctx.connectors.instances.get(connector)
     if not isinstance(instance, CallbackReceiving):
-        raise not_found("Connector")
+        raise not_found("Der Connector")
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
     announced = instance.callback(headers=headers, body=body, now=time.time())

@@ -28,7 +28,7 @@ from ozg_gateway.api.schemas import (
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery import outbox
 from ozg_gateway.delivery.policy import PENDING
-from ozg_gateway.errors import not_found
+from ozg_gateway.errors import Problem, not_found
 from ozg_gateway.inbox import leases as inbox
 from ozg_gateway.mappings import formats
 from ozg_gateway.store import audit
@@ -56,7 +56,7 @@ def _case_out(ctx: GatewayContext, case: Case) -> CaseOut:
 def _visible_case(session: Session, principal: Principal, case_id: str) -> Case:
     case = session.get(Case, case_id)
     if case is None or not principal.may_see_offer(case.service_id):
-        raise not_found("Case")
+        raise not_found("Der Vorgang")
     return case
 
 
@@ -303,7 +303,7 @@ def download_attachment(
             select(Attachment).where(Attachment.id == attachment_id, _files_of(case))
         )
         if att is None:
-            raise not_found("Attachment")
+            raise not_found("Die Anlage")
         filename = store.open_filename(ctx.keyring, att)
     digest = base64.b64encode(bytes.fromhex(att.sha256)).decode()
     chunks = ctx.blobs.read(att.blob_ref)
@@ -356,7 +356,7 @@ def get_case_format(
             attachment_sha512=lambda att_id: _sha512(ctx, blob_refs[att_id]),
         )
     except formats.NotApplicable as exc:
-        raise not_found(str(exc)) from None
+        raise Problem("not-found", detail=str(exc)) from None
     return Response(body, media_type=media_type)
 
 

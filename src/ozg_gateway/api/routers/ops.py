@@ -75,6 +75,6 @@ def metrics(request: Request) -> Response:
 def problem_type(slug: str) -> dict[str, Any]:
     """What a problem `type` means and what the caller should do."""
     if slug not in PROBLEM_TYPES:
-        raise not_found("Problem type")
+        raise not_found("Der Problemtyp")
     status, title, action = PROBLEM_TYPES[slug]
     return {"type": PROBLEM_BASE + slug, "status": status, "title": title, "what_to_do": action}

@@ -94,7 +94,7 @@ async def get_payment(ctx: Ctx, principal: PortalPrincipal, submission_id: str) 
 
     payment = await run_in_threadpool(load)
     if payment is None:
-        raise not_found("Payment")
+        raise not_found("Die Zahlung")
     return _out(await _refreshed(ctx, payment))
 
 
@@ -128,7 +128,7 @@ async def payment_return(ctx: Ctx, token: str) -> RedirectResponse:
 
     payment = await run_in_threadpool(load)
     if payment is None:
-        raise not_found("Payment")
+        raise not_found("Die Zahlung")
     payment = await _refreshed(ctx, payment)
     target = with_query(payment.portal_return_url, {"payment": payment.status})
     return RedirectResponse(target, status_code=303)

@@ -43,7 +43,7 @@ def get_form_pdf(ctx: Ctx, service_id: str) -> Response:
     """Generated from the same form model as the online form, so both always match."""
     offer = ctx.catalog.get(service_id)
     if offer is None or not offer.form_model:
-        raise not_found("PDF form")
+        raise not_found("Das PDF-Formular")
     pdf = build_form_pdf(offer, FORM_MODELS[offer.form_model], ctx.catalog.form_settings(offer.id))
     return Response(
         pdf,

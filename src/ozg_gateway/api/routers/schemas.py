@@ -17,7 +17,7 @@ def get_schema(name: str) -> dict[str, Any]:
     """`case-event` is the webhook body; `case-document` its `data` and the pull API's case."""
     model = SCHEMAS.get(name)
     if model is None:
-        raise not_found("Schema")
+        raise not_found("Das Schema")
     schema = model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = f"urn:ozg-gateway:schema:{name}:{CASE_SCHEMA_VERSION}"

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from ozg_gateway.api.deps import Ctx
 from ozg_gateway.api.schemas import (
+    AttachmentPurposeOut,
     EidOut,
     FeeOut,
     OfficeOut,
@@ -18,6 +19,7 @@ from ozg_gateway.api.schemas import (
 from ozg_gateway.catalog.models import Channel, Offer
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.errors import not_found
+from ozg_gateway.forms.applicant import Applicant
 from ozg_gateway.forms.registry import FORM_MODELS
 
 router = APIRouter(prefix="/v1/services", tags=["Catalogue"])
@@ -42,6 +44,7 @@ def _service(ctx: GatewayContext, offer: Offer) -> ServiceOut:
         eid=EidOut(
             mode=offer.eid.mode.value,
             min_level=offer.eid.min_level.value if offer.eid.min_level else None,
+            description=_eid_words(offer),
         ),
         pdf_form_url=str(offer.pdf_form_url) if offer.pdf_form_url else None,
         generated_form_pdf_url=(
@@ -76,14 +79,44 @@ def list_services(
     "/{service_id}", operation_id="getService", summary="Get one offer with its form schema"
 )
 def get_service(ctx: Ctx, service_id: str) -> ServiceDetailOut:
-    """One offer including the JSON Schema of its online form (null for PDF-only offers)."""
+    """One offer with everything a portal needs to render its form: the labelled form
+    schema (null for PDF-only offers), the applicant schema and the files it asks for."""
     offer = ctx.catalog.get(service_id)
     if offer is None:
-        raise not_found("Service")
+        raise not_found("Das Angebot")
     model = FORM_MODELS.get(offer.form_model) if offer.form_model else None
     settings = ctx.catalog.form_settings(offer.id)
+    types = list(ctx.settings.attachment_types)
     return ServiceDetailOut(
         **_service(ctx, offer).model_dump(),
-        form_schema=model.json_schema() if model else None,
+        form_schema=model.json_schema(settings) if model else None,
+        applicant_schema=Applicant.model_json_schema(),
+        attachment_purposes=[
+            AttachmentPurposeOut(
+                purpose=a.purpose,
+                title=a.label,
+                description=a.help,
+                required=a.required,
+                content_types=[t for t in types if t.startswith("image/")]
+                if a.images_only
+                else types,
+                max_bytes=ctx.settings.max_attachment_bytes,
+            )
+            for a in (model.attachments if model else ())
+        ],
         form_settings=settings.model_dump(mode="json") if settings else None,
     )
+
+
+_LEVEL_WORDS = {"substantial": "substanziell", "high": "hoch"}
+
+
+def _eid_words(offer: Offer) -> str:
+    """The eID policy as a citizen reads it."""
+    eid = offer.eid
+    if eid.mode == "none":
+        return "Keine Identifizierung nötig."
+    level = f" (Vertrauensniveau {_LEVEL_WORDS[eid.min_level.value]})" if eid.min_level else ""
+    if eid.mode == "required":
+        return f"Vor dem Einreichen mit dem Online-Ausweis identifizieren{level}."
+    return f"Identifizierung mit dem Online-Ausweis möglich, aber freiwillig{level}."

@@ -170,7 +170,7 @@ def submit_submission(
             session, client_id=principal.client_id, submission_id=submission_id, lock=True
         )
         if sub.status != store.DRAFT:
-            raise Problem("conflict", detail="Submission was already submitted.")
+            raise Problem("conflict", detail="Der Antrag ist schon eingereicht.")
         offer = intake.offer_for(ctx, sub.service_id)
         applicant = store.open_applicant(ctx.keyring, sub)
         form, contact = intake.validated_form(

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ozg_gateway.forms.common import Form, Name, Violation, plain_text, rule
 from ozg_gateway.forms.labels import labelled
-from ozg_gateway.forms.registry import FormModel, register
+from ozg_gateway.forms.registry import AttachmentPurpose, FormModel, register
 from ozg_gateway.forms.schema import Option, Options
 
 
@@ -130,5 +130,10 @@ FORM = register(
         title="Mängel melden und Anregungen geben",
         settings=AemSettings,
         choices=choices,
+        attachments=(
+            AttachmentPurpose(
+                "foto", "Foto", help="Ein Foto hilft, den Ort zu finden.", images_only=True
+            ),
+        ),
     )
 )

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ozg_gateway.forms.common import Auswahl, Form, Kontaktperson, Name, Violation, rule
 from ozg_gateway.forms.labels import Choice, labelled
-from ozg_gateway.forms.registry import FormModel, register
+from ozg_gateway.forms.registry import AttachmentPurpose, FormModel, register
 from ozg_gateway.forms.schema import Option, Options
 
 
@@ -234,5 +234,12 @@ FORM = register(
         settings=HalleSettings,
         persons=persons,
         choices=choices,
+        attachments=(
+            AttachmentPurpose(
+                "haftpflicht",
+                "Nachweis der Haftpflichtversicherung",
+                help="Die Police oder eine Bestätigung der Versicherung.",
+            ),
+        ),
     )
 )

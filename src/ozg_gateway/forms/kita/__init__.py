@@ -24,7 +24,7 @@ from ozg_gateway.forms.common import (
     rule,
 )
 from ozg_gateway.forms.labels import Choice, labelled
-from ozg_gateway.forms.registry import FormModel, register
+from ozg_gateway.forms.registry import AttachmentPurpose, FormModel, register
 from ozg_gateway.forms.schema import Option, Options
 
 
@@ -290,5 +290,22 @@ FORM = register(
         settings=KitaSettings,
         persons=persons,
         choices=choices,
+        attachments=(
+            AttachmentPurpose(
+                "taetigkeitsnachweis",
+                "Nachweis der Tätigkeit",
+                help="Zum Beispiel eine Bescheinigung des Arbeitgebers oder der Hochschule.",
+            ),
+            AttachmentPurpose(
+                "dringlichkeitsnachweis",
+                "Nachweis der Dringlichkeit",
+                help="Wenn Sie eine besondere Dringlichkeit angeben.",
+            ),
+            AttachmentPurpose(
+                "masernschutz",
+                "Nachweis über den Masernschutz",
+                help="Spätestens zum Betreuungsbeginn nötig (§ 20 Infektionsschutzgesetz).",
+            ),
+        ),
     )
 )

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ozg_gateway.forms.common import Anschrift, Form, Name, Text200, Violation, age_on, rule
 from ozg_gateway.forms.labels import Choice, labelled
-from ozg_gateway.forms.registry import FormModel, register
+from ozg_gateway.forms.registry import AttachmentPurpose, FormModel, register
 
 
 class Urkundenart(Choice):
@@ -263,5 +263,17 @@ FORM = register(
         settings=UrkundeSettings,
         persons=persons,
         copies=copies,
+        attachments=(
+            AttachmentPurpose(
+                "vollmacht",
+                "Vollmacht",
+                help="Wenn Sie für eine andere berechtigte Person bestellen.",
+            ),
+            AttachmentPurpose(
+                "interessennachweis",
+                "Nachweis Ihres Interesses",
+                help="Für Geschwister und andere Personen (§ 62 PStG).",
+            ),
+        ),
     )
 )

@@ -52,10 +52,10 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-@dataclass
 _KIND_WORDS = {"application/pdf": "PDF", "image/jpeg": "JPEG-Bild", "image/png": "PNG-Bild"}
 
 
+@dataclass
 class UploadResult:
     """A completely received file (finished, not yet placed)."""
 
@@ -132,7 +132,10 @@ class _State:
             self._decide_type()
             chunk, self.head = bytes(self.head), bytearray()
         if self.blob.size + len(chunk) > self.limit:
-            raise Problem("payload-too-large", detail=f"Dateien dürfen höchstens {self.limit // (1024 * 1024)} MB groß sein.")
+            raise Problem(
+                "payload-too-large",
+                detail=f"Dateien dürfen höchstens {self.limit // (1024 * 1024)} MB groß sein.",
+            )
         self.blob.write(chunk)
 
     def _decide_type(self) -> None:
@@ -162,7 +165,10 @@ async def receive_upload(
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
-        raise Problem("unsupported-media-type", detail="Bitte als multipart/form-data mit einem Teil „file“ senden.")
+        raise Problem(
+            "unsupported-media-type",
+            detail="Bitte als multipart/form-data mit einem Teil „file“ senden.",
+        )
     # The body as a whole is bounded by the request guard (limit + MULTIPART_OVERHEAD, checked
     # against Content-Length before the route runs); the file part is bounded below.
     state = _State(blob=blob, limit=limit, allowed=allowed)

@@ -144,7 +144,7 @@ def test_deliveries_list_show_replay_and_cancel(tmp_path: Path) -> None:
     assert cancelled.exit_code == 0, cancelled.output
     again = runner.invoke(app, ["deliveries", "cancel", dead_ids[1], "-c", str(cfg)])
     assert again.exit_code == 2
-    assert "cannot be cancelled" in again.output
+    assert "kann nicht abgebrochen werden" in again.output
 
     ctx = build_context(load_settings(cfg))
     try:

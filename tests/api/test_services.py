@@ -32,11 +32,38 @@ def test_detail_has_form_schema_and_fee(api: Api) -> None:
         "currency": "EUR",
         "pay_before_delivery": True,
     }
-    assert body["eid"] == {"mode": "required", "min_level": "substantial"}
+    assert body["eid"] == {
+        "mode": "required",
+        "min_level": "substantial",
+        "description": "Vor dem Einreichen mit dem Online-Ausweis identifizieren "
+        "(Vertrauensniveau substanziell).",
+    }
     assert body["channel"] == "hybrid"
     assert body["form_schema"]["type"] == "object"
+    assert body["applicant_schema"]["properties"]["family_name"]["title"] == "Familienname"
     kita = api.http.get("/v1/services/kita-anmeldung").json()
     assert kita["form_settings"]["einrichtungen"][0]["id"] == "kita-sonnenblume"
+    wish = kita["form_schema"]["properties"]["wunscheinrichtungen"]["items"]
+    assert wish["properties"]["einrichtung_id"]["oneOf"][0] == {
+        "const": "kita-sonnenblume",
+        "title": "Kita Sonnenblume",
+    }
+    assert [a["title"] for a in kita["attachment_purposes"]] == [
+        "Nachweis der Tätigkeit",
+        "Nachweis der Dringlichkeit",
+        "Nachweis über den Masernschutz",
+    ]
+    assert kita["attachment_purposes"][0]["content_types"] == [
+        "application/pdf",
+        "image/jpeg",
+        "image/png",
+    ]
+    halls = api.http.get("/v1/services/hallenbelegung").json()["form_schema"]["properties"]
+    assert halls["hallenteil"]["x-choices-by"]["field"] == "halle_id"
+    assert halls["hallenteil"]["x-choices-by"]["options"]["halle-sued"][1] == {
+        "const": "haelfte-a",
+        "title": "Hallenhälfte A",
+    }
     assert api.http.get("/v1/services/hundesteuer-anmeldung").json()["form_schema"] is None
 
 
@@ -44,6 +71,13 @@ def test_unknown_service_and_bad_filter(api: Api) -> None:
     missing = api.http.get("/v1/services/nope")
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["detail"] == "Das Angebot wurde nicht gefunden."
     bad = api.http.get("/v1/services", params={"channel": "fax"})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["pointer"] == "#query:channel"
+    assert bad.json()["title"] == "Angaben unvollständig oder fehlerhaft"
+    assert bad.json()["errors"][0]["detail"].startswith("Ungültiger Wert")
+    nowhere = api.http.get("/v1/nowhere")
+    assert nowhere.json()["detail"] == "Diese Adresse gibt es nicht."
+    wrong = api.http.delete("/v1/services")
+    assert wrong.json()["detail"] == "Diese Methode ist hier nicht erlaubt."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from ozg_gateway.forms.schema import nodes
 from ozg_gateway.mappings.pdf.extract import PdfFormError, extract, open_form
 from ozg_gateway.mappings.pdf.generate import build_form_pdf, form_fields, form_version, marker
 from ozg_gateway.mappings.pdf.receipt import ReceiptFacts, build_receipt_pdf
-from tests.factories import form
+from tests.factories import TEST_TODAY, form
 from tests.mappings.cases import CATALOG, OFFERS, case_document
 
 
@@ -143,13 +143,14 @@ def test_german_dates_and_decimal_commas_are_read_back() -> None:
     read, _ = extract(open_form(filled), form_fields(model, CATALOG.form_settings("aem-meldung")))
     assert read["position"] == {"lat": 50.1466, "lon": 8.8363}
     halle = form("hallenbelegung")
-    halle["termine"] = [{"datum": "01.06.2027", "von": "18.00", "bis": "20:00"}]
+    day = TEST_TODAY + timedelta(days=190)
+    halle["termine"] = [{"datum": day.strftime("%d.%m.%Y"), "von": "18.00", "bis": "20:00"}]
     filled = fill("hallenbelegung", halle)
     read, _ = extract(
         open_form(filled),
         form_fields(FORM_MODELS["hallenbelegung"], CATALOG.form_settings("hallenbelegung")),
     )
-    assert read["termine"] == [{"datum": "2027-06-01", "von": "18:00", "bis": "20:00"}]
+    assert read["termine"] == [{"datum": day.isoformat(), "von": "18:00", "bis": "20:00"}]
 
 
 def _plain_pdf(keywords: str | None = None) -> bytes:

@@ -13,6 +13,7 @@ from ozg_gateway.errors import (
     FieldError,
     Problem,
     field_errors_from_pydantic,
+    german_message,
     validation_problem,
 )
 from ozg_gateway.logging import get_logger
@@ -64,9 +65,9 @@ def _from_request_validation(exc: RequestValidationError) -> Problem:
         where = loc[0] if loc else "body"
         if where in ("query", "path", "header"):
             name = str(loc[1]) if len(loc) > 1 else "?"
-            field_errors.append(
-                FieldError(f"#{where}:{name}", str(err.get("type")), str(err.get("msg")))
-            )
+            kind = str(err.get("type"))
+            words = german_message(kind, str(err.get("msg")), err.get("ctx"))
+            field_errors.append(FieldError(f"#{where}:{name}", kind, words))
         else:
             field_errors.extend(field_errors_from_pydantic([{**err, "loc": loc}]))
     return validation_problem(field_errors)

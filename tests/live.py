@@ -33,8 +33,9 @@ class LiveServer:
         return f"{scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> LiveServer:
+        options = {"lifespan": "off", **self.ssl}  # lifespan="on" runs the app's background jobs
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_config=None, lifespan="off", **self.ssl
+            self.app, host="127.0.0.1", port=self.port, log_config=None, **options
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

@@ -98,6 +98,7 @@ def banner(setup: DemoSetup) -> str:
         "\nozg-gateway demo (Stadt Maintal)\n"
         f"  API docs:     {base}/docs\n"
         f"  catalogue:    {base}/v1/services\n"
+        f"  portal:       {base}/demo/portal/  (Digitales Rathaus: the reference portal)\n"
         f"  back office:  {base}/demo/backoffice/  (demo receiver: watch cases arrive)\n"
         f"  paypage:      {base}/demo/epay/  (XBezahldienste simulator, opened by payments)\n"
         f"  eID-Client:   {base}/demo/eid/client?tcTokenURL=…  (scripted, instead of AusweisApp)\n"
@@ -127,6 +128,17 @@ def mount(api: FastAPI, setup: DemoSetup) -> None:
         "/demo/eid",
         create_eid_simulator(
             server=setup.eid_server, client_certificate=setup.eid_gateway.certificate
+        ),
+    )
+    from ozg_gateway.refportal import create_portal
+
+    api.mount(
+        "/demo/portal",
+        create_portal(
+            api_url=setup.base,
+            portal_key=DEMO_KEYS[Role.portal],
+            public_url=f"{setup.base}/demo/portal",
+            eid_client_url=f"{setup.base}/demo/eid/client",
         ),
     )
     if settings.specs_features()["xta_simulator"] and settings.specs_dir is not None:

@@ -12,7 +12,14 @@ PHONE = r"^\+?[0-9 ()/\-]{5,30}$"
 class Applicant(BaseModel):
     """Contact of the person or organisation applying; e-mail or phone is required."""
 
-    model_config = ConfigDict(extra="forbid", title="Kontakt der antragstellenden Person")
+    model_config = ConfigDict(
+        extra="forbid",
+        title="Kontakt der antragstellenden Person",
+        json_schema_extra={
+            "description": "Wie die Behörde Sie erreicht: E-Mail-Adresse oder Telefonnummer "
+            "ist nötig, die übrigen Wege sind freiwillig."
+        },
+    )
 
     given_name: str | None = Field(default=None, min_length=1, max_length=100, title="Vorname(n)")
     family_name: str = Field(min_length=1, max_length=100, title="Familienname")

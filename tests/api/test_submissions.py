@@ -335,3 +335,27 @@ def test_racing_retries_with_one_key_take_effect_once(ctx: GatewayContext) -> No
         t.join(10)
     assert results == [201] * 4
     assert _counts(ctx)[0] == 1
+
+
+def test_four_problems_come_in_one_answer(api: Api, ctx: GatewayContext) -> None:
+    body = aem_submission(ctx.today())
+    body["form_data"]["kategorie"] = "gibt-es-nicht"  # a rule over the catalogue
+    body["form_data"]["position"] = {"lat": 52.52, "lon": 13.40}  # a rule: not in Maintal
+    body["form_data"]["beschreibung"] = "<script>x</script>"  # a field
+    body["applicant"] = {"family_name": "Muster", "email": "keine-adresse"}  # the applicant
+    body["submit"] = True
+    r = api.http.post("/v1/submissions", json=body, headers=api.portal)
+    assert r.status_code == 422, r.text
+    problem = r.json()
+    found = {e["pointer"]: e["detail"] for e in problem["errors"]}
+    assert set(found) == {
+        "/form_data/kategorie",
+        "/form_data/position",
+        "/form_data/beschreibung",
+        "/applicant/email",
+    }
+    assert found["/applicant/email"] == "Keine gültige E-Mail-Adresse."
+    assert found["/form_data/position"] == "Der Ort liegt außerhalb des Stadtgebiets."
+    assert "strassenschaden" not in r.text  # labels, never ids
+    assert problem["title"] == "Angaben unvollständig oder fehlerhaft"
+    assert _counts(ctx) == (0, 0, 0)

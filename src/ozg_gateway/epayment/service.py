@@ -26,6 +26,7 @@ from ozg_gateway.errors import (
     FieldError,
     Problem,
     TransientError,
+    not_found,
     validation_problem,
 )
 from ozg_gateway.logging import get_logger
@@ -257,6 +258,21 @@ def _record(
     )
     if release:
         outbox.release_held(session, case_id=case.id, now=now)
+
+
+def record_refund(session: Session, *, payment_id: str, now: datetime) -> Payment:
+    """Mark a paid fee as refunded (providers offer no refund API: the money goes back out of
+    band); raises Problem for an unknown or unpaid payment."""
+    payment = session.get(Payment, payment_id, with_for_update=True)
+    if payment is None:
+        raise not_found("Die Zahlung")
+    if payment.status != PAID:
+        raise Problem("conflict", detail="Nur bezahlte Gebühren können erstattet werden.")
+    payment.status = "refunded"
+    payment.needs_reconciliation = False
+    payment.last_error = None
+    payment.updated_at = now
+    return payment
 
 
 def payment_info(payment: Payment, tx: Transaction | None = None) -> dict[str, Any]:

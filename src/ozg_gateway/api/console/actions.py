@@ -29,10 +29,10 @@ from ozg_gateway.api.console.render import page
 from ozg_gateway.api.deps import Ctx
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery import admin as outbox_admin
-from ozg_gateway.errors import Problem, not_found
+from ozg_gateway.epayment import service as payments
+from ozg_gateway.errors import Problem
 from ozg_gateway.store import audit
 from ozg_gateway.store import console as sessions
-from ozg_gateway.store.models import Payment
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 Who = Annotated[Operator, Depends(operator)]
@@ -222,14 +222,7 @@ async def refund(request: Request, ctx: Ctx, who: Who, payment_id: str) -> Redir
 
     def run() -> None:
         with ctx.db.writing() as session:
-            payment = session.get(Payment, payment_id, with_for_update=True)
-            if payment is None:
-                raise not_found("Die Zahlung")
-            if payment.status != "paid":
-                raise Problem("conflict", detail="Nur bezahlte Gebühren können erstattet werden.")
-            payment.status = "refunded"
-            payment.needs_reconciliation = False
-            payment.updated_at = ctx.clock()
+            payments.record_refund(session, payment_id=payment_id, now=ctx.clock())
             _audit(
                 ctx,
                 session,

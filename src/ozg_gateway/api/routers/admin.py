@@ -23,7 +23,7 @@ from ozg_gateway.api.schemas import (
     ReplayRequest,
 )
 from ozg_gateway.delivery import admin as outbox_admin
-from ozg_gateway.errors import Problem, not_found
+from ozg_gateway.epayment import service as payments
 from ozg_gateway.monitoring import overview
 from ozg_gateway.store import audit
 from ozg_gateway.store.models import InboundMessage, Payment
@@ -234,14 +234,7 @@ def refund_payment(
 ) -> AdminPaymentOut:
     """Providers offer no refund API: the refund happens out of band and is recorded here."""
     with ctx.db.writing() as session:
-        payment = session.get(Payment, payment_id, with_for_update=True)
-        if payment is None:
-            raise not_found("Die Zahlung")
-        if payment.status != "paid":
-            raise Problem("conflict", detail="Nur bezahlte Gebühren können erstattet werden.")
-        payment.status = "refunded"
-        payment.last_error = None
-        payment.updated_at = ctx.clock()
+        payment = payments.record_refund(session, payment_id=payment_id, now=ctx.clock())
         audit.record_by(
             session,
             principal=principal,

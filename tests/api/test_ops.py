@@ -14,6 +14,7 @@ from tests.conftest import Api, make_settings
 from tests.factories import aem_submission
 
 OPERATION_IDS = {
+    "reportCaseStatus",
     "listServices",
     "connectorCallback",
     "getService",

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pypdf import PdfReader, PdfWriter
 
@@ -158,6 +159,22 @@ def test_the_citizen_walks_through_all_four_offers(portal: str, browser: Any) ->
     assert "mit dem Online-Ausweis" in status
     assert "Gebühr bezahlt" in status
     walk.shot("urkunde-bezahlt")
+
+    # the registry office answers; the citizen sees it on the same page
+    sid = page.url.split("/vorgang/")[1].split("?")[0]
+    base = portal.removesuffix("/demo/portal")
+    portal_key = {"Authorization": f"Bearer {demo.DEMO_KEYS[demo.Role.portal]}"}
+    case_id = httpx.get(f"{base}/v1/submissions/{sid}", headers=portal_key).json()["case"]["id"]
+    answer = httpx.post(
+        f"{base}/v1/cases/{case_id}/status",
+        json={"status": "action_required", "note": "Bitte senden Sie uns die Vollmacht."},
+        headers={"Authorization": f"Bearer {demo.DEMO_KEYS[demo.Role.backoffice]}"},
+    )
+    assert answer.status_code == 200, answer.text
+    page.reload()
+    assert "Ihre Mitwirkung ist nötig" in page.inner_text("main")
+    assert "Bitte senden Sie uns die Vollmacht." in page.inner_text("main")
+    walk.shot("urkunde-rueckfrage")
 
     # 5. The same order as a filled PDF form
     page.goto(f"{portal}/pdf/personenstandsurkunde")

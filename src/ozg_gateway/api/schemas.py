@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     JsonValue,
     WithJsonSchema,
+    model_validator,
 )
 
 from ozg_gateway.forms.applicant import Applicant
@@ -82,6 +83,7 @@ class TimelineItem(BaseModel):
     at: datetime
     status: str = Field(description="Machine-readable step, e.g. `submitted`, `delivered`.")
     title: str = Field(description="The step in German for the citizen (no internal names).")
+    note: str | None = Field(default=None, description="The office's note with this step.")
 
 
 class FeeState(BaseModel):
@@ -130,6 +132,10 @@ class SubmissionOut(BaseModel):
     fee: FeeState
     identification: IdentificationState
     hold: Hold | None = Field(description="Set while something keeps the application waiting.")
+    processing: str = Field(
+        description="The office's processing state as the federal status monitor names it: "
+        "SUBMITTED, RECEIVED, PROCESSING, ACTION_REQUIRED, COMPLETED."
+    )
     timeline: list[TimelineItem]
 
 
@@ -221,6 +227,49 @@ class CaseOut(BaseModel):
     status: str
     created_at: datetime
     document: dict[str, Any]
+
+
+class CaseStatusIn(BaseModel):
+    """A back office's word on a case: its processing state and, optionally, a note to the
+    citizen (German, plain text)."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal[
+        "received", "in_progress", "action_required", "completed", "rejected", "withdrawn"
+    ]
+    note: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description="Shown to the citizen, e.g. what is missing. Required for "
+        "`action_required` and `rejected`.",
+    )
+    occurred_at: datetime | None = Field(
+        default=None,
+        description="When it happened at the office (default: now). An update older than the "
+        "last one applied changes nothing.",
+    )
+    update_id: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Your id of this update: sending it again changes nothing.",
+    )
+
+    @model_validator(mode="after")
+    def _note_where_needed(self) -> Self:
+        if self.status in ("action_required", "rejected") and not self.note:
+            raise ValueError("Bitte der antragstellenden Person sagen, was zu tun ist (note).")
+        return self
+
+
+class CaseStatusOut(BaseModel):
+    """Where a case stands after the update."""
+
+    status: str | None
+    monitor_status: str = Field(description="The federal status monitor's state.")
+    note: str | None
+    occurred_at: datetime | None
+    changed: bool = Field(description="False for a repeated, late or backward update.")
 
 
 class AuditOut(BaseModel):

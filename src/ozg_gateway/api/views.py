@@ -15,6 +15,7 @@ from ozg_gateway.api.schemas import (
     SubmissionOut,
     TimelineItem,
 )
+from ozg_gateway.cases import status as case_status
 from ozg_gateway.catalog.models import Offer
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.epayment import service as payments
@@ -42,6 +43,12 @@ def timeline_title(event: TimelineEvent, offer: Offer | None) -> str:
         "payment_canceled": "Zahlung abgebrochen",
         "payment_expired": "Zahlung abgelaufen",
         "payment_refunded": "Gebühr erstattet",
+        "status_received": f"{office} hat den Antrag erhalten",
+        "status_in_progress": "Der Antrag wird bearbeitet",
+        "status_action_required": "Die zuständige Stelle braucht noch etwas von Ihnen",
+        "status_completed": "Der Antrag ist erledigt",
+        "status_rejected": "Der Antrag wurde abgelehnt",
+        "status_withdrawn": "Der Antrag wurde zurückgezogen",
     }
     if event.status == "submitted":
         number = detail.removeprefix("Fall ").removesuffix(" angelegt")
@@ -105,6 +112,11 @@ def submission_view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
     case = sub.case
     fee = _fee(ctx, sub, offer)
     ident = _identification(ctx, sub, offer)
+    session = orm_state(sub).session
+    processing, notes = "SUBMITTED" if case else "DRAFT", {}
+    if case is not None and session is not None:
+        processing = case_status.current(ctx, session, case.id).monitor
+        notes = case_status.notes_by_time(ctx, session, case.id)
     out = SubmissionOut(
         id=sub.id,
         service_id=sub.service_id,
@@ -119,8 +131,14 @@ def submission_view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
         fee=fee,
         identification=ident,
         hold=_hold(sub, fee, ident),
+        processing=processing,
         timeline=[
-            TimelineItem(at=e.at, status=e.status, title=timeline_title(e, offer))
+            TimelineItem(
+                at=e.at,
+                status=e.status,
+                title=timeline_title(e, offer),
+                note=notes.get((e.status.removeprefix("status_"), e.at)),
+            )
             for e in sub.events
         ],
     )

@@ -322,3 +322,22 @@ class ConsoleSession(Base):
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class CaseStatusUpdate(Base):
+    """What a back office said about a case's processing; the note is sealed (it may name
+    what a citizen must send)."""
+
+    __tablename__ = "case_status_updates"
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    note_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    occurred_at: Mapped[datetime]
+    reported_by: Mapped[str] = mapped_column(String(64))
+    update_id: Mapped[str | None] = mapped_column(String(100))
+    recorded_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "update_id", name="uq_case_status_updates_update"),
+    )

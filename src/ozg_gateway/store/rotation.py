@@ -16,6 +16,7 @@ from ozg_gateway.store.models import (
     Attachment,
     Base,
     Case,
+    CaseStatusUpdate,
     IdempotencyRecord,
     Identification,
     Submission,
@@ -35,6 +36,7 @@ _SEALED: list[tuple[type[Base], list[tuple[str, Callable[[Any], str]]]]] = [
     ),
     (Attachment, [("filename_sealed", lambda r: subs.filename_aad(r.id))]),
     (Case, [("payload_sealed", lambda r: subs.case_aad(r.id))]),
+    (CaseStatusUpdate, [("note_sealed", lambda r: subs.status_note_aad(r.case_id))]),
     (
         Identification,
         [

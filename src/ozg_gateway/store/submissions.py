@@ -53,6 +53,11 @@ def case_aad(case_id: str) -> str:
     return f"case:{case_id}:payload"
 
 
+def status_note_aad(case_id: str) -> str:
+    """Associated data of a back office's status note to the citizen."""
+    return f"case:{case_id}:status-note"
+
+
 def add_event(
     sub: Submission,
     *,

@@ -21,10 +21,13 @@ from ozg_gateway.api.schemas import (
     CaseList,
     CaseListItem,
     CaseOut,
+    CaseStatusIn,
+    CaseStatusOut,
     LeaseOut,
     LeaseRequest,
     NackRequest,
 )
+from ozg_gateway.cases import status as case_status
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery import outbox
 from ozg_gateway.delivery.policy import PENDING
@@ -111,6 +114,48 @@ def list_cases(
     last = items[-1].case if len(items) == limit else None
     return CaseList(
         items=out, next_cursor=cursors.encode(last.created_at, last.id) if last else None
+    )
+
+
+@router.post(
+    "/{case_id}/status",
+    operation_id="reportCaseStatus",
+    summary="Report a case's processing status (back office)",
+    responses={404: {"description": "Unknown or not your offer", **_PROBLEM}},
+)
+def report_status(
+    ctx: Ctx, principal: BackofficePrincipal, case_id: str, body: CaseStatusIn, rid: RequestId
+) -> CaseStatusOut:
+    """Moves the case forward only: repeated, late (``occurred_at`` before the last update)
+    or backward updates change nothing and answer with where the case stands."""
+    with ctx.db.writing() as session:
+        case = _visible_case(session, principal, case_id)
+        state, changed = case_status.report(
+            ctx,
+            session,
+            case=case,
+            status=body.status,
+            note=body.note,
+            occurred_at=body.occurred_at or ctx.clock(),
+            reported_by=principal.client_id,
+            update_id=body.update_id,
+        )
+        if changed:
+            audit.record_by(
+                session,
+                principal=principal,
+                action="case.status",
+                target_type="case",
+                target_id=case.id,
+                at=ctx.clock(),
+                request_id=rid,
+            )
+    return CaseStatusOut(
+        status=state.status,
+        monitor_status=state.monitor,
+        note=state.note,
+        occurred_at=state.occurred_at,
+        changed=changed,
     )
 
 

@@ -1,0 +1,159 @@
+"""A case's processing status as its back office reports it, and the rules it moves by.
+
+States follow the federal status monitor (see ../shared/specs/bundid/NOTES.md):
+
+=================  ====================  ============================================
+ours               status monitor        meaning for the citizen
+=================  ====================  ============================================
+received           RECEIVED              the office has the application
+in_progress        PROCESSING            it is being worked on
+action_required    ACTION_REQUIRED       the citizen must do something (the note says)
+completed          COMPLETED             done
+rejected           COMPLETED             done, refused (the note says why)
+withdrawn          COMPLETED             withdrawn
+=================  ====================  ============================================
+
+(Before any report a submitted case is SUBMITTED.) An update can never move a case backwards:
+a final state stays, ``received`` cannot follow work, and an update that happened before the
+last one applied (late or out of order) changes nothing. Repeating an update (same
+``update_id``, or the same state and note again) is answered with the current state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ozg_gateway.context import GatewayContext
+from ozg_gateway.store import submissions as store
+from ozg_gateway.store.models import Case, CaseStatusUpdate, Submission
+
+Status = Literal["received", "in_progress", "action_required", "completed", "rejected", "withdrawn"]
+MONITOR: dict[str, str] = {
+    "received": "RECEIVED",
+    "in_progress": "PROCESSING",
+    "action_required": "ACTION_REQUIRED",
+    "completed": "COMPLETED",
+    "rejected": "COMPLETED",
+    "withdrawn": "COMPLETED",
+}
+_RANK = {
+    "received": 1,
+    "in_progress": 2,
+    "action_required": 2,
+    "completed": 3,
+    "rejected": 3,
+    "withdrawn": 3,
+}
+NOTE_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Current:
+    """Where a case stands: the last applied update (None: nothing reported yet)."""
+
+    status: str | None
+    note: str | None
+    occurred_at: datetime | None
+
+    @property
+    def monitor(self) -> str:
+        """The status monitor's word for it."""
+        return MONITOR[self.status] if self.status else "SUBMITTED"
+
+
+def current(ctx: GatewayContext, session: Session, case_id: str) -> Current:
+    """The last applied update of a case."""
+    row = session.scalars(
+        select(CaseStatusUpdate)
+        .where(CaseStatusUpdate.case_id == case_id)
+        .order_by(CaseStatusUpdate.occurred_at.desc(), CaseStatusUpdate.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return Current(None, None, None)
+    note = (
+        ctx.keyring.open_json(row.note_sealed, aad=store.status_note_aad(case_id))
+        if row.note_sealed
+        else None
+    )
+    return Current(row.status, str(note) if note else None, row.occurred_at)
+
+
+def allowed(now: Current, status: str, occurred_at: datetime) -> bool:
+    """Whether an update moves the case forward (never back, never out of order)."""
+    if now.status is None:
+        return True
+    if now.occurred_at is not None and occurred_at < now.occurred_at:
+        return False  # late: a newer word is already applied
+    if _RANK[now.status] == 3:
+        return False  # final
+    if _RANK[status] > _RANK[now.status]:
+        return True
+    return _RANK[status] == _RANK[now.status] == 2 and status != now.status
+
+
+def report(
+    ctx: GatewayContext,
+    session: Session,
+    *,
+    case: Case,
+    status: str,
+    note: str | None,
+    occurred_at: datetime,
+    reported_by: str,
+    update_id: str | None,
+) -> tuple[Current, bool]:
+    """Apply a back office's update in the caller's transaction; returns the state and whether
+    it changed. The submission's timeline gets a step the portal shows."""
+    if update_id is not None:
+        seen = session.scalar(
+            select(CaseStatusUpdate.id).where(
+                CaseStatusUpdate.case_id == case.id, CaseStatusUpdate.update_id == update_id
+            )
+        )
+        if seen is not None:
+            return current(ctx, session, case.id), False
+    now = current(ctx, session, case.id)
+    if (now.status, now.note) == (status, note) or not allowed(now, status, occurred_at):
+        return now, False
+    session.add(
+        CaseStatusUpdate(
+            case_id=case.id,
+            status=status,
+            note_sealed=ctx.keyring.seal_json(note, aad=store.status_note_aad(case.id))
+            if note
+            else None,
+            occurred_at=occurred_at,
+            reported_by=reported_by,
+            update_id=update_id,
+            recorded_at=ctx.clock(),
+        )
+    )
+    case.updated_at = ctx.clock()
+    if case.submission_id is not None:
+        sub = session.get(Submission, case.submission_id)
+        if sub is not None:
+            store.add_event(sub, at=occurred_at, status=f"status_{status}", case_id=case.id)
+    session.flush()
+    return Current(status, note, occurred_at), True
+
+
+def notes_by_time(ctx: GatewayContext, session: Session, case_id: str) -> dict[Any, str]:
+    """The notes of a case's updates by the time they happened (for the timeline)."""
+    rows = session.scalars(
+        select(CaseStatusUpdate).where(
+            CaseStatusUpdate.case_id == case_id, CaseStatusUpdate.note_sealed.is_not(None)
+        )
+    )
+    return {
+        (row.status, row.occurred_at): str(
+            ctx.keyring.open_json(row.note_sealed, aad=store.status_note_aad(case_id))
+        )
+        for row in rows
+        if row.note_sealed is not None
+    }

@@ -113,6 +113,7 @@ class RateLimitSettings(BaseModel):
         "getPayment",
         "paymentReturn",
         "createSubmissionFromPdf",
+        "open311CreateRequest",
     )
 
     @field_validator("per_client", "per_address")
@@ -195,6 +196,9 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     limits: LimitSettings = LimitSettings()
     console: ConsoleSettings = ConsoleSettings()
+    open311_jurisdiction_id: str | None = Field(
+        default=None, description="Open311 server: the jurisdiction_id apps must send, if any."
+    )
     payment_provider: str | None = Field(
         default=None, description="Connector (type xbezahldienste) that collects fees."
     )

@@ -14,6 +14,12 @@ from tests.conftest import Api, make_settings
 from tests.factories import aem_submission
 
 OPERATION_IDS = {
+    "open311Discovery",
+    "open311Services",
+    "open311ServiceDefinition",
+    "open311CreateRequest",
+    "open311ListRequests",
+    "open311GetRequest",
     "reportCaseStatus",
     "listServices",
     "connectorCallback",

@@ -20,6 +20,7 @@ from ozg_gateway.api.routers import (
     cases,
     docs,
     identifications,
+    open311,
     ops,
     payments,
     pdf_forms,
@@ -115,6 +116,7 @@ def create_app(ctx: GatewayContext, *, with_worker: bool = False) -> FastAPI:
         schemas,
         admin,
         callbacks,
+        open311,
         ops,
     ):
         app.include_router(module.router)

@@ -35,7 +35,9 @@ from ozg_gateway.config import LimitSettings, Settings
 from ozg_gateway.errors import Problem
 
 # Operations that stream files; their limit is the attachment size plus multipart framing.
-UPLOAD_OPERATIONS = frozenset({"uploadAttachment", "createSubmissionFromPdf"})
+UPLOAD_OPERATIONS = frozenset(
+    {"uploadAttachment", "createSubmissionFromPdf", "open311CreateRequest"}
+)
 
 
 @dataclass(frozen=True)

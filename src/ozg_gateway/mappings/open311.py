@@ -31,23 +31,28 @@ def _address(form: Mapping[str, Any]) -> str | None:
 
 
 def build_service_request(
-    document: Mapping[str, Any], *, settings: AemSettings, status: str = "open"
+    document: Mapping[str, Any],
+    *,
+    settings: AemSettings,
+    status: str = "open",
+    status_notes: str | None = None,
+    updated: str | None = None,
 ) -> dict[str, Any]:
-    """The case as an Open311 service request object."""
+    """The case as an Open311 service request object (status from the back office)."""
     form = document["form"]
     code, name = _category(document, settings)
     position = form.get("position") or {}
     return {
         "service_request_id": document["case_number"],
         "status": status,
-        "status_notes": None,
+        "status_notes": status_notes,
         "service_name": name,
         "service_code": code,
         "description": form["beschreibung"][:4000],
         "agency_responsible": document["service"]["office"]["name"],
         "service_notice": None,
         "requested_datetime": document["submitted_at"],
-        "updated_datetime": document["submitted_at"],
+        "updated_datetime": updated or document["submitted_at"],
         "expected_datetime": None,
         "address": _address(form),
         "address_id": None,

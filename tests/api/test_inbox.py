@@ -194,3 +194,18 @@ def test_ack_delivers_the_case_and_a_repeated_ack_answers_the_same(
         f"/v1/cases/{case_id}/nack", json={"lease_token": token, "reason": "x"}, headers=sta
     )
     assert nack.status_code == 409
+
+
+def test_an_ack_may_carry_the_first_status(api: Api, sta: dict[str, str]) -> None:
+    case_id = _order(api)
+    token = api.http.post(f"/v1/cases/{case_id}/lease", headers=sta).json()["lease_token"]
+    ack = api.http.post(
+        f"/v1/cases/{case_id}/ack",
+        json={"lease_token": token, "reference": "STA-18", "status": {"status": "received"}},
+        headers=sta,
+    )
+    assert ack.status_code == 200, ack.text
+    again = api.http.post(
+        f"/v1/cases/{case_id}/status", json={"status": "received"}, headers=sta
+    ).json()
+    assert (again["monitor_status"], again["changed"]) == ("RECEIVED", False)

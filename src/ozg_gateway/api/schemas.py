@@ -333,10 +333,12 @@ class LeaseOut(BaseModel):
 
 
 class AckRequest(_In):
-    """Acknowledge a leased case with the back office's own reference."""
+    """Acknowledge a leased case with the back office's own reference, and optionally its
+    first processing status (as ``POST /v1/cases/{id}/status`` takes it)."""
 
     lease_token: str = Field(min_length=8, max_length=128)
     reference: str | None = Field(default=None, max_length=200)
+    status: CaseStatusIn | None = None
 
 
 class NackRequest(_In):

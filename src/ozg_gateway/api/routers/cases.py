@@ -238,9 +238,10 @@ def _settle(
     fingerprint: str,
     key: str | None,
     rid: str | None,
+    status: CaseStatusIn | None = None,
 ) -> JSONResponse:
     def effect(session: Session) -> tuple[int, Any]:
-        _visible_case(session, principal, case_id)
+        case = _visible_case(session, principal, case_id)
         now = ctx.clock()
         delivery = inbox.settle(
             session,
@@ -264,6 +265,17 @@ def _settle(
             at=now,
             request_id=rid,
         )
+        if status is not None:  # the first word on processing, with the acknowledgement
+            case_status.report(
+                ctx,
+                session,
+                case=case,
+                status=status.status,
+                note=status.note,
+                occurred_at=status.occurred_at or now,
+                reported_by=principal.client_id,
+                update_id=status.update_id,
+            )
         return 200, {"case_id": case_id, "delivery_status": delivery.status}
 
     return run_idempotent(
@@ -298,6 +310,7 @@ def ack_case(
         fingerprint=fingerprint,
         key=idempotency_key,
         rid=rid,
+        status=body.status,
     )
 
 

@@ -134,7 +134,7 @@ class SubmissionOut(BaseModel):
     hold: Hold | None = Field(description="Set while something keeps the application waiting.")
     processing: str = Field(
         description="The office's processing state as the federal status monitor names it: "
-        "SUBMITTED, RECEIVED, PROCESSING, ACTION_REQUIRED, COMPLETED."
+        "SUBMITTED, RECEIVED, PROCESSING, ACTION_REQUIRED, COMPLETED (DRAFT before submit)."
     )
     timeline: list[TimelineItem]
 

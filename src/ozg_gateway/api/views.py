@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import inspect as orm_state
@@ -59,7 +60,8 @@ def timeline_title(event: TimelineEvent, offer: Offer | None) -> str:
 def _fee(ctx: GatewayContext, sub: Submission, offer: Offer | None) -> FeeState:
     amount = offer.fee.amount_cents if offer else 0
     before = bool(offer and offer.fee.pay_before_delivery)
-    if sub.case is not None:
+    free = offer is None or (offer.fee.amount_cents == 0 and offer.fee.additional_copy_cents == 0)
+    if sub.case is not None and not free:  # the total depends on the copies ordered
         amount = int(store.open_case(ctx.keyring, sub.case)["fee"]["amount_cents"])
     if amount == 0:
         return FeeState(amount_cents=0, pay_before_delivery=before, status="none")
@@ -113,10 +115,10 @@ def submission_view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
     fee = _fee(ctx, sub, offer)
     ident = _identification(ctx, sub, offer)
     session = orm_state(sub).session
-    processing, notes = "SUBMITTED" if case else "DRAFT", {}
+    processing = "SUBMITTED" if case else "DRAFT"
+    notes: dict[tuple[str, datetime], str] = {}
     if case is not None and session is not None:
-        processing = case_status.current(ctx, session, case.id).monitor
-        notes = case_status.notes_by_time(ctx, session, case.id)
+        processing, notes = case_status.for_portal(ctx, session, case)
     out = SubmissionOut(
         id=sub.id,
         service_id=sub.service_id,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -135,6 +135,7 @@ def report(
         )
     )
     case.updated_at = ctx.clock()
+    case.processing = status
     if case.submission_id is not None:
         sub = session.get(Submission, case.submission_id)
         if sub is not None:
@@ -143,17 +144,24 @@ def report(
     return Current(status, note, occurred_at), True
 
 
-def notes_by_time(ctx: GatewayContext, session: Session, case_id: str) -> dict[Any, str]:
-    """The notes of a case's updates by the time they happened (for the timeline)."""
+def for_portal(
+    ctx: GatewayContext, session: Session, case: Case
+) -> tuple[str, dict[tuple[str, datetime], str]]:
+    """The status monitor's word for a case and its notes by (status, time); no query for a
+    case nothing was reported about yet."""
+    if case.processing is None:
+        return "SUBMITTED", {}
     rows = session.scalars(
-        select(CaseStatusUpdate).where(
-            CaseStatusUpdate.case_id == case_id, CaseStatusUpdate.note_sealed.is_not(None)
-        )
-    )
-    return {
+        select(CaseStatusUpdate)
+        .where(CaseStatusUpdate.case_id == case.id)
+        .order_by(CaseStatusUpdate.occurred_at, CaseStatusUpdate.id)
+    ).all()
+    case_id = case.id
+    notes = {
         (row.status, row.occurred_at): str(
             ctx.keyring.open_json(row.note_sealed, aad=store.status_note_aad(case_id))
         )
         for row in rows
         if row.note_sealed is not None
     }
+    return MONITOR[case.processing], notes

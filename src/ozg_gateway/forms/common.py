@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import date
@@ -30,6 +31,17 @@ def rule(check: RuleCheck) -> RuleCheck:
     return check
 
 
+@functools.cache
+def _rules_of(model: type[BaseModel]) -> tuple[RuleCheck, ...]:
+    """The ``@rule`` methods of a form model, base classes first (looked up once)."""
+    return tuple(
+        check
+        for klass in reversed(model.__mro__)
+        for check in vars(klass).values()
+        if getattr(check, "is_rule", False)
+    )
+
+
 class Form(BaseModel):
     """Base of every form model: unknown fields are errors, surrounding blanks are dropped,
     every field has a German title (``labels.VOCABULARY``), ``@rule`` methods check across
@@ -44,15 +56,12 @@ class Form(BaseModel):
         """Every rule's violations; ``partial``: skip rules that read a missing field."""
         settings = context.settings if context.settings is not None else self.DEFAULT_SETTINGS
         found: list[Violation] = []
-        for klass in reversed(type(self).__mro__):
-            for check in vars(klass).values():
-                if not getattr(check, "is_rule", False):
-                    continue
-                try:
-                    found += check(self, settings, context.today)
-                except AttributeError:
-                    if not partial:
-                        raise
+        for check in _rules_of(type(self)):
+            try:
+                found += check(self, settings, context.today)
+            except AttributeError:
+                if not partial:
+                    raise
         return found
 
     @model_validator(mode="after")

@@ -132,6 +132,8 @@ class Case(Base):
     payload_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # the back office's last reported processing state (history in case_status_updates)
+    processing: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
     deliveries: Mapped[list[Delivery]] = relationship(order_by="Delivery.connector")
 

@@ -1,4 +1,5 @@
-"""case status from back offices: one row per update, the note sealed
+"""case status from back offices: one row per update, the note sealed; the last state on
+the case
 
 Revision ID: 0008
 Revises: 0007
@@ -38,8 +39,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id", "update_id", name="uq_case_status_updates_update"),
     )
     op.create_index("ix_case_status_updates_case_id", "case_status_updates", ["case_id"])
+    with op.batch_alter_table("cases") as batch:
+        batch.add_column(sa.Column("processing", sa.String(20), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("cases") as batch:
+        batch.drop_column("processing")
     op.drop_index("ix_case_status_updates_case_id", "case_status_updates")
     op.drop_table("case_status_updates")

@@ -244,6 +244,9 @@ def clients_add(
         list[str] | None,
         typer.Option(help="Allowed prefix of a portal's payment/eID return URLs (repeat)."),
     ] = None,
+    status_url: Annotated[
+        str | None, typer.Option(help="Where a portal receives signed status webhooks.")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Create a client and print its key once."""
@@ -261,17 +264,21 @@ def clients_add(
         if problem:
             raise fail(f"--return-url {prefix!r}: {problem}")
     store = migrated_store(settings)
-    with store.db.writing() as session:
-        client, key = client_store.add_client(
-            session,
-            client_id=uuid_ids(),
-            name=name,
-            role=role,
-            now=system_clock(),
-            offers=offer,
-            return_urls=return_url,
-            allow_loopback_http=loopback,
-        )
+    try:
+        with store.db.writing() as session:
+            client, key = client_store.add_client(
+                session,
+                client_id=uuid_ids(),
+                name=name,
+                role=role,
+                now=system_clock(),
+                offers=offer,
+                return_urls=return_url,
+                allow_loopback_http=loopback,
+                status_url=status_url,
+            )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     typer.echo(f"client {client.id} ({role.value}) created")
     typer.echo(f"key (shown once): {key}")
 

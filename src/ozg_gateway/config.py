@@ -196,6 +196,11 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     limits: LimitSettings = LimitSettings()
     console: ConsoleSettings = ConsoleSettings()
+    status_notifier: str | None = Field(
+        default=None,
+        description="Connector instance (type status-webhook) that tells portals of status "
+        "changes at their status_url.",
+    )
     open311_jurisdiction_id: str | None = Field(
         default=None, description="Open311 server: the jurisdiction_id apps must send, if any."
     )

@@ -29,8 +29,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ozg_gateway.context import GatewayContext
+from ozg_gateway.delivery import outbox
 from ozg_gateway.store import submissions as store
-from ozg_gateway.store.models import Case, CaseStatusUpdate, Submission
+from ozg_gateway.store.models import ApiClient, Case, CaseStatusUpdate, Submission
 
 Status = Literal["received", "in_progress", "action_required", "completed", "rejected", "withdrawn"]
 MONITOR: dict[str, str] = {
@@ -136,12 +137,49 @@ def report(
     )
     case.updated_at = ctx.clock()
     case.processing = status
-    if case.submission_id is not None:
-        sub = session.get(Submission, case.submission_id)
-        if sub is not None:
-            store.add_event(sub, at=occurred_at, status=f"status_{status}", case_id=case.id)
+    sub = session.get(Submission, case.submission_id) if case.submission_id else None
+    if sub is not None:
+        store.add_event(sub, at=occurred_at, status=f"status_{status}", case_id=case.id)
+        _tell_portal(ctx, session, case=case, sub=sub, status=status, occurred_at=occurred_at)
     session.flush()
     return Current(status, note, occurred_at), True
+
+
+def _tell_portal(
+    ctx: GatewayContext,
+    session: Session,
+    *,
+    case: Case,
+    sub: Submission,
+    status: str,
+    occurred_at: datetime,
+) -> None:
+    """A status webhook to the portal that filed the case, through the outbox, in the same
+    transaction as the update: a crash after the commit loses nothing."""
+    notifier = ctx.settings.status_notifier
+    client = session.get(ApiClient, sub.client_id)
+    if notifier is None or client is None or not client.status_url:
+        return
+    outbox.enqueue_notice(
+        case=case,
+        connector=notifier,
+        delivery_id=ctx.ids(),
+        progress={
+            "url": client.status_url,
+            "event": {
+                "type": "submission.status",
+                "timestamp": ctx.clock().isoformat(),
+                "data": {
+                    "submission_id": sub.id,
+                    "case_number": case.case_number,
+                    "status": status,
+                    "monitor_status": MONITOR[status],
+                    "occurred_at": occurred_at.isoformat(),
+                },
+            },
+        },
+        now=ctx.clock(),
+    )
 
 
 def for_portal(

@@ -52,6 +52,27 @@ def enqueue(
     return rows
 
 
+def enqueue_notice(
+    *, case: Case, connector: str, delivery_id: str, progress: dict[str, Any], now: datetime
+) -> Delivery:
+    """One notice about a case (e.g. a status webhook to its portal) in the caller's
+    transaction; ``progress`` carries what the connector sends."""
+    row = Delivery(
+        id=delivery_id,
+        case_id=case.id,
+        connector=connector,
+        idempotency_key=f"sts_{delivery_id.replace('-', '')}",
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+        progress=progress,
+    )
+    case.deliveries.append(row)
+    return row
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A delivery this worker now holds."""

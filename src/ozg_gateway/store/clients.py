@@ -84,15 +84,24 @@ def add_client(
     key: str | None = None,
     return_urls: Sequence[str] | None = None,
     allow_loopback_http: bool = False,
+    status_url: str | None = None,
 ) -> tuple[ApiClient, str]:
-    """Create a client; return it with its plaintext key (shown once).
+    """Create a client; return it with its plaintext key (shown once). A portal's
+    ``status_url`` receives signed status webhooks.
 
-    Raises ValueError for a return-URL prefix that :func:`return_prefix_problem` refuses.
+    Raises ValueError for a return-URL prefix or status URL that :func:`return_prefix_problem`
+    refuses (https, or http on loopback in demo mode).
     """
     for prefix in return_urls or ():
         problem = return_prefix_problem(prefix, allow_loopback_http=allow_loopback_http)
         if problem:
             raise ValueError(f"return URL {prefix!r}: {problem}")
+    if status_url:
+        problem = return_prefix_problem(
+            status_url.rsplit("/", 1)[0] + "/", allow_loopback_http=allow_loopback_http
+        )
+        if problem:
+            raise ValueError(f"status URL {status_url!r}: {problem}")
     key = key or new_key()
     client = ApiClient(
         id=client_id,
@@ -102,6 +111,7 @@ def add_client(
         key_hint=key[:10],
         offers=list(offers) if offers else None,
         return_urls=list(return_urls) if return_urls else None,
+        status_url=status_url,
         created_at=now,
         revoked_at=None,
     )

@@ -72,6 +72,7 @@ class ApiClient(Base):
     key_hint: Mapped[str] = mapped_column(String(16))
     offers: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     return_urls: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    status_url: Mapped[str | None] = mapped_column(String(2100), nullable=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 

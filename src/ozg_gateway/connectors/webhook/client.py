@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from ozg_gateway.connectors.translate import send
-from ozg_gateway.connectors.webhook.settings import WebhookSettings
+from ozg_gateway.connectors.webhook.settings import SigningSettings
 from ozg_gateway.http import sync_client
 
 
@@ -13,7 +13,7 @@ class WebhookClient:
     """POST an event, probe for health; transport failures leave as ConnectorErrors."""
 
     def __init__(
-        self, settings: WebhookSettings, *, transport: httpx.BaseTransport | None = None
+        self, settings: SigningSettings, *, transport: httpx.BaseTransport | None = None
     ) -> None:
         self._http = sync_client(
             timeouts=settings.timeouts,

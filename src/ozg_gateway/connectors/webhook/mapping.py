@@ -26,8 +26,14 @@ def build_request(
 ) -> tuple[bytes, dict[str, str]]:
     """Body and headers of one webhook call (pure)."""
     event = build_case_event(request.document, timestamp=timestamp, attachment_url=attachment_url)
+    return signed(event, msg_id=request.idempotency_key, signers=signers, timestamp=timestamp)
+
+
+def signed(
+    event: dict[str, Any], *, msg_id: str, signers: list[Webhook], timestamp: datetime
+) -> tuple[bytes, dict[str, str]]:
+    """Body and Standard Webhooks headers of one event (pure)."""
     body = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
-    msg_id = request.idempotency_key
     signatures = " ".join(s.sign(msg_id, timestamp, body) for s in signers)
     headers = {
         "Content-Type": "application/json",

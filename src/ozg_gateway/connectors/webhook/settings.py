@@ -9,19 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings
 
 
-class WebhookSettings(BaseModel):
-    """Where and how to POST; ``url`` may contain ``{public_base_url}``."""
+class SigningSettings(BaseModel):
+    """How to sign and send Standard Webhooks: secrets, timeouts, TLS, connections."""
 
     model_config = ConfigDict(extra="forbid")
 
-    url: HttpUrl
     secrets: list[SecretStr] = Field(
         min_length=1,
         max_length=2,
         description="Standard Webhooks secrets (whsec_...); two during rotation, both sign.",
-    )
-    check_url: HttpUrl | None = Field(
-        default=None, description="GET target for health checks (2xx = up); default: HEAD url."
     )
     timeouts: Timeouts = Timeouts(connect=5, read=15, write=15)
     tls: TlsSettings | None = None
@@ -39,3 +35,12 @@ class WebhookSettings(BaseModel):
             if not raw.startswith("whsec_") or not 24 <= len(key) <= 64:
                 raise ValueError("secrets must be whsec_<base64 of 24 to 64 bytes>")
         return value
+
+
+class WebhookSettings(SigningSettings):
+    """Where and how to POST; ``url`` may contain ``{public_base_url}``."""
+
+    url: HttpUrl
+    check_url: HttpUrl | None = Field(
+        default=None, description="GET target for health checks (2xx = up); default: HEAD url."
+    )

@@ -1,5 +1,5 @@
 """case status from back offices: one row per update, the note sealed; the last state on
-the case
+the case; each portal's status URL
 
 Revision ID: 0008
 Revises: 0007
@@ -41,9 +41,13 @@ def upgrade() -> None:
     op.create_index("ix_case_status_updates_case_id", "case_status_updates", ["case_id"])
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("processing", sa.String(20), nullable=True))
+    with op.batch_alter_table("api_clients") as batch:
+        batch.add_column(sa.Column("status_url", sa.String(2100), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("api_clients") as batch:
+        batch.drop_column("status_url")
     with op.batch_alter_table("cases") as batch:
         batch.drop_column("processing")
     op.drop_index("ix_case_status_updates_case_id", "case_status_updates")

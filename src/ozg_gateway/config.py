@@ -201,6 +201,11 @@ class Settings(BaseSettings):
         description="Connector instance (type status-webhook) that tells portals of status "
         "changes at their status_url.",
     )
+    mail_notifier: str | None = Field(
+        default=None,
+        description="Connector instance (type smtp) that e-mails applicants of offers with "
+        "notify_applicant when the office reports a status.",
+    )
     open311_jurisdiction_id: str | None = Field(
         default=None, description="Open311 server: the jurisdiction_id apps must send, if any."
     )

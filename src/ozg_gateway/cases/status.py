@@ -137,12 +137,48 @@ def report(
     )
     case.updated_at = ctx.clock()
     case.processing = status
+    index = _into_document(ctx, case, status=status, note=note, occurred_at=occurred_at)
+    _mail_applicant(ctx, case, index)
     sub = session.get(Submission, case.submission_id) if case.submission_id else None
     if sub is not None:
         store.add_event(sub, at=occurred_at, status=f"status_{status}", case_id=case.id)
         _tell_portal(ctx, session, case=case, sub=sub, status=status, occurred_at=occurred_at)
     session.flush()
     return Current(status, note, occurred_at), True
+
+
+def _into_document(
+    ctx: GatewayContext, case: Case, *, status: str, note: str | None, occurred_at: datetime
+) -> int:
+    """The update joins the (sealed) case document, which back offices fetched later and the
+    applicant's e-mail read; returns its position."""
+    document = store.open_case(ctx.keyring, case)
+    updates = document.setdefault("status_updates", [])
+    updates.append(
+        {
+            "status": status,
+            "monitor_status": MONITOR[status],
+            "note": note,
+            "occurred_at": occurred_at.isoformat(),
+        }
+    )
+    case.payload_sealed = ctx.keyring.seal_json(document, aad=store.case_aad(case.id))
+    return len(updates) - 1
+
+
+def _mail_applicant(ctx: GatewayContext, case: Case, index: int) -> None:
+    """A status e-mail through the outbox, for offers that want one and a configured server."""
+    offer = ctx.catalog.get(case.service_id)
+    notifier = ctx.settings.mail_notifier
+    if offer is None or not offer.notify_applicant or notifier is None:
+        return
+    outbox.enqueue_notice(
+        case=case,
+        connector=notifier,
+        delivery_id=ctx.ids(),
+        progress={"update": index},
+        now=ctx.clock(),
+    )
 
 
 def _tell_portal(

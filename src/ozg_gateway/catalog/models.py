@@ -108,6 +108,9 @@ class Offer(_Strict):
         "(FIT-Connect names: eMail, deMail, fink, elster).",
     )
     allow_anonymous: bool = False
+    notify_applicant: bool = Field(
+        default=False, description="E-mail the applicant when the office reports a status."
+    )
     form_settings: dict[str, Any] = Field(
         default_factory=dict, description="Settings of the form model (facilities, halls ...)."
     )

@@ -8,6 +8,7 @@ are read by each protocol's own fault mapper, e.g. ``xta.faults``; no runtime co
 
 from __future__ import annotations
 
+import smtplib
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +60,15 @@ EXCEPTION_TABLE: dict[type[BaseException], type[ConnectorError]] = {
     # TLS: a certificate that does not verify is a configuration matter, not an outage.
     ssl.SSLCertVerificationError: ConnectorConfigError,
     ssl.SSLError: TransientError,
+    # SMTP (the smtp connector's stdlib client)
+    smtplib.SMTPAuthenticationError: ConnectorAuthError,
+    smtplib.SMTPRecipientsRefused: PermanentError,
+    smtplib.SMTPSenderRefused: ConnectorConfigError,
+    smtplib.SMTPNotSupportedError: ConnectorConfigError,
+    smtplib.SMTPDataError: TransientError,
+    smtplib.SMTPServerDisconnected: TransientError,
+    smtplib.SMTPConnectError: TransientError,
+    smtplib.SMTPException: TransientError,
     # Plain OS-level failures (e.g. from a raw socket).
     ConnectionError: TransientError,
     TimeoutError: TransientError,

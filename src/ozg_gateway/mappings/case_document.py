@@ -105,6 +105,11 @@ class CaseDocument(_Doc):
         description="Cases received from another system: channel (xta), message id, sender, "
         "message type, and format (xfall: fields read from the container; raw: files only).",
     )
+    status_updates: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="What the processing office reported: status, monitor_status (federal "
+        "status monitor), note to the applicant, occurred_at; oldest first.",
+    )
 
 
 class CaseEvent(_Doc):

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
+from ozg_gateway.cases.following import StatusFollower
 from ozg_gateway.cases.receiving import ReceivePoller
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery.tracking import TrackingPoller
@@ -19,7 +20,8 @@ from ozg_gateway.monitoring.health import HealthPoller
 def background_jobs(
     ctx: GatewayContext, worker: Worker, stop: asyncio.Event
 ) -> list[Coroutine[Any, Any, None]]:
-    """Delivery, health checks, payment polling, eID clean-up, transport reports, mailboxes."""
+    """Delivery, health checks, payment polling, eID clean-up, transport reports, mailboxes,
+    status from back offices that keep it themselves."""
     return [
         worker.run(stop),
         HealthPoller(ctx, ctx.connectors).run(stop),
@@ -27,4 +29,5 @@ def background_jobs(
         IdentificationJanitor(ctx).run(stop),
         TrackingPoller(ctx, ctx.connectors).run(stop),
         ReceivePoller(ctx, ctx.connectors).run(stop),
+        StatusFollower(ctx, ctx.connectors).run(stop),
     ]

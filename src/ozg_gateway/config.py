@@ -92,6 +92,9 @@ class DeliverySettings(BaseModel):
         default=1800, gt=0, description="Longest wait between two checks of one payment."
     )
     payment_poll_seconds: float = Field(default=5, gt=0, description="Pace of payment rounds.")
+    status_poll_seconds: float = Field(
+        default=60, gt=0, description="Pace of asking back offices (Open311) for status."
+    )
     pull_lease_seconds: int = Field(default=300, ge=10)
 
 

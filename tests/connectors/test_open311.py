@@ -18,7 +18,7 @@ from ozg_gateway.connectors.open311.simulator import Open311State, create_open31
 from ozg_gateway.errors import PermanentError, TransientError
 from ozg_gateway.specs import json_validator
 from ozg_gateway.store.models import Delivery, DeliveryAttempt
-from tests.conftest import PORTAL_KEY
+from tests.conftest import BACKOFFICE_KEY, PORTAL_KEY
 from tests.factories import form
 from tests.gateway import Gateway, start_gateway
 from tests.live import LiveServer
@@ -151,3 +151,25 @@ def test_pure_parts() -> None:
     assert parse_created(b'[{"token": "abc"}]') == "token:abc"
     with pytest.raises(PermanentError):
         parse_created(b'[{"code": 400}]')
+
+
+def test_the_back_offices_status_is_followed_into_the_case(env: Env) -> None:
+    from ozg_gateway.cases.following import StatusFollower
+
+    case_id = env.submit()
+    env.gw.work()
+    follower = StatusFollower(env.gw.ctx, env.gw.ctx.connectors)
+    assert env.gw.run(follower.follow_once()) == 1  # open, no notes: received
+    assert env.gw.run(follower.follow_once()) == 0  # asked again: nothing new
+    closed = httpx.post(
+        f"{env.server.url}/simulate/status/MTL-AEM-000001",
+        json={"status": "closed", "status_notes": "Leuchtmittel getauscht."},
+    )
+    assert closed.status_code == 200
+    assert env.gw.run(follower.follow_once()) == 1
+    document = env.gw.http.get(
+        f"/v1/cases/{case_id}", headers={"Authorization": f"Bearer {BACKOFFICE_KEY}"}
+    ).json()["document"]
+    assert [u["status"] for u in document["status_updates"]] == ["received", "completed"]
+    assert document["status_updates"][-1]["note"] == "Leuchtmittel getauscht."
+    assert env.gw.run(follower.follow_once()) == 0  # a finished case is not asked again

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -95,6 +96,25 @@ class DeliveryResult:
     remote_reference: str | None = None
     detail: str | None = None
     track: bool = False  # the receiver's final report comes later, via ``track``
+
+
+@dataclass(frozen=True)
+class RemoteStatus:
+    """What the receiving system says about a case it took: ``closed`` or ``open``, its note
+    and when it last changed (for back offices that keep the status themselves)."""
+
+    closed: bool
+    notes: str | None
+    updated_at: datetime | None
+
+
+@runtime_checkable
+class StatusFollowing(Protocol):
+    """A route connector whose receiver can be asked how a delivered case stands."""
+
+    async def status(self, reference: str, *, timeout: float) -> RemoteStatus | None:
+        """The receiver's word on the case it filed under ``reference`` (None: unknown)."""
+        ...
 
 
 @dataclass(frozen=True)

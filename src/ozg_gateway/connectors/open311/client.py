@@ -40,6 +40,16 @@ class Open311Client:
             self._http, "GET", f"{self.endpoint}/services.json", params=params, timeout=timeout
         )
 
+    def request(self, request_id: str, *, api_key: str, timeout: float) -> httpx.Response:
+        """GET {endpoint}/requests/{id}.json: a filed report with its current status."""
+        return send(
+            self._http,
+            "GET",
+            f"{self.endpoint}/requests/{request_id}.json",
+            params={"api_key": api_key},
+            timeout=timeout,
+        )
+
     def close(self) -> None:
         """Close connections."""
         self._http.close()

@@ -8,9 +8,10 @@ from ozg_gateway.connectors.contract import (
     ConnectorEnv,
     DeliveryRequest,
     DeliveryResult,
+    RemoteStatus,
 )
 from ozg_gateway.connectors.open311.client import Open311Client
-from ozg_gateway.connectors.open311.mapping import build_post_body, parse_created
+from ozg_gateway.connectors.open311.mapping import build_post_body, parse_created, parse_status
 from ozg_gateway.connectors.open311.settings import Open311Settings
 from ozg_gateway.connectors.threads import BlockingCalls
 from ozg_gateway.connectors.translate import error_for_response
@@ -51,6 +52,21 @@ class Open311Connector:
         if error is not None:
             raise error
         return DeliveryResult(remote_reference=parse_created(response.content))
+
+    async def status(self, reference: str, *, timeout: float) -> RemoteStatus | None:
+        """GET requests/{id}.json: open or closed, the status notes, the last change."""
+        response = await self._calls.run(
+            self.client.request,
+            reference,
+            api_key=self.settings.api_key.get_secret_value(),
+            timeout=timeout,
+        )
+        if response.status_code == 404:
+            return None
+        error = error_for_response(response, what="Open311 server")
+        if error is not None:
+            raise error
+        return parse_status(response.content)
 
     async def check(self, *, timeout: float) -> None:
         """GET services.json (the service list every GeoReport server offers)."""

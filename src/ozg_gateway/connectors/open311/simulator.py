@@ -160,4 +160,16 @@ def create_open311_simulator(
     async def many() -> list[dict[str, Any]]:
         return [public(r) for r in state.requests.values()]
 
+    @app.post("/simulate/status/{request_id}", response_model=None)
+    async def set_status(request_id: str, request: Request) -> dict[str, Any] | JSONResponse:
+        """Tests and the demo play the back office: close or reopen a request, with notes."""
+        stored = state.requests.get(request_id)
+        if stored is None:
+            return _error(404, "service_request_id not found")
+        change = await request.json()
+        stored["status"] = change.get("status", stored["status"])
+        stored["status_notes"] = change.get("status_notes")
+        stored["updated_datetime"] = datetime.now(UTC).isoformat(timespec="seconds")
+        return public(stored)
+
     return app

@@ -61,7 +61,7 @@ class GatewayCollector(Collector):
             labels=["connector", "setting"],
         )
         with self._ctx.db.reading() as session:
-            views = overview.connectors(self._ctx, session)
+            states = overview.health(self._ctx, session)
             paid = session.execute(
                 select(Payment.provider, Payment.status, func.count()).group_by(
                     Payment.provider, Payment.status
@@ -75,8 +75,8 @@ class GatewayCollector(Collector):
             identified = session.execute(
                 select(Identification.status, func.count()).group_by(Identification.status)
             ).all()
-        for view in views:
-            health.add_metric([view.name], overview.STATE_VALUE[view.state])
+        for name, (verdict, _) in states.items():
+            health.add_metric([name], overview.STATE_VALUE[verdict])
         for provider, status, count in paid:
             payments.add_metric([provider, status], count)
         for provider, count in flagged:

@@ -59,35 +59,44 @@ def state_of(
     return "up"
 
 
-def connectors(ctx: GatewayContext, session: Session) -> list[ConnectorView]:
-    """Every configured or known connector instance, problems first."""
+def health(ctx: GatewayContext, session: Session) -> dict[str, tuple[State, ConnectorState | None]]:
+    """Every configured or known instance's state, from the stored checks alone (no backlog
+    query: readiness probes and metric scrapes ask this often)."""
     now = ctx.clock()
     delivery = ctx.settings.delivery
     states = snapshot(session)
-    stats = outbox.queue_stats(session, now=now)
-    names = sorted(set(ctx.settings.connectors) | set(states))
-    views = []
-    for name in names:
+    result: dict[str, tuple[State, ConnectorState | None]] = {}
+    for name in sorted(set(ctx.settings.connectors) | set(states)):
         state = states.get(name)
-        q = stats.get(name, outbox.QueueStats())
         fresh = bool(
             state
             and state.last_check_at
             and now - state.last_check_at < timedelta(seconds=3 * delivery.health_interval_seconds)
         )
         errors = ctx.connectors.errors.get(name, [])
+        timeout = delivery.health_timeout_seconds
+        result[name] = (state_of(state, errors, timeout=timeout, fresh=fresh), state)
+    return result
+
+
+def connectors(ctx: GatewayContext, session: Session) -> list[ConnectorView]:
+    """Every configured or known connector instance with its backlog, problems first."""
+    stats = outbox.queue_stats(session, now=ctx.clock())
+    views = []
+    for name, (verdict, state) in health(ctx, session).items():
+        q = stats.get(name, outbox.QueueStats())
         ctype = ctx.connectors.types.get(name)
         views.append(
             ConnectorView(
                 name=name,
                 type=ctype.name if ctype else ctx.settings.connectors.get(name, {}).get("type"),
-                state=state_of(state, errors, timeout=delivery.health_timeout_seconds, fresh=fresh),
+                state=verdict,
                 breaker=state.breaker if state else CLOSED,
                 consecutive_failures=state.consecutive_failures if state else 0,
                 last_check_at=state.last_check_at if state else None,
                 last_latency_ms=state.last_latency_ms if state else None,
                 last_error=state.last_error if state else None,
-                config_errors=errors,
+                config_errors=ctx.connectors.errors.get(name, []),
                 queue_depth=q.pending,
                 in_flight=q.in_flight,
                 oldest_pending_seconds=q.oldest_pending_seconds,

@@ -255,21 +255,20 @@ async def audit_page(
 async def catalogue_page(request: Request, ctx: Ctx, who: Who) -> HTMLResponse:
     """The offers with channel, new marker, routes, fee and eID policy, and what is wrong."""
 
-    def load() -> list[overview.ConnectorView]:
+    def load() -> dict[str, overview.State]:
         with ctx.db.reading() as session:
-            return overview.connectors(ctx, session)
+            return {n: verdict for n, (verdict, _) in overview.health(ctx, session).items()}
 
-    states = {v.name: v for v in await run_in_threadpool(load)}
+    states = await run_in_threadpool(load)
     findings: dict[str, list[str]] = {}
     for offer in ctx.catalog.offers:
         notes = findings.setdefault(offer.id, [])
         for route in offer.routes:
-            view = states.get(route)
-            if view is None:
+            if route not in states:
                 notes.append(f"Route {route}: kein Connector dieses Namens")
-            elif view.config_errors:
+            elif ctx.connectors.errors.get(route):
                 notes.append(f"Route {route}: Konfiguration fehlerhaft")
-            elif view.state == "down":
+            elif states[route] == "down":
                 notes.append(f"Route {route}: Connector gestört")
     return page(
         request,

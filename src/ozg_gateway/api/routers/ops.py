@@ -43,11 +43,11 @@ def readyz(ctx: Ctx, request: Request) -> JSONResponse:
         ready = current == head
         if ready:
             with ctx.db.reading() as session:
-                views = overview.connectors(ctx, session)
+                states = overview.health(ctx, session)
             # reported, not counted: a back office being down must not take this gateway out
             # of the load balancer (it still accepts and keeps cases); an operator sees it here
             checks["connectors"] = {
-                state: sorted(v.name for v in views if v.state == state)
+                state: sorted(n for n, (verdict, _) in states.items() if verdict == state)
                 for state in ("down", "degraded", "unknown")
             }
     except SQLAlchemyError:

@@ -164,23 +164,6 @@ def parse(schema: Mapping[str, Any], name: str, posted: Mapping[str, str]) -> An
     return _typed(node, raw) if raw else None
 
 
-def flatten(value: Any, name: str) -> dict[str, str]:
-    """Posted-field values from JSON (to show a form again)."""
-    if isinstance(value, Mapping):
-        out: dict[str, str] = {}
-        for key, child in value.items():
-            out |= flatten(child, f"{name}.{key}")
-        return out
-    if isinstance(value, list):
-        out = {}
-        for i, child in enumerate(value):
-            out |= flatten(child, f"{name}.{i}")
-        return out
-    if isinstance(value, bool):
-        return {name: "on"} if value else {}
-    return {name: str(value)} if value is not None else {}
-
-
 def errors_by_name(problem_errors: list[dict[str, str]]) -> dict[str, str]:
     """Problem pointers (``/form_data/kind/vornamen``) as dotted field names."""
     result: dict[str, str] = {}

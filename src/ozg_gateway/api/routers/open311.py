@@ -14,14 +14,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ozg_gateway.api.deps import Ctx, context_of, resolve_principal
 from ozg_gateway.api.uploads import sniff
 from ozg_gateway.cases import intake
-from ozg_gateway.cases import status as case_status
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.errors import Problem
 from ozg_gateway.forms.aem import AemSettings
@@ -239,16 +237,18 @@ def _file(
         raise
 
 
-def _request_view(ctx: GatewayContext, session: Session, case: Case) -> dict[str, Any]:
+def _request_view(ctx: GatewayContext, case: Case) -> dict[str, Any]:
     settings = ctx.catalog.form_settings(OFFER)
     assert isinstance(settings, AemSettings)
-    state = case_status.current(ctx, session, case.id)
+    document = store.open_case(ctx.keyring, case)
+    # the case document keeps every applied status update, the last one is the current state
+    last = (document.get("status_updates") or [{}])[-1]
     return build_service_request(
-        store.open_case(ctx.keyring, case),
+        document,
         settings=settings,
-        status="closed" if state.monitor == "COMPLETED" else "open",
-        status_notes=state.note,
-        updated=(state.occurred_at or case.updated_at).isoformat(),
+        status="closed" if last.get("monitor_status") == "COMPLETED" else "open",
+        status_notes=last.get("note"),
+        updated=last.get("occurred_at") or case.updated_at.isoformat(),
     )
 
 
@@ -285,7 +285,7 @@ async def list_requests(
             if end_date:
                 query = query.where(Case.created_at <= end_date)
         with ctx.db.reading() as session:
-            items = [_request_view(ctx, session, c) for c in session.scalars(query)]
+            items = [_request_view(ctx, c) for c in session.scalars(query)]
         if not service_request_id:
             items = [
                 i

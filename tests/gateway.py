@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from ozg_gateway.api.app import create_app
+from ozg_gateway.cases.following import tracking_poller
 from ozg_gateway.context import GatewayContext, build_context
-from ozg_gateway.delivery.tracking import TrackingPoller
 from ozg_gateway.delivery.worker import Worker
 from ozg_gateway.runtime import uuid_ids
 from ozg_gateway.store import clients, migrate
@@ -44,7 +44,7 @@ class Gateway:
         clock = self.ctx.clock
         assert isinstance(clock, FrozenClock)
         clock.advance(seconds=300)
-        return int(self.run(TrackingPoller(self.ctx, self.ctx.connectors).track_once()))
+        return int(self.run(tracking_poller(self.ctx).track_once()))
 
     def submit_kita(self, attachment: bytes = PDF_BYTES) -> str:
         """A Kita registration with one PDF attachment, submitted; returns the case id."""

@@ -7,10 +7,9 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
-from ozg_gateway.cases.following import StatusFollower
+from ozg_gateway.cases.following import StatusFollower, tracking_poller
 from ozg_gateway.cases.receiving import ReceivePoller
 from ozg_gateway.context import GatewayContext
-from ozg_gateway.delivery.tracking import TrackingPoller
 from ozg_gateway.delivery.worker import Worker
 from ozg_gateway.eid.service import IdentificationJanitor
 from ozg_gateway.epayment.poller import PaymentPoller
@@ -27,7 +26,7 @@ def background_jobs(
         HealthPoller(ctx, ctx.connectors).run(stop),
         PaymentPoller(ctx).run(stop),
         IdentificationJanitor(ctx).run(stop),
-        TrackingPoller(ctx, ctx.connectors).run(stop),
+        tracking_poller(ctx).run(stop),
         ReceivePoller(ctx, ctx.connectors).run(stop),
         StatusFollower(ctx, ctx.connectors).run(stop),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -95,3 +96,60 @@ def test_only_the_offers_back_office_and_a_note_where_the_citizen_must_act(
         headers={"Authorization": f"Bearer {OTHER_PORTAL_KEY}"},
     )
     assert portal.status_code == 403
+
+
+NOTICE = b"%PDF-1.7\n% Bescheid\n" + b"0" * 4000 + b"\n%%EOF\n"
+
+
+def test_a_notice_pdf_goes_with_an_update_to_the_portal_only(api: Api, ctx: GatewayContext) -> None:
+    sid, case_id = _case(api, ctx)
+    document = {
+        "filename": "Bescheid Müller.pdf",
+        "content_base64": base64.b64encode(NOTICE).decode(),
+    }
+    done = _report(api, case_id, status="completed", note="Erledigt.", document=document)
+    assert done["changed"] is True
+    step = api.http.get(f"/v1/submissions/{sid}", headers=api.portal).json()["timeline"][-1]
+    assert step["document"]["filename"] == "Bescheid Müller.pdf"
+    assert step["document"]["size"] == len(NOTICE)
+    got = api.http.get(step["document"]["href"], headers=api.portal)
+    assert got.status_code == 200
+    assert got.content == NOTICE
+    assert got.headers["content-type"] == "application/pdf"
+    assert "filename*=UTF-8''Bescheid%20M%C3%BCller.pdf" in got.headers["content-disposition"]
+    other = api.http.get(
+        step["document"]["href"], headers={"Authorization": f"Bearer {OTHER_PORTAL_KEY}"}
+    )
+    assert other.status_code in (403, 404)
+    with ctx.db.reading() as session:  # encrypted at rest, name sealed
+        row = session.scalars(select(CaseStatusUpdate)).one()
+        assert row.document_ref is not None
+        assert row.document_name_sealed is not None
+        assert b"M\xc3\xbcller" not in row.document_name_sealed
+        files = list(ctx.settings.data_dir.rglob(row.document_ref))
+        assert len(files) == 1
+        stored = files[0].read_bytes()
+        assert b"Bescheid" not in stored
+    case = api.http.get(f"/v1/cases/{case_id}", headers=BACKOFFICE).json()
+    listed = case["document"]["status_updates"][-1]["document"]
+    assert listed["size"] == len(NOTICE)
+
+
+def test_a_document_that_is_no_pdf_is_refused_and_nothing_is_written(
+    api: Api, ctx: GatewayContext
+) -> None:
+    _, case_id = _case(api, ctx)
+    for content in (base64.b64encode(b"<html>").decode(), "QUJDR", "***"):
+        r = api.http.post(
+            f"/v1/cases/{case_id}/status",
+            json={
+                "status": "completed",
+                "document": {"filename": "a.pdf", "content_base64": content},
+            },
+            headers=BACKOFFICE,
+        )
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["errors"][0]["pointer"].startswith("/document")
+    with ctx.db.reading() as session:
+        assert session.scalars(select(CaseStatusUpdate)).all() == []

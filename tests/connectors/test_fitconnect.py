@@ -140,6 +140,8 @@ def test_case_arrives_encrypted_and_the_destination_accepts_it(env: Env) -> None
     assert all(token.count(".") == 4 for token in sub.attachments.values())  # JWE compact
     assert _track(env) == 1
     assert env.delivery(case_id).tracking == "green"
+    with env.gw.ctx.db.reading() as session:  # accept-submission: the office received it
+        assert session.get(Case, case_id).processing == "received"  # type: ignore[union-attr]
 
 
 @pytest.fixture

@@ -120,6 +120,8 @@ def test_case_goes_out_as_xfall_with_its_files_and_the_report_turns_green(xenv: 
     assert xenv.track() == 0  # first answer: still open
     assert xenv.track() == 1
     assert xenv.delivery(case_id).tracking == "green"
+    with xenv.ctx.db.reading() as session:  # the back office has it: the case is received
+        assert session.get(Case, case_id).processing == "received"  # type: ignore[union-attr]
     metrics = xenv.http.get("/metrics").text
     assert 'ozg_delivery_reports{connector="civento",report="green"} 1.0' in metrics
 

@@ -38,6 +38,9 @@ from ozg_gateway.errors import Problem
 UPLOAD_OPERATIONS = frozenset(
     {"uploadAttachment", "createSubmissionFromPdf", "open311CreateRequest"}
 )
+# A status update may carry a notice PDF of up to 10 MB, base64 in the JSON body.
+DOCUMENT_OPERATIONS = frozenset({"reportCaseStatus"})
+DOCUMENT_JSON_BYTES = 14 * 1024 * 1024 + 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ def route_table(
             needs_key = bool(operation.get("security"))
             if operation_id in UPLOAD_OPERATIONS:
                 limit = upload_bytes + MULTIPART_OVERHEAD
+            elif operation_id in DOCUMENT_OPERATIONS:
+                limit = DOCUMENT_JSON_BYTES
             else:
                 limit = settings.json_body_bytes if needs_key else settings.public_body_bytes
             rated = operation_id in settings.rate.operations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
@@ -77,6 +78,15 @@ class AttachmentOut(BaseModel):
     created_at: datetime
 
 
+class StatusDocumentOut(BaseModel):
+    """A document from the office, downloadable by the portal that filed the application."""
+
+    filename: str
+    content_type: str
+    size: int
+    href: str = Field(description="GET it with the portal key.")
+
+
 class TimelineItem(BaseModel):
     """One step of the application, with a German sentence a portal can show as it is."""
 
@@ -84,6 +94,9 @@ class TimelineItem(BaseModel):
     status: str = Field(description="Machine-readable step, e.g. `submitted`, `delivered`.")
     title: str = Field(description="The step in German for the citizen (no internal names).")
     note: str | None = Field(default=None, description="The office's note with this step.")
+    document: StatusDocumentOut | None = Field(
+        default=None, description="A document the office sent with this step (a notice PDF)."
+    )
 
 
 class FeeState(BaseModel):
@@ -229,6 +242,30 @@ class CaseOut(BaseModel):
     document: dict[str, Any]
 
 
+class StatusDocumentIn(BaseModel):
+    """A notice or other PDF for the citizen, base64-encoded (at most 10 MB)."""
+
+    model_config = ConfigDict(extra="forbid")
+    filename: str = Field(min_length=1, max_length=200, pattern=r"^[^/\\\x00-\x1f]+$")
+    content_type: Literal["application/pdf"] = "application/pdf"
+    content_base64: str = Field(
+        max_length=14 * 1024 * 1024,
+        pattern=r"^[A-Za-z0-9+/]*={0,2}$",
+        description="The file, base64 (RFC 4648, no line breaks).",
+    )
+
+    @model_validator(mode="after")
+    def _whole_base64(self) -> Self:
+        if len(self.content_base64) % 4 == 1:
+            raise ValueError("Kein vollständiges Base64: die Länge passt nicht.")
+        return self
+
+    @property
+    def data(self) -> bytes:
+        """The decoded file (the pattern above admits only the base64 alphabet)."""
+        return base64.b64decode(self.content_base64 + "=" * (-len(self.content_base64) % 4))
+
+
 class CaseStatusIn(BaseModel):
     """A back office's word on a case: its processing state and, optionally, a note to the
     citizen (German, plain text)."""
@@ -253,6 +290,9 @@ class CaseStatusIn(BaseModel):
         default=None,
         max_length=100,
         description="Your id of this update: sending it again changes nothing.",
+    )
+    document: StatusDocumentIn | None = Field(
+        default=None, description="One document for the citizen with this update (a PDF)."
     )
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from ozg_gateway.api.schemas import (
     FeeState,
     Hold,
     IdentificationState,
+    StatusDocumentOut,
     SubmissionOut,
     TimelineItem,
 )
@@ -116,9 +117,9 @@ def submission_view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
     ident = _identification(ctx, sub, offer)
     session = orm_state(sub).session
     processing = "SUBMITTED" if case else "DRAFT"
-    notes: dict[tuple[str, datetime], str] = {}
+    shown: dict[tuple[str, datetime], case_status.Shown] = {}
     if case is not None and session is not None:
-        processing, notes = case_status.for_portal(ctx, session, case)
+        processing, shown = case_status.for_portal(ctx, session, case)
     out = SubmissionOut(
         id=sub.id,
         service_id=sub.service_id,
@@ -135,13 +136,28 @@ def submission_view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
         hold=_hold(sub, fee, ident),
         processing=processing,
         timeline=[
-            TimelineItem(
-                at=e.at,
-                status=e.status,
-                title=timeline_title(e, offer),
-                note=notes.get((e.status.removeprefix("status_"), e.at)),
-            )
+            _step(sub, e, offer, shown.get((e.status.removeprefix("status_"), e.at)))
             for e in sub.events
         ],
     )
     return out.model_dump(mode="json")
+
+
+def _step(
+    sub: Submission, event: TimelineEvent, offer: Offer | None, shown: case_status.Shown | None
+) -> TimelineItem:
+    document = None
+    if shown is not None and shown.document_id is not None:
+        document = StatusDocumentOut(
+            filename=shown.filename or "Dokument.pdf",
+            content_type=shown.content_type or "application/pdf",
+            size=shown.size or 0,
+            href=f"/v1/submissions/{sub.id}/documents/{shown.document_id}",
+        )
+    return TimelineItem(
+        at=event.at,
+        status=event.status,
+        title=timeline_title(event, offer),
+        note=shown.note if shown else None,
+        document=document,
+    )

@@ -4,20 +4,30 @@ For every delivered case whose receiver can be asked (``StatusFollowing``) and t
 finished yet, the receiver's word becomes a status update like a back office's own report:
 ``closed`` → completed, ``open`` with notes → in progress, ``open`` → received. The update id
 is the receiver's state and time, so asking again changes nothing until it changes.
+
+Receivers that confirm arrival (an XTA transport report green or yellow, FIT-Connect's
+``accept-submission``) make the case ``received``: :func:`on_arrival` is the tracking
+poller's hook. A FIT-Connect ``reject-submission`` is a technical refusal, not the office's
+decision on the application: the delivery becomes a dead letter an admin can replay, and
+the case's status stays as it was.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ozg_gateway.cases import status as case_status
 from ozg_gateway.connectors.contract import RemoteStatus, StatusFollowing
 from ozg_gateway.connectors.registry import Connectors
 from ozg_gateway.context import GatewayContext
+from ozg_gateway.delivery.outbox import Tracked
 from ozg_gateway.delivery.policy import DELIVERED
+from ozg_gateway.delivery.tracking import TrackingPoller
 from ozg_gateway.errors import ConnectorError
 from ozg_gateway.logging import get_logger
 from ozg_gateway.runtime import wait_or_stop
@@ -114,3 +124,29 @@ class StatusFollower:
             except Exception as exc:  # a broken round must not end the process
                 log.error("status following failed", exc_info=exc)
             await wait_or_stop(stop, interval)
+
+
+def on_arrival(ctx: GatewayContext) -> Callable[[Session, Tracked], None]:
+    """The tracking poller's hook: a confirmed arrival makes the case ``received``."""
+
+    def arrived(session: Session, tracked: Tracked) -> None:
+        case = session.get(Case, tracked.case_id)
+        if case is None:
+            return
+        case_status.report(
+            ctx,
+            session,
+            case=case,
+            status="received",
+            note=None,
+            occurred_at=ctx.clock(),
+            reported_by=f"connector:{tracked.connector}"[:64],
+            update_id=f"{tracked.connector}:arrived"[:100],
+        )
+
+    return arrived
+
+
+def tracking_poller(ctx: GatewayContext) -> TrackingPoller:
+    """The transport-report poller with the arrival hook (every caller wants both)."""
+    return TrackingPoller(ctx, ctx.connectors, on_arrival=on_arrival(ctx))

@@ -17,6 +17,9 @@ withdrawn          COMPLETED             withdrawn
 a final state stays, ``received`` cannot follow work, and an update that happened before the
 last one applied (late or out of order) changes nothing. Repeating an update (same
 ``update_id``, or the same state and note again) is answered with the current state.
+
+An update may carry one document (a notice PDF): stored encrypted like attachments, named in
+the case document, and offered to the portal with the timeline step.
 """
 
 from __future__ import annotations
@@ -51,6 +54,29 @@ _RANK = {
     "withdrawn": 3,
 }
 NOTE_CHARS = 1000
+DOCUMENT_TYPES = {"application/pdf": b"%PDF-"}
+DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StatusDocument:
+    """A document sent with an update (checked by :func:`document_problem` first)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def document_problem(document: StatusDocument) -> str | None:
+    """Why a document cannot go with an update (German), or None."""
+    magic = DOCUMENT_TYPES.get(document.content_type)
+    if magic is None:
+        return "Als Dokument zum Status ist nur ein PDF (application/pdf) möglich."
+    if len(document.data) > DOCUMENT_BYTES:
+        return "Das Dokument ist größer als 10 MB."
+    if not document.data.startswith(magic):
+        return "Das Dokument ist kein PDF."
+    return None
 
 
 @dataclass(frozen=True)
@@ -108,6 +134,7 @@ def report(
     occurred_at: datetime,
     reported_by: str,
     update_id: str | None,
+    document: StatusDocument | None = None,
 ) -> tuple[Current, bool]:
     """Apply a back office's update in the caller's transaction; returns the state and whether
     it changed. The submission's timeline gets a step the portal shows."""
@@ -122,22 +149,23 @@ def report(
     now = current(ctx, session, case.id)
     if (now.status, now.note) == (status, note) or not allowed(now, status, occurred_at):
         return now, False
-    session.add(
-        CaseStatusUpdate(
-            case_id=case.id,
-            status=status,
-            note_sealed=ctx.keyring.seal_json(note, aad=store.status_note_aad(case.id))
-            if note
-            else None,
-            occurred_at=occurred_at,
-            reported_by=reported_by,
-            update_id=update_id,
-            recorded_at=ctx.clock(),
-        )
+    row = CaseStatusUpdate(
+        case_id=case.id,
+        status=status,
+        note_sealed=ctx.keyring.seal_json(note, aad=store.status_note_aad(case.id))
+        if note
+        else None,
+        occurred_at=occurred_at,
+        reported_by=reported_by,
+        update_id=update_id,
+        recorded_at=ctx.clock(),
     )
+    if document is not None:
+        _store_document(ctx, case.id, row, document)
+    session.add(row)
     case.updated_at = ctx.clock()
     case.processing = status
-    index = _into_document(ctx, case, status=status, note=note, occurred_at=occurred_at)
+    index = _into_document(ctx, case, row, note=note)
     _mail_applicant(ctx, case, index)
     sub = session.get(Submission, case.submission_id) if case.submission_id else None
     if sub is not None:
@@ -147,21 +175,48 @@ def report(
     return Current(status, note, occurred_at), True
 
 
+def _store_document(
+    ctx: GatewayContext, case_id: str, row: CaseStatusUpdate, document: StatusDocument
+) -> None:
+    # Written before the commit: a failed transaction leaves an unreferenced encrypted blob,
+    # never a status row without its document.
+    blob = ctx.blobs.begin(ctx.ids().replace("-", ""))
+    try:
+        blob.write(document.data)
+        blob.finish()
+        blob.place()
+    except BaseException:
+        blob.discard()
+        raise
+    row.document_ref = blob.ref
+    row.document_name_sealed = ctx.keyring.seal(
+        document.filename.encode(), aad=store.status_document_aad(case_id)
+    )
+    row.document_type = document.content_type
+    row.document_size = blob.size
+    row.document_sha256 = blob.sha256
+
+
 def _into_document(
-    ctx: GatewayContext, case: Case, *, status: str, note: str | None, occurred_at: datetime
+    ctx: GatewayContext, case: Case, row: CaseStatusUpdate, *, note: str | None
 ) -> int:
     """The update joins the (sealed) case document, which back offices fetched later and the
     applicant's e-mail read; returns its position."""
     document = store.open_case(ctx.keyring, case)
     updates = document.setdefault("status_updates", [])
-    updates.append(
-        {
-            "status": status,
-            "monitor_status": MONITOR[status],
-            "note": note,
-            "occurred_at": occurred_at.isoformat(),
+    entry: dict[str, object] = {
+        "status": row.status,
+        "monitor_status": MONITOR[row.status],
+        "note": note,
+        "occurred_at": row.occurred_at.isoformat(),
+    }
+    if row.document_ref is not None:
+        entry["document"] = {
+            "content_type": row.document_type,
+            "size": row.document_size,
+            "sha256": row.document_sha256,
         }
-    )
+    updates.append(entry)
     case.payload_sealed = ctx.keyring.seal_json(document, aad=store.case_aad(case.id))
     return len(updates) - 1
 
@@ -218,11 +273,22 @@ def _tell_portal(
     )
 
 
+@dataclass(frozen=True)
+class Shown:
+    """What the portal shows with a status step: the note and the document, if any."""
+
+    note: str | None
+    document_id: int | None = None
+    filename: str | None = None
+    content_type: str | None = None
+    size: int | None = None
+
+
 def for_portal(
     ctx: GatewayContext, session: Session, case: Case
-) -> tuple[str, dict[tuple[str, datetime], str]]:
-    """The status monitor's word for a case and its notes by (status, time); no query for a
-    case nothing was reported about yet."""
+) -> tuple[str, dict[tuple[str, datetime], Shown]]:
+    """The status monitor's word for a case and its notes and documents by (status, time);
+    no query for a case nothing was reported about yet."""
     if case.processing is None:
         return "SUBMITTED", {}
     rows = session.scalars(
@@ -231,11 +297,33 @@ def for_portal(
         .order_by(CaseStatusUpdate.occurred_at, CaseStatusUpdate.id)
     ).all()
     case_id = case.id
-    notes = {
-        (row.status, row.occurred_at): str(
-            ctx.keyring.open_json(row.note_sealed, aad=store.status_note_aad(case_id))
+    shown = {
+        (row.status, row.occurred_at): Shown(
+            note=str(ctx.keyring.open_json(row.note_sealed, aad=store.status_note_aad(case_id)))
+            if row.note_sealed is not None
+            else None,
+            document_id=row.id if row.document_ref else None,
+            filename=document_filename(ctx, row) if row.document_ref else None,
+            content_type=row.document_type,
+            size=row.document_size,
         )
         for row in rows
-        if row.note_sealed is not None
+        if row.note_sealed is not None or row.document_ref is not None
     }
-    return MONITOR[case.processing], notes
+    return MONITOR[case.processing], shown
+
+
+def document_filename(ctx: GatewayContext, row: CaseStatusUpdate) -> str:
+    """The file name of an update's document (sealed: it may name the citizen)."""
+    if row.document_name_sealed is None:
+        return "Dokument.pdf"
+    aad = store.status_document_aad(row.case_id)
+    return ctx.keyring.open(row.document_name_sealed, aad=aad).decode()
+
+
+def document_of(session: Session, *, case_id: str, document_id: int) -> CaseStatusUpdate | None:
+    """The update of a case that carries document ``document_id``."""
+    row = session.get(CaseStatusUpdate, document_id)
+    if row is None or row.case_id != case_id or row.document_ref is None:
+        return None
+    return row

@@ -3,12 +3,16 @@
 Red means the receiving side refused the message: the delivery becomes a dead letter an admin
 can replay (with a new message). Open or unreadable reports are asked for again when
 ``delivery.schedule`` says, each on its own clock; one that stays open past the maximum age is
-shown as ``unknown``.
+shown as ``unknown``. A green or yellow report means the back office has the case: the
+``on_arrival`` hook (cases' status) records that in the same transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
 
 from ozg_gateway.connectors.contract import Tracking, TrackResult
 from ozg_gateway.connectors.registry import Connectors
@@ -20,14 +24,18 @@ from ozg_gateway.runtime import wait_or_stop
 
 log = get_logger("ozg_gateway.tracking")
 BATCH = 50
+Arrived = Callable[[Session, outbox.Tracked], None]
 
 
 class TrackingPoller:
     """Asks tracking connectors for open reports each ``report_interval_seconds``."""
 
-    def __init__(self, ctx: GatewayContext, connectors: Connectors) -> None:
+    def __init__(
+        self, ctx: GatewayContext, connectors: Connectors, *, on_arrival: Arrived | None = None
+    ) -> None:
         self.ctx = ctx
         self.connectors = connectors
+        self.on_arrival = on_arrival
 
     def _tracking(self) -> dict[str, Tracking]:
         return {n: c for n, c in self.connectors.instances.items() if isinstance(c, Tracking)}
@@ -95,5 +103,7 @@ class TrackingPoller:
                 detail=result.detail,
                 now=self.ctx.clock(),
             )
+            if result.status != "red" and self.on_arrival is not None:
+                self.on_arrival(session, row)
         if result.status == "red":
             log.warning("transport report red", connector=row.connector, delivery_id=row.id)

@@ -340,6 +340,12 @@ class CaseStatusUpdate(Base):
     reported_by: Mapped[str] = mapped_column(String(64))
     update_id: Mapped[str | None] = mapped_column(String(100))
     recorded_at: Mapped[datetime]
+    # An optional document with the update (a notice PDF), stored encrypted like attachments.
+    document_ref: Mapped[str | None] = mapped_column(String(80))
+    document_name_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_type: Mapped[str | None] = mapped_column(String(64))
+    document_size: Mapped[int | None] = mapped_column(BigInteger)
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("case_id", "update_id", name="uq_case_status_updates_update"),

@@ -58,6 +58,11 @@ def status_note_aad(case_id: str) -> str:
     return f"case:{case_id}:status-note"
 
 
+def status_document_aad(case_id: str) -> str:
+    """Associated data of the file name of a document sent with a status update."""
+    return f"case:{case_id}:status-document"
+
+
 def add_event(
     sub: Submission,
     *,

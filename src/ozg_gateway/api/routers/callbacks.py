@@ -14,11 +14,11 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 
 from ozg_gateway.api.deps import Ctx
+from ozg_gateway.cases.following import tracking_poller
 from ozg_gateway.cases.receiving import ReceivePoller
 from ozg_gateway.connectors.contract import CallbackReceiving
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery import outbox
-from ozg_gateway.delivery.tracking import TrackingPoller
 from ozg_gateway.errors import Problem, not_found
 from ozg_gateway.logging import get_logger
 
@@ -64,4 +64,4 @@ async def _reports_now(ctx: GatewayContext, connector: str) -> None:
             outbox.tracking_due(session, connector=connector, now=ctx.clock())
 
     await asyncio.to_thread(due)
-    await TrackingPoller(ctx, ctx.connectors).track_once()
+    await tracking_poller(ctx).track_once()

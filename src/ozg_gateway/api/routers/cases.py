@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
-from starlette.concurrency import iterate_in_threadpool
 
 from ozg_gateway.api import cursors
 from ozg_gateway.api.deps import BackofficePrincipal, Ctx, request_id
+from ozg_gateway.api.downloads import file_response
 from ozg_gateway.api.idempotency import IdempotencyKey, body_fingerprint, run_idempotent
 from ozg_gateway.api.schemas import (
     AckRequest,
@@ -31,7 +31,7 @@ from ozg_gateway.cases import status as case_status
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery import outbox
 from ozg_gateway.delivery.policy import PENDING
-from ozg_gateway.errors import Problem, not_found
+from ozg_gateway.errors import FieldError, Problem, not_found
 from ozg_gateway.inbox import leases as inbox
 from ozg_gateway.mappings import formats
 from ozg_gateway.store import audit
@@ -128,6 +128,7 @@ def report_status(
 ) -> CaseStatusOut:
     """Moves the case forward only: repeated, late (``occurred_at`` before the last update)
     or backward updates change nothing and answer with where the case stands."""
+    document = _status_document(body)
     with ctx.db.writing() as session:
         case = _visible_case(session, principal, case_id)
         state, changed = case_status.report(
@@ -139,6 +140,7 @@ def report_status(
             occurred_at=body.occurred_at or ctx.clock(),
             reported_by=principal.client_id,
             update_id=body.update_id,
+            document=document,
         )
         if changed:
             audit.record_by(
@@ -157,6 +159,27 @@ def report_status(
         occurred_at=state.occurred_at,
         changed=changed,
     )
+
+
+def _status_document(body: CaseStatusIn) -> case_status.StatusDocument | None:
+    """The decoded document of an update, checked before anything is written."""
+    if body.document is None:
+        return None
+    try:
+        data = body.document.data
+    except binascii.Error:
+        data = b""
+    document = case_status.StatusDocument(
+        filename=body.document.filename, content_type=body.document.content_type, data=data
+    )
+    problem = case_status.document_problem(document)
+    if problem is not None:
+        raise Problem(
+            "validation-error",
+            detail=problem,
+            errors=[FieldError("/document/content_base64", "invalid_document", problem)],
+        )
+    return document
 
 
 @router.get("/{case_id}", operation_id="getCase", summary="Get a normalized case")
@@ -363,19 +386,13 @@ def download_attachment(
         if att is None:
             raise not_found("Die Anlage")
         filename = store.open_filename(ctx.keyring, att)
-    digest = base64.b64encode(bytes.fromhex(att.sha256)).decode()
-    chunks = ctx.blobs.read(att.blob_ref)
-
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_")
-    return StreamingResponse(
-        iterate_in_threadpool(chunks),
-        media_type=att.content_type,
-        headers={
-            "Content-Length": str(att.size),
-            "Repr-Digest": f"sha-256=:{digest}:",
-            "X-Content-SHA256": att.sha256,
-            "Content-Disposition": f'attachment; filename="{ascii_name}"',
-        },
+    return file_response(
+        ctx,
+        ref=att.blob_ref,
+        filename=filename,
+        content_type=att.content_type,
+        size=att.size,
+        sha256=att.sha256,
     )
 
 

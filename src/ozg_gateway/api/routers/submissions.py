@@ -6,12 +6,13 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ozg_gateway.api import views
 from ozg_gateway.api.deps import Ctx, PortalPrincipal, request_id
+from ozg_gateway.api.downloads import file_response
 from ozg_gateway.api.idempotency import (
     IdempotencyKey,
     body_fingerprint,
@@ -26,8 +27,9 @@ from ozg_gateway.api.schemas import (
 )
 from ozg_gateway.api.uploads import receive_upload
 from ozg_gateway.cases import intake
+from ozg_gateway.cases import status as case_status
 from ozg_gateway.cases.documents import refuse_active_content
-from ozg_gateway.errors import Problem
+from ozg_gateway.errors import Problem, not_found
 from ozg_gateway.store import submissions as store
 
 router = APIRouter(prefix="/v1/submissions", tags=["Submissions"])
@@ -118,6 +120,39 @@ def get_submission(ctx: Ctx, principal: PortalPrincipal, submission_id: str) -> 
             session, client_id=principal.client_id, submission_id=submission_id
         )
         return SubmissionOut.model_validate(views.submission_view(ctx, sub))
+
+
+@router.get(
+    "/{submission_id}/documents/{document_id}",
+    operation_id="downloadStatusDocument",
+    summary="Download a document the office sent with a status update (a notice PDF)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/pdf": {}}}, **_ERRORS},
+)
+def download_status_document(
+    ctx: Ctx, principal: PortalPrincipal, submission_id: str, document_id: int
+) -> StreamingResponse:
+    """The timeline step's ``document.href``; only the portal that filed the application."""
+    with ctx.db.reading() as session:
+        sub = store.get_submission(
+            session, client_id=principal.client_id, submission_id=submission_id
+        )
+        row = (
+            case_status.document_of(session, case_id=sub.case.id, document_id=document_id)
+            if sub.case is not None
+            else None
+        )
+        if row is None or row.document_ref is None:
+            raise not_found("Das Dokument")
+        filename = case_status.document_filename(ctx, row)
+    return file_response(
+        ctx,
+        ref=row.document_ref,
+        filename=filename,
+        content_type=row.document_type or "application/pdf",
+        size=row.document_size or 0,
+        sha256=row.document_sha256 or "",
+    )
 
 
 @router.patch(

@@ -73,6 +73,7 @@ def _connectors(server_url: str, **xta: Any) -> dict[str, Any]:
         "inbound": {
             "readers": [GATEWAY],
             "offers": {"MainApplication": "hallenbelegung"},
+            "status_message_types": ["Statusmeldung"],
             "poll_interval_seconds": 5,
         },
         **xta,

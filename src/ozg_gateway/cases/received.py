@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ozg_gateway.cases import answers
 from ozg_gateway.cases.numbers import case_number as new_case_number
 from ozg_gateway.catalog.models import Offer
 from ozg_gateway.connectors.contract import InboundFile, InboundMessage
@@ -65,6 +66,12 @@ class StoreInboundSink:
     async def reject(self, *, external_id: str, message_type: str | None, reason: str) -> None:
         """Record an unsupported message so it is counted and not fetched again."""
         await asyncio.to_thread(self._reject, external_id, message_type, reason)
+
+    async def answer(self, message: InboundMessage) -> bool:
+        """Apply a back office's status answer (see :mod:`ozg_gateway.cases.answers`)."""
+        return await asyncio.to_thread(
+            answers.apply_answer, self.ctx, connector=self.connector, message=message
+        )
 
     def _reject(self, external_id: str, message_type: str | None, reason: str) -> None:
         now = self.ctx.clock()

@@ -198,6 +198,11 @@ class InboundSink(Protocol):
         """Record a message that will not become a case (unsupported type)."""
         ...
 
+    async def answer(self, message: InboundMessage) -> bool:
+        """A back office's status answer about a case it was sent (not a new case): apply it
+        and record the message; False if it was refused (recorded with the reason)."""
+        ...
+
 
 class InboundRouting(BaseModel):
     """What every receiving connector's ``inbound`` settings share: kind → offer, interval."""

@@ -148,7 +148,12 @@ class XtaConnector:
             reader = PartyId(reader_id)
             listed = await self._calls.run(self.client.get_status_list, reader, inbound.max_items)
             entries = [read_listing(m) for m in listed]
-            left = sum(1 for e in entries if inbound.offer_for(e.message_type) is None)
+            left = sum(
+                1
+                for e in entries
+                if inbound.offer_for(e.message_type) is None
+                and e.message_type not in inbound.status_message_types
+            )
             if inbound.unsupported == "leave" and left == len(listed) == inbound.max_items:
                 # The list has no offset: left messages would hide everything behind them.
                 log.warning(
@@ -173,9 +178,11 @@ class XtaConnector:
         if await sink.known(message_id):
             await self._close(reader, message_id)  # committed before, but the close got lost
             return 0
-        offer_id = (
-            self.settings.inbound.offer_for(entry.message_type) if self.settings.inbound else None
-        )
+        inbound = self.settings.inbound
+        if inbound is not None and entry.message_type in inbound.status_message_types:
+            await self._take(sink, reader, entry, message_id, None)
+            return 0
+        offer_id = inbound.offer_for(entry.message_type) if inbound else None
         if offer_id is None:
             await self._unsupported(sink, reader, entry, message_id)
             return 0
@@ -200,8 +207,15 @@ class XtaConnector:
             )
 
     async def _take(
-        self, sink: InboundSink, reader: PartyId, entry: Listed, message_id: str, offer_id: str
+        self,
+        sink: InboundSink,
+        reader: PartyId,
+        entry: Listed,
+        message_id: str,
+        offer_id: str | None,
     ) -> None:
+        """Fetch, hand over (a new case of ``offer_id``, or a status answer without one),
+        then close."""
         blobs: list[Any] = []
 
         def new_blob() -> Any:
@@ -214,7 +228,7 @@ class XtaConnector:
             )
             message = InboundMessage(
                 external_id=message_id,
-                offer_id=offer_id,
+                offer_id=offer_id or "",
                 channel="xta",
                 message_type=entry.message_type,
                 sender=entry.sender,
@@ -223,7 +237,10 @@ class XtaConnector:
                     for i in items
                 ),
             )
-            await sink.accept(message)
+            if offer_id is None:
+                await sink.answer(message)
+            else:
+                await sink.accept(message)
         except BaseException:
             for blob in blobs:
                 blob.discard()

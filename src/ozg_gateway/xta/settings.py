@@ -76,6 +76,11 @@ class XtaInbound(InboundRouting):
         description="Message types without an offer: leave them in the mailbox, or close and "
         "record them as rejected.",
     )
+    status_message_types: list[str] = Field(
+        default_factory=list,
+        description="Message types that are a back office's status answer about a case it was "
+        "sent (urn:ozg-gateway:statusmeldung:1), not a new case.",
+    )
     max_items: int = Field(default=50, ge=1, le=1000)
 
 

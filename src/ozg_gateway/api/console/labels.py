@@ -55,7 +55,7 @@ IDENTIFICATION_STATUS = {
     "failed": "fehlgeschlagen",
     "redeemed": "eingelöst",
 }
-INBOUND_STATUS = {"accepted": "angenommen", "rejected": "abgelehnt"}
+INBOUND_STATUS = {"accepted": "angenommen", "status": "Statusmeldung", "rejected": "abgelehnt"}
 CHANNELS = {"online": "Online-Verfahren", "pdf": "PDF-Formular", "hybrid": "online und PDF"}
 EID_MODES = {"none": "keine", "optional": "freiwillig", "required": "erforderlich"}
 LEVELS = {"substantial": "substanziell", "high": "hoch"}

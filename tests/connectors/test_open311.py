@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from lxml import etree
 from sqlalchemy import select
 
 from ozg_gateway.config import default_specs_dir
@@ -17,7 +18,7 @@ from ozg_gateway.connectors.open311.mapping import build_post_body, parse_create
 from ozg_gateway.connectors.open311.simulator import Open311State, create_open311_simulator
 from ozg_gateway.errors import PermanentError, TransientError
 from ozg_gateway.specs import json_validator
-from ozg_gateway.store.models import Delivery, DeliveryAttempt
+from ozg_gateway.store.models import Case, Delivery, DeliveryAttempt
 from tests.conftest import BACKOFFICE_KEY, PORTAL_KEY
 from tests.factories import form
 from tests.gateway import Gateway, start_gateway
@@ -56,11 +57,13 @@ class Env:
         self.server.stop()
 
 
-def _env(tmp_path: Path, database_url: str, api_key: str) -> Env:
+def _env(tmp_path: Path, database_url: str, api_key: str, fmt: str = "json") -> Env:
     state = Open311State()
-    server = LiveServer(create_open311_simulator(api_key=API_KEY, state=state)).start()
+    formats = ("json", "xml") if fmt == "json" else ("xml",)  # some servers speak XML only
+    app = create_open311_simulator(api_key=API_KEY, state=state, formats=formats)
+    server = LiveServer(app).start()
     # The example routes AEM reports to "aem-system": here that is the Open311 system.
-    connector = {"type": "open311", "endpoint": server.url, "api_key": api_key}
+    connector = {"type": "open311", "endpoint": server.url, "api_key": api_key, "format": fmt}
     return Env(start_gateway(tmp_path, database_url, {"aem-system": connector}), state, server)
 
 
@@ -173,3 +176,59 @@ def test_the_back_offices_status_is_followed_into_the_case(env: Env) -> None:
     assert [u["status"] for u in document["status_updates"]] == ["received", "completed"]
     assert document["status_updates"][-1]["note"] == "Leuchtmittel getauscht."
     assert env.gw.run(follower.follow_once()) == 0  # a finished case is not asked again
+
+
+def test_a_server_that_speaks_only_xml(tmp_path: Path, database_url: str) -> None:
+    from ozg_gateway.cases.following import StatusFollower
+
+    e = _env(tmp_path, database_url, API_KEY, fmt="xml")
+    try:
+        assert httpx.get(f"{e.server.url}/services.json").status_code == 404
+        case_id = e.submit()
+        e.gw.work()
+        assert e.delivery(case_id).remote_reference == "MTL-AEM-000001"
+        connector = e.gw.ctx.connectors.instances["aem-system"]
+        assert e.gw.run(connector.check(timeout=5)) is None
+        httpx.post(
+            f"{e.server.url}/simulate/status/MTL-AEM-000001",
+            json={"status": "closed", "status_notes": "Erledigt."},
+        )
+        assert e.gw.run(StatusFollower(e.gw.ctx, e.gw.ctx.connectors).follow_once()) == 1
+        with e.gw.ctx.db.reading() as session:
+            assert session.get(Case, case_id).processing == "completed"  # type: ignore[union-attr]
+    finally:
+        e.close()
+
+
+def test_simulator_speaks_the_spec_in_both_formats(env: Env) -> None:
+    base = env.server.url
+    fields = {"service_code": "001", "lat": "50.14", "long": "8.83", "description": "Loch"}
+    by_query = httpx.post(f"{base}/requests.xml?api_key={API_KEY}", data=fields)
+    assert by_query.status_code == 200  # api_key in the query string, as the swagger declares
+    created = etree.fromstring(by_query.content)
+    assert created.tag == "service_requests"
+    assert created.findtext("request/service_request_id") == "MTL-AEM-000001"
+    httpx.post(f"{base}/requests.json", data={**fields, "service_code": "002", "api_key": API_KEY})
+    httpx.post(f"{base}/simulate/status/MTL-AEM-000002", json={"status": "closed"})
+    ids = lambda r: [x["service_request_id"] for x in r.json()]  # noqa: E731
+    assert ids(httpx.get(f"{base}/requests.json", params={"status": "closed"})) == [
+        "MTL-AEM-000002"
+    ]
+    assert ids(httpx.get(f"{base}/requests.json", params={"service_code": "001"})) == [
+        "MTL-AEM-000001"
+    ]
+    overrides = {"service_request_id": "MTL-AEM-000002", "service_code": "001"}
+    assert ids(httpx.get(f"{base}/requests.json", params=overrides)) == ["MTL-AEM-000002"]
+    later = {"start_date": "2999-01-01T00:00:00Z"}
+    assert ids(httpx.get(f"{base}/requests.json", params=later)) == []
+    listed = etree.fromstring(httpx.get(f"{base}/requests.xml").content)
+    assert [r.findtext("status") for r in listed.findall("request")] == ["open", "closed"]
+    refused = httpx.post(f"{base}/requests.xml", data={**fields, "api_key": "nope"})
+    error = etree.fromstring(refused.content)
+    assert (refused.status_code, error.tag, error.findtext("error/code")) == (403, "errors", "403")
+    definition = etree.fromstring(httpx.get(f"{base}/services/001.xml").content)
+    assert definition.findtext("attributes/attribute/code") == "typ"
+    assert [v.findtext("key") for v in definition.findall("attributes/attribute/values/value")] == [
+        "problem",
+        "idee",
+    ]

@@ -16,16 +16,17 @@ class Open311Client:
         self, settings: Open311Settings, endpoint: str, *, transport: httpx.BaseTransport | None
     ) -> None:
         self.endpoint = endpoint
+        self.suffix = settings.format  # the GeoReport format extension: .json or .xml
         self._http = sync_client(
             timeouts=settings.timeouts, tls=settings.tls, max_connections=4, transport=transport
         )
 
     def post_request(self, body: bytes, *, idempotency_key: str) -> httpx.Response:
-        """POST {endpoint}/requests.json (form-encoded)."""
+        """POST {endpoint}/requests.{json|xml} (form-encoded)."""
         return send(
             self._http,
             "POST",
-            f"{self.endpoint}/requests.json",
+            f"{self.endpoint}/requests.{self.suffix}",
             content=body,
             headers={
                 "Content-Type": "application/x-www-form-urlencoded",
@@ -34,18 +35,22 @@ class Open311Client:
         )
 
     def services(self, *, jurisdiction_id: str | None, timeout: float) -> httpx.Response:
-        """GET {endpoint}/services.json, the list every GeoReport server offers."""
+        """GET {endpoint}/services.{json|xml}, the list every GeoReport server offers."""
         params = {"jurisdiction_id": jurisdiction_id} if jurisdiction_id else None
-        return send(
-            self._http, "GET", f"{self.endpoint}/services.json", params=params, timeout=timeout
-        )
-
-    def request(self, request_id: str, *, api_key: str, timeout: float) -> httpx.Response:
-        """GET {endpoint}/requests/{id}.json: a filed report with its current status."""
         return send(
             self._http,
             "GET",
-            f"{self.endpoint}/requests/{request_id}.json",
+            f"{self.endpoint}/services.{self.suffix}",
+            params=params,
+            timeout=timeout,
+        )
+
+    def request(self, request_id: str, *, api_key: str, timeout: float) -> httpx.Response:
+        """GET {endpoint}/requests/{id}.{json|xml}: a filed report with its current status."""
+        return send(
+            self._http,
+            "GET",
+            f"{self.endpoint}/requests/{request_id}.{self.suffix}",
             params={"api_key": api_key},
             timeout=timeout,
         )

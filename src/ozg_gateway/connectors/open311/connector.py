@@ -37,7 +37,7 @@ class Open311Connector:
         self._calls = BlockingCalls(4, name=f"open311-{name}")
 
     async def deliver(self, request: DeliveryRequest) -> DeliveryResult:
-        """POST {endpoint}/requests.json with the report's form fields."""
+        """POST {endpoint}/requests.{json|xml} with the report's form fields."""
         if self._render is None:
             raise ConnectorConfigError("open311 needs the catalogue's AEM settings")
         body = build_post_body(
@@ -51,10 +51,12 @@ class Open311Connector:
         error = error_for_response(response, what="Open311 server")
         if error is not None:
             raise error
-        return DeliveryResult(remote_reference=parse_created(response.content))
+        return DeliveryResult(
+            remote_reference=parse_created(response.content, self.settings.format)
+        )
 
     async def status(self, reference: str, *, timeout: float) -> RemoteStatus | None:
-        """GET requests/{id}.json: open or closed, the status notes, the last change."""
+        """GET requests/{id}: open or closed, the status notes, the last change."""
         response = await self._calls.run(
             self.client.request,
             reference,
@@ -66,10 +68,10 @@ class Open311Connector:
         error = error_for_response(response, what="Open311 server")
         if error is not None:
             raise error
-        return parse_status(response.content)
+        return parse_status(response.content, self.settings.format)
 
     async def check(self, *, timeout: float) -> None:
-        """GET services.json (the service list every GeoReport server offers)."""
+        """GET services (the service list every GeoReport server offers)."""
         response = await self._calls.run(
             self.client.services, jurisdiction_id=self.settings.jurisdiction_id, timeout=timeout
         )

@@ -1,4 +1,5 @@
-"""Pure parts of a GeoReport v2 call: the POST body, the created request's id, its status.
+"""Pure parts of a GeoReport v2 call: the POST body, the created request's id, its status —
+in JSON or in the spec's XML (``<service_requests><request>…``), which some servers offer only.
 
 GeoReport v2 has no idempotency: a report whose answer got lost is posted again when retried.
 The gateway sends its delivery key as ``Idempotency-Key`` for servers that honour it.
@@ -8,11 +9,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
+
+from lxml import etree
 
 from ozg_gateway.connectors.contract import RemoteStatus
 from ozg_gateway.errors import PermanentError
+
+Format = Literal["json", "xml"]
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
 
 def build_post_body(form_fields: bytes, *, api_key: str, jurisdiction_id: str | None) -> bytes:
@@ -23,15 +29,30 @@ def build_post_body(form_fields: bytes, *, api_key: str, jurisdiction_id: str | 
     return form_fields + b"&" + urlencode(extra).encode()
 
 
-def parse_created(body: bytes) -> str:
-    """The service request id (or ``token:<token>``) from a POST answer (pure)."""
+def _first(body: bytes, fmt: Format) -> dict[str, Any] | None:
+    """The first object of a list answer, as a flat dict of strings (None: not readable)."""
+    if fmt == "xml":
+        try:
+            root = etree.fromstring(body, _PARSER)
+        except etree.XMLSyntaxError:
+            return None
+        item = root[0] if len(root) else None
+        if item is None:
+            return None
+        return {child.tag: child.text for child in item if isinstance(child.tag, str)}
     try:
         data: Any = json.loads(body)
-    except ValueError as exc:
-        raise PermanentError("Open311 answer is not JSON") from exc
+    except ValueError:
+        return None
     first = data[0] if isinstance(data, list) and data else data
-    if not isinstance(first, dict):
-        raise PermanentError("Open311 answer without a service request")
+    return first if isinstance(first, dict) else None
+
+
+def parse_created(body: bytes, fmt: Format = "json") -> str:
+    """The service request id (or ``token:<token>``) from a POST answer (pure)."""
+    first = _first(body, fmt)
+    if first is None:
+        raise PermanentError(f"Open311 answer is not {fmt.upper()} with a service request")
     if first.get("service_request_id"):
         return str(first["service_request_id"])[:200]
     if first.get("token"):
@@ -39,15 +60,11 @@ def parse_created(body: bytes) -> str:
     raise PermanentError("Open311 answer without service_request_id or token")
 
 
-def parse_status(content: bytes) -> RemoteStatus | None:
-    """``GET requests/{id}.json``: closed or open, the notes, the last change (None: no such
+def parse_status(content: bytes, fmt: Format = "json") -> RemoteStatus | None:
+    """``GET requests/{id}``: closed or open, the notes, the last change (None: no such
     request in the answer)."""
-    try:
-        data = json.loads(content)
-    except ValueError:
-        return None
-    item = data[0] if isinstance(data, list) and data else None
-    if not isinstance(item, dict) or item.get("status") not in ("open", "closed"):
+    item = _first(content, fmt)
+    if item is None or item.get("status") not in ("open", "closed"):
         return None
     updated = item.get("updated_datetime")
     try:

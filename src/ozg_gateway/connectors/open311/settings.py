@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ozg_gateway.http import HttpUrl, Timeouts, TlsSettings
@@ -12,7 +14,12 @@ class Open311Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    endpoint: HttpUrl = Field(description="Base URL; requests go to {endpoint}/requests.json.")
+    endpoint: HttpUrl = Field(
+        description="Base URL; requests go to {endpoint}/requests.json (or .xml)."
+    )
+    format: Literal["json", "xml"] = Field(
+        default="json", description="The answer format to ask for; some servers offer only XML."
+    )
     api_key: SecretStr
     jurisdiction_id: str | None = None
     timeouts: Timeouts = Timeouts(connect=5, read=30, write=30)

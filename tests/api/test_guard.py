@@ -122,9 +122,9 @@ def test_form_data_and_texts_are_bounded(api: Api, ctx: GatewayContext) -> None:
         assert s.scalar(select(func.count()).select_from(Submission)) == 1
 
 
-@pytest.fixture
-def limited(tmp_path: Path, database_url: str, clock: FrozenClock) -> Iterator[Api]:
-    rate = {"per_client": "2/minute", "per_address": "3/minute", "operations": ["getSubmission"]}
+def _limited(
+    tmp_path: Path, database_url: str, clock: FrozenClock, rate: dict[str, Any]
+) -> Iterator[Api]:
     settings = make_settings(tmp_path, database_url, limits={"rate": rate})
     context = build_context(settings, clock=clock, ids=SequenceIds("id"))
     migrate.upgrade(context.db)
@@ -137,6 +137,31 @@ def limited(tmp_path: Path, database_url: str, clock: FrozenClock) -> Iterator[A
     with TestClient(create_app(context), raise_server_exceptions=False) as http:
         yield Api(http)
     context.close()
+
+
+@pytest.fixture
+def limited(tmp_path: Path, database_url: str, clock: FrozenClock) -> Iterator[Api]:
+    rate = {"per_client": "2/minute", "per_address": "3/minute", "operations": ["getSubmission"]}
+    yield from _limited(tmp_path, database_url, clock, rate)
+
+
+def test_open311_reports_are_limited_per_api_key(
+    tmp_path: Path, database_url: str, clock: FrozenClock
+) -> None:
+    """The key travels in the query or the form body, so the route counts it once read."""
+    rate = {"per_client": "2/minute", "per_address": "100/minute"}
+    for api in _limited(tmp_path, database_url, clock, rate):
+        url = "/open311/v2/requests.json"
+        for _ in range(2):
+            assert api.http.post(url, data={"api_key": "portal-a" * 3}).status_code == 400
+        refused = api.http.post(url, data={"api_key": "portal-a" * 3})
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) > 0
+        assert refused.json()[0]["code"] == 429  # the spec's error list
+        xml = api.http.post("/open311/v2/requests.xml", params={"api_key": "portal-a" * 3})
+        assert (xml.status_code, xml.text.count("<code>429</code>")) == (429, 1)
+        other = api.http.post(url, data={"api_key": "portal-b" * 3})  # same address
+        assert other.status_code == 400
 
 
 def test_rate_limits_per_client_and_per_address(limited: Api) -> None:

@@ -91,9 +91,9 @@ class RateLimiter:
         storage = limits.storage.storage_from_string(rate.storage_uri)
         self.limiter = limits.strategies.MovingWindowRateLimiter(storage)
 
-    def check(self, *, operation: str, client_id: str | None, address: str) -> None:
+    def check(self, *, operation: str, client_id: str | None, address: str | None) -> None:
         """Count one request; raise 429 with ``Retry-After`` when a window is full."""
-        buckets = [(self.per_address, "address", address)]
+        buckets = [(self.per_address, "address", address)] if address is not None else []
         if client_id is not None:
             buckets.append((self.per_client, "client", client_id))
         for item, kind, who in buckets:
@@ -107,6 +107,14 @@ class RateLimiter:
                 )
 
 
+def limiter_of(app: FastAPI, settings: LimitSettings) -> RateLimiter:
+    """The app's one rate limiter (the guard's, and routes that learn the key from the body)."""
+    limiter: RateLimiter | None = getattr(app.state, "rate_limiter", None)
+    if limiter is None:
+        limiter = app.state.rate_limiter = RateLimiter(settings)
+    return limiter
+
+
 class RequestGuard:
     """Pure ASGI middleware applying :class:`RoutePolicy` before the route runs."""
 
@@ -114,7 +122,6 @@ class RequestGuard:
         self.app = app
         self.fastapi_app = fastapi_app
         self._table: list[tuple[re.Pattern[str], str, RoutePolicy]] | None = None
-        self._limiter: RateLimiter | None = None
 
     def _policy(self, scope: Scope, settings: Settings) -> RoutePolicy:
         if self._table is None:
@@ -148,10 +155,8 @@ class RequestGuard:
                     detail=f"Die Anfrage ist zu groß (höchstens {policy.body_limit} Bytes).",
                 )
             if policy.rate_limited and policy.operation:
-                if self._limiter is None:
-                    self._limiter = RateLimiter(ctx.settings.limits)
                 address = (scope.get("client") or ("unknown", 0))[0]
-                self._limiter.check(
+                limiter_of(self.fastapi_app, ctx.settings.limits).check(
                     operation=policy.operation, client_id=client_id, address=str(address)
                 )
         except Problem as problem:

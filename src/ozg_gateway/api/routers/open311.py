@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ozg_gateway.api.deps import Ctx, context_of, resolve_principal
+from ozg_gateway.api.guard import limiter_of
 from ozg_gateway.api.uploads import sniff
 from ozg_gateway.cases import intake
 from ozg_gateway.context import GatewayContext
@@ -37,10 +38,13 @@ OFFER = "aem-meldung"
 class Open311Error(Exception):
     """An answer in the spec's error format."""
 
-    def __init__(self, status: int, *descriptions: str) -> None:
+    def __init__(
+        self, status: int, *descriptions: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(descriptions)
         self.status = status
         self.descriptions = descriptions
+        self.headers = headers or {}
 
 
 def _answer(fmt: str, root: str, item: str, items: list[dict[str, Any]]) -> Response:
@@ -54,8 +58,10 @@ def error_response(fmt: str, exc: Open311Error) -> Response:
     items = georeport.errors(exc.status, exc.descriptions)
     if fmt == "xml":
         body = georeport.xml("errors", "error", items)
-        return Response(body, status_code=exc.status, media_type="application/xml")
-    return JSONResponse(items, status_code=exc.status)
+        return Response(
+            body, status_code=exc.status, media_type="application/xml", headers=exc.headers
+        )
+    return JSONResponse(items, status_code=exc.status, headers=exc.headers)
 
 
 def _settings(ctx: GatewayContext) -> AemSettings:
@@ -76,6 +82,18 @@ async def _principal(request: Request, params: dict[str, str]) -> Principal:
     if principal.role != Role.portal:
         raise Open311Error(403, "Dieser Schlüssel gehört zu keinem Portal.")
     return principal
+
+
+def _limit(request: Request, ctx: GatewayContext, principal: Principal) -> None:
+    """Per key: the guard counted the address before the body was read; the key is in it."""
+    if "open311CreateRequest" not in ctx.settings.limits.rate.operations:
+        return
+    try:
+        limiter_of(request.app, ctx.settings.limits).check(
+            operation="open311CreateRequest", client_id=principal.client_id, address=None
+        )
+    except Problem as problem:
+        raise Open311Error(429, problem.detail or "", headers=dict(problem.headers)) from None
 
 
 def _jurisdiction(ctx: GatewayContext, value: str | None) -> None:
@@ -156,6 +174,7 @@ async def create_request(request: Request, ctx: Ctx, fmt: Format) -> Response:
         fields, media = await _fields(request)
         params = {**dict(request.query_params), **fields}
         principal = await _principal(request, params)
+        _limit(request, ctx, principal)
         _jurisdiction(ctx, params.get("jurisdiction_id"))
         form_data, applicant, problems = georeport.form_from_post(params, _settings(ctx))
         photo = await media.read(ctx.settings.max_attachment_bytes + 1) if media else None

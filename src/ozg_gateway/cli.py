@@ -214,6 +214,7 @@ def demo(
     migrations.upgrade(ctx.db)
     demo_setup.seed_clients(ctx, setup)
     typer.echo(demo_setup.banner(setup))
+    mail = demo_setup.start_mail(setup)
     # uvicorn stops gracefully on SIGTERM and then raises the signal again; with the default
     # action that would end the process before the data directory is removed.
     previous = signal.signal(signal.SIGTERM, _exit_quietly)
@@ -223,6 +224,7 @@ def demo(
         pass  # Ctrl+C is how a demo ends
     finally:
         signal.signal(signal.SIGTERM, previous)
+        mail.stop()
         ctx.close()
         if not keep:
             shutil.rmtree(data_dir, ignore_errors=True)

@@ -6,13 +6,16 @@ command only creates a data directory, calls these functions and serves.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 
 from ozg_gateway.config import DEMO_ADMIN_KEY, Settings, demo_overrides, load_settings
+from ozg_gateway.connectors.smtp.simulator import Mailbox, create_mail_viewer, start_plain_smtp
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.eid.wssec import SigningKey
 from ozg_gateway.store import clients
@@ -20,6 +23,7 @@ from ozg_gateway.store.clients import Role
 
 DEMO_KEYS = {Role.portal: "demo-portal-key", Role.backoffice: "demo-backoffice-key"}
 DEMO_EPAY_USER, DEMO_EPAY_PASSWORD = "maintal-demo", "demo-epay-password"
+DEMO_STATUS_SECRET = "whsec_bWFpbnRhbC1kZW1vLXN0YXR1cy1zZWNyZXQtMDAwMDE="  # noqa: S105 - demo only
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class DemoSetup:
     data_dir: Path
     eid_server: SigningKey
     eid_gateway: SigningKey
+    smtp_port: int
+    mailbox: Mailbox
 
 
 def example_config() -> Path | None:
@@ -49,8 +55,20 @@ def prepare(*, config: Path, data_dir: Path, base: str) -> DemoSetup:
 
     file_settings = load_settings(config, **demo_overrides(data_dir))
     eid_server, eid_gateway, eid_files = demo_keys(data_dir / "eid")
+    smtp_port = _free_port()
     connectors: dict[str, Any] = {
         **file_settings.connectors,
+        # Status e-mails go to an SMTP server the demo runs on loopback (shown at /demo/mail),
+        # status webhooks to the demo portal's receiver (shown at /demo/portal-events).
+        "mail": {
+            "type": "smtp",
+            "host": "127.0.0.1",
+            "port": smtp_port,
+            "starttls": False,
+            "sender": "noreply@maintal.de",
+            "sender_name": "Stadt Maintal",
+        },
+        "portal-status": {"type": "status-webhook", "secrets": [DEMO_STATUS_SECRET]},
         "eid-server": {
             "type": "eid",
             "url": "{public_base_url}/demo/eid/eid",
@@ -65,8 +83,21 @@ def prepare(*, config: Path, data_dir: Path, base: str) -> DemoSetup:
         public_base_url=base,
         connectors=connectors,
         eid_server="eid-server",
+        mail_notifier="mail",
+        status_notifier="portal-status",
     )
-    return DemoSetup(settings, base, data_dir, eid_server, eid_gateway)
+    return DemoSetup(settings, base, data_dir, eid_server, eid_gateway, smtp_port, Mailbox())
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_mail(setup: DemoSetup) -> Controller:
+    """The demo's SMTP server (loopback, no TLS); stop it when the demo ends."""
+    return start_plain_smtp(port=setup.smtp_port, box=setup.mailbox)
 
 
 def seed_clients(ctx: GatewayContext, setup: DemoSetup) -> None:
@@ -82,6 +113,9 @@ def seed_clients(ctx: GatewayContext, setup: DemoSetup) -> None:
                 key=key,
                 return_urls=[f"{setup.base}/"] if role == Role.portal else None,
                 allow_loopback_http=True,
+                status_url=f"{setup.base}/demo/portal-events/webhook"
+                if role == Role.portal
+                else None,
             )
 
 
@@ -102,6 +136,8 @@ def banner(setup: DemoSetup) -> str:
         f"  back office:  {base}/demo/backoffice/  (demo receiver: watch cases arrive)\n"
         f"  paypage:      {base}/demo/epay/  (XBezahldienste simulator, opened by payments)\n"
         f"  eID-Client:   {base}/demo/eid/client?tcTokenURL=…  (scripted, instead of AusweisApp)\n"
+        f"  status hooks: {base}/demo/portal-events/  (the portal's signed status webhooks)\n"
+        f"  mail:         {base}/demo/mail/  (status e-mails to applicants, via SMTP)\n"
         + xta_line
         + f"  console:      {base}/admin/  (operations console: sign in with the admin key)\n"
         f"  connectors:   {base}/v1/admin/connectors  (admin key)\n"
@@ -123,6 +159,8 @@ def mount(api: FastAPI, setup: DemoSetup) -> None:
         if raw.get("type") == "webhook" and "/demo/backoffice/" in str(raw.get("url")):
             secrets.extend(raw.get("secrets", []))
     api.mount("/demo/backoffice", create_receiver(sorted(set(secrets))))
+    api.mount("/demo/portal-events", create_receiver([DEMO_STATUS_SECRET]))
+    api.mount("/demo/mail", create_mail_viewer(setup.mailbox))
     api.mount("/demo/epay", create_simulator(username=DEMO_EPAY_USER, password=DEMO_EPAY_PASSWORD))
     api.mount(
         "/demo/eid",

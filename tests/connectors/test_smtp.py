@@ -64,6 +64,8 @@ def test_the_applicant_gets_a_german_status_mail(tmp_path: Path, database_url: s
         [message] = box.messages
         assert message["To"] == "melder@example.org"
         assert message["Subject"] == f"Ihr Antrag {case['case_number']}: erledigt"
+        assert message["Date"] is not None
+        assert message["Message-ID"].endswith("@maintal.de>")  # the delivery's key: resends match
         text = _text(message)
         assert "Mängel melden und Anregungen geben" in text
         assert "Der Baum wurde zurückgeschnitten." in text

@@ -4,8 +4,10 @@ the simulated paypage, a filled PDF, status and receipt; a screenshot of every p
 
 from __future__ import annotations
 
+import base64
 import io
 import re
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -21,7 +23,7 @@ from ozg_gateway.context import build_context
 from ozg_gateway.store import migrate
 from tests.browser import browser, screenshot_path  # noqa: F401 - the fixture
 from tests.conftest import EXAMPLE_CONFIG
-from tests.factories import PNG_BYTES, form
+from tests.factories import PDF_BYTES, PNG_BYTES, form
 from tests.live import LiveServer, free_port
 from tests.mappings.test_pdf import flatten
 
@@ -41,9 +43,55 @@ def portal(tmp_path: Path) -> Iterator[str]:
     api = create_app(ctx, with_worker=True)
     demo.mount(api, setup)
     server = LiveServer(api, port, lifespan="on").start()
+    mail = demo.start_mail(setup)
     yield f"{setup.base}/demo/portal"
+    mail.stop()
     server.stop()
     ctx.close()
+
+
+def _office_answers_the_report(page: Any, portal: str, walk: Walk) -> None:
+    """The office closes the report with a notice PDF: the citizen sees and downloads it, the
+    portal's status webhook and the applicant's e-mail arrive."""
+    base = portal.removesuffix("/demo/portal")
+    sid = page.url.split("/vorgang/")[1].split("?")[0]
+    portal_key = {"Authorization": f"Bearer {demo.DEMO_KEYS[demo.Role.portal]}"}
+    case = httpx.get(f"{base}/v1/submissions/{sid}", headers=portal_key).json()["case"]
+    case_id = case["id"]
+    notice = PDF_BYTES
+    answer = httpx.post(
+        f"{base}/v1/cases/{case_id}/status",
+        json={
+            "status": "completed",
+            "note": "Die Laterne wurde repariert.",
+            "document": {
+                "filename": "Abschlussmitteilung.pdf",
+                "content_base64": base64.b64encode(notice).decode(),
+            },
+        },
+        headers={"Authorization": f"Bearer {demo.DEMO_KEYS[demo.Role.backoffice]}"},
+    )
+    assert answer.status_code == 200, answer.text
+    page.reload()
+    main = page.inner_text("main")
+    assert "abgeschlossen" in main
+    assert "Die Laterne wurde repariert." in main
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Abschlussmitteilung.pdf").click()
+    assert Path(download.value.path()).read_bytes() == notice
+    walk.shot("meldung-erledigt")
+    deadline = time.monotonic() + 20  # the worker delivers both through the outbox
+    while time.monotonic() < deadline:
+        events = httpx.get(f"{base}/demo/portal-events/events").json()
+        mail = httpx.get(f"{base}/demo/mail/").text
+        if events and "Die Laterne wurde repariert." in mail:
+            break
+        time.sleep(0.2)
+    assert events[-1]["case_number"] == case["case_number"]
+    assert "Die Laterne wurde repariert." in mail
+    page.goto(f"{base}/demo/mail/")
+    walk.shot("demo-postfach")
+    page.go_back()
 
 
 class Walk:
@@ -125,6 +173,7 @@ def test_the_citizen_walks_through_all_four_offers(portal: str, browser: Any) ->
     (screenshot_path("portal", "eingangsbestaetigung").with_suffix(".pdf")).write_bytes(
         receipt.body()
     )
+    _office_answers_the_report(page, portal, walk)
 
     # 2. A Kita registration, 3. a hall booking: forms rendered from their schemas alone
     for service_id, title, name in (

@@ -239,6 +239,20 @@ def create_portal(
             return trouble(request, problem)
         return Response(pdf.content, media_type="application/pdf")
 
+    @app.get("/vorgang/{sid}/dokument/{number}", response_model=None)
+    async def office_document(request: Request, sid: str, number: int) -> Response:
+        """A notice the office sent with a status step, fetched with the portal's key."""
+        try:
+            pdf = await api.call("GET", f"/v1/submissions/{sid}/documents/{number}")
+        except ApiProblem as problem:
+            return trouble(request, problem)
+        disposition = pdf.headers.get("content-disposition", "attachment")
+        return Response(
+            pdf.content,
+            media_type="application/pdf",
+            headers={"Content-Disposition": disposition},
+        )
+
     @app.get("/pdf/{service_id}", response_class=HTMLResponse)
     async def pdf_page(request: Request, service_id: str) -> HTMLResponse:
         service = await api.json("GET", f"/v1/services/{service_id}")

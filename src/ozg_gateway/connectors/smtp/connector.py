@@ -31,6 +31,7 @@ class SmtpConnector:
             updates[index],
             sender=str(self.settings.sender),
             sender_name=self.settings.sender_name,
+            message_key=request.idempotency_key,
         )
         if message is None:
             return DeliveryResult(detail="no e-mail address")

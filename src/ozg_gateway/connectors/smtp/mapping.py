@@ -4,8 +4,9 @@ number, the status and the office's note."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import format_datetime, formataddr
 from typing import Any
 
 WORDS = {
@@ -29,9 +30,16 @@ SUBJECTS = {
 
 
 def status_mail(
-    document: Mapping[str, Any], update: Mapping[str, Any], *, sender: str, sender_name: str
+    document: Mapping[str, Any],
+    update: Mapping[str, Any],
+    *,
+    sender: str,
+    sender_name: str,
+    message_key: str,
 ) -> EmailMessage | None:
-    """The mail for one status update, or None when the applicant gave no e-mail address."""
+    """The mail for one status update, or None when the applicant gave no e-mail address.
+    ``message_key`` (the delivery's idempotency key) makes the Message-ID, so a resent mail
+    is recognisably the same one."""
     to = (document.get("applicant") or {}).get("email")
     if not to:
         return None
@@ -45,6 +53,12 @@ def status_mail(
     ]
     if update.get("note"):
         lines += ["", f"Nachricht von {service['office']['name']}:", "", str(update["note"])]
+    if update.get("document"):
+        # The document itself stays out of the mail: it may hold personal data.
+        lines += [
+            "",
+            "Ein Dokument liegt für Sie bereit. Sie finden es bei Ihrem Antrag im Portal.",
+        ]
     lines += [
         "",
         f"Bitte geben Sie bei Rückfragen die Vorgangsnummer {number} an.",
@@ -58,6 +72,7 @@ def status_mail(
     message["Subject"] = f"Ihr Antrag {number}: {SUBJECTS.get(status, status)}"
     message["From"] = formataddr((sender_name, sender))
     message["To"] = to
-    message["Message-ID"] = make_msgid(domain=sender.split("@")[-1])
+    message["Date"] = format_datetime(datetime.fromisoformat(str(update["occurred_at"])))
+    message["Message-ID"] = f"<{message_key}@{sender.split('@')[-1]}>"
     message.set_content("\n".join(lines), charset="utf-8")
     return message

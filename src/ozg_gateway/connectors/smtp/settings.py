@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, model_validator
 
 from ozg_gateway.http import Timeouts, TlsSettings
 
@@ -21,3 +23,10 @@ class SmtpSettings(BaseModel):
     sender_name: str = "Stadtverwaltung"
     tls: TlsSettings | None = Field(default=None, description="Trust anchors for STARTTLS.")
     timeouts: Timeouts = Timeouts(connect=10, read=30, write=30)
+
+    @model_validator(mode="after")
+    def _plain_only_on_loopback(self) -> Self:
+        # Mails name the applicant's case: never in clear text across a network.
+        if not self.starttls and self.host not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("starttls = false only for a server on loopback (127.0.0.1)")
+        return self

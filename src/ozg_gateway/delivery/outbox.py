@@ -52,6 +52,14 @@ def enqueue(
     return rows
 
 
+NOTICE_PREFIX = "sts_"  # idempotency keys of notices: never part of the case's own delivery
+
+
+def is_notice(idempotency_key: str) -> bool:
+    """A status webhook or e-mail about a case, not the case's delivery to an office."""
+    return idempotency_key.startswith(NOTICE_PREFIX)
+
+
 def enqueue_notice(
     *, case: Case, connector: str, delivery_id: str, progress: dict[str, Any], now: datetime
 ) -> Delivery:
@@ -61,7 +69,7 @@ def enqueue_notice(
         id=delivery_id,
         case_id=case.id,
         connector=connector,
-        idempotency_key=f"sts_{delivery_id.replace('-', '')}",
+        idempotency_key=f"{NOTICE_PREFIX}{delivery_id.replace('-', '')}",
         status=PENDING,
         attempts=0,
         next_attempt_at=now,
@@ -241,7 +249,7 @@ def record_batch(
         finals = [
             (r.claimed.case_id, r.claimed.connector, r.decision.status == DELIVERED)
             for r in held
-            if r.decision.status in (DELIVERED, DEAD)
+            if r.decision.status in (DELIVERED, DEAD) and not is_notice(r.claimed.idempotency_key)
         ]
         finalize_cases(session, finals=finals, now=now)
     return held
@@ -406,7 +414,8 @@ def finalize_cases(
     statuses: dict[str, set[str]] = {}
     for case_id, status in conn.execute(
         select(_DELIVERIES.c.case_id, _DELIVERIES.c.status).where(
-            _DELIVERIES.c.case_id.in_(case_ids)
+            _DELIVERIES.c.case_id.in_(case_ids),
+            ~_DELIVERIES.c.idempotency_key.startswith(NOTICE_PREFIX),
         )
     ):
         statuses.setdefault(case_id, set()).add(status)

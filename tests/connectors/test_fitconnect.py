@@ -3,6 +3,8 @@ bodies checked against the OpenAPI schemas, metadata against schema 1.0.0, event
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from sqlalchemy import select
 
 from ozg_gateway.cases.receiving import ReceivePoller
 from ozg_gateway.config import default_specs_dir
-from ozg_gateway.connectors.fitconnect import jose
+from ozg_gateway.connectors.fitconnect import jose, transfer
 from ozg_gateway.connectors.fitconnect.connector import FitConnectConnector
 from ozg_gateway.connectors.fitconnect.mapping import build_announcement
 from ozg_gateway.connectors.fitconnect.simulator import (
@@ -25,6 +27,7 @@ from ozg_gateway.connectors.fitconnect.simulator import (
     create_fitconnect_simulator,
     simulator_key,
 )
+from ozg_gateway.connectors.threads import blocking_chunks
 from ozg_gateway.errors import ConnectorAuthError, ConnectorConfigError, PermanentError
 from ozg_gateway.mappings.fitconnect import build_data
 from ozg_gateway.specs import FIT_CONNECT_SUBMISSION_API, openapi_validator
@@ -104,7 +107,7 @@ def _start(
 
 
 def _env(tmp_path: Path, database_url: str, secret: str = SECRET) -> Env:
-    state = FitConnectState(clients={CLIENT: SECRET})
+    state = FitConnectState(clients={CLIENT: SECRET}, storage=tmp_path / "simulator")
     state.destinations[DESTINATION] = Destination(DESTINATION, simulator_key("destination"))
     return _start(
         tmp_path, database_url, state, secret=secret, destinations={"kita-anmeldung": DESTINATION}
@@ -134,10 +137,10 @@ def test_case_arrives_encrypted_and_the_destination_accepts_it(env: Env) -> None
         assert case is not None
         document = subs.open_case(env.gw.ctx.keyring, case)
     assert sub.data == build_data(document)  # decrypted by the destination
-    assert list(sub.files.values()) == [PDF_BYTES]
+    assert [p.read_bytes() for p in sub.files.values()] == [PDF_BYTES]
     assert sub.metadata is not None
     assert sub.metadata["publicServiceType"]["name"] == document["service"]["title"]
-    assert all(token.count(".") == 4 for token in sub.attachments.values())  # JWE compact
+    assert all(p.read_bytes().count(b".") == 4 for p in sub.attachments.values())  # JWE compact
     assert _track(env) == 1
     assert env.delivery(case_id).tracking == "green"
     with env.gw.ctx.db.reading() as session:  # accept-submission: the office received it
@@ -166,7 +169,7 @@ def test_rejected_submission_turns_red(env: Env) -> None:
     _track(env)
     delivery = env.delivery(case_id)
     assert (delivery.status, delivery.tracking) == ("dead", "red")
-    assert delivery.last_error == "data hash does not match"
+    assert delivery.last_error == "Hashwert stimmt nicht überein (data)"
 
 
 class _FailOnce(httpx.HTTPTransport):
@@ -270,7 +273,7 @@ def _receiving_env(tmp_path: Path, database_url: str, **inbound_extra: Any) -> E
     for name, key in (("decryption", decryption), ("signing", signing)):
         keys[name] = tmp_path / f"{name}.jwk.json"
         keys[name].write_text(json.dumps(key.as_dict(private=True)))
-    state = FitConnectState(clients={CLIENT: SECRET})
+    state = FitConnectState(clients={CLIENT: SECRET}, storage=tmp_path / "simulator")
     state.destinations[INBOX] = Destination(INBOX, decryption, subscriber_key=signing)
     inbound = {
         "destination_id": INBOX,
@@ -345,7 +348,10 @@ def test_tampered_submission_is_rejected_by_the_subscriber(receiving: Env) -> No
     assert _inbound_cases(receiving) == []
     _track(receiving)
     delivery = receiving.delivery(case_id)
-    assert (delivery.tracking, delivery.last_error) == ("red", "data hash does not match")
+    assert (delivery.tracking, delivery.last_error) == (
+        "red",
+        "Hashwert stimmt nicht überein (data)",
+    )
 
 
 def test_missing_key_file_is_reported_for_that_connector_only(tmp_path: Path) -> None:
@@ -373,6 +379,13 @@ def test_missing_key_file_is_reported_for_that_connector_only(tmp_path: Path) ->
     assert list(built.instances) == ["inbox"]
 
 
+def _reject_problems(env: Env, case_id: str) -> list[dict[str, str]]:
+    token = env.state.events[case_id][-1]
+    payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    event = payload["events"][jose.EVENTS + "reject-submission"]
+    return list(event["problems"])
+
+
 def test_submission_we_cannot_decrypt_is_rejected_not_left_waiting(receiving: Env) -> None:
     receiving.state.destinations[INBOX].key = simulator_key("someone-elses")  # sender uses it
     case_id = receiving.submit()
@@ -382,7 +395,12 @@ def test_submission_we_cannot_decrypt_is_rejected_not_left_waiting(receiving: En
     assert sub.picked_up  # answered, so it does not come back
     _track(receiving)
     delivery = receiving.delivery(case_id)
-    assert (delivery.tracking, delivery.last_error) == ("red", "submission does not decrypt")
+    assert (delivery.tracking, delivery.last_error) == (
+        "red",
+        "Entschlüsselung fehlgeschlagen (metadata)",
+    )
+    [problem] = _reject_problems(receiving, sub.case_id)
+    assert problem["type"].endswith("/problems/encryption-issue")
 
 
 def test_payloads_over_64_kb_and_deflated_ones_decrypt_and_bombs_do_not() -> None:
@@ -410,7 +428,16 @@ def test_deflated_submission_with_a_large_attachment_becomes_a_case(
         header = {"alg": "RSA-OAEP-256", "enc": "A256GCM", "kid": key.kid, "cty": content_type}
         return jwe.encrypt_compact({**header, "zip": "DEF"}, payload, key, registry=jose._JWE)
 
+    def deflated_upload(
+        client: Any, submission_id: str, attachment: Any, key: Any, loop: Any
+    ) -> str:
+        plain = b"".join(blocking_chunks(attachment.open, loop))
+        token = deflating(plain, key, content_type=attachment.content_type).encode()
+        client.upload_attachment(submission_id, attachment.id, [token], length=len(token))
+        return hashlib.sha512(plain).hexdigest()
+
     monkeypatch.setattr(jose, "encrypt", deflating)
+    monkeypatch.setattr(transfer, "upload", deflated_upload)
     scan = b"%PDF-1.7\n" + b"0" * 400_000  # a scanned certificate, far over 64 KB
     receiving.gw.submit_kita(attachment=scan)
     receiving.work()
@@ -576,7 +603,7 @@ def routed(tmp_path: Path, database_url: str) -> Iterator[Env]:
     )
     catalog_file = tmp_path / "catalog.toml"
     catalog_file.write_text(catalog)
-    state = FitConnectState(clients={CLIENT: SECRET})
+    state = FitConnectState(clients={CLIENT: SECRET}, storage=tmp_path / "simulator")
     state.destinations[ROUTED] = Destination(ROUTED, simulator_key("destination"))
     state.routes[LEIKA] = [(ARS, ROUTED)]
     e = _start(tmp_path, database_url, state, routing_ars=ARS, catalog_file=catalog_file)
@@ -651,7 +678,7 @@ def test_destination_key_chain_is_checked_against_the_trust_anchor(
     anchor = _test_ca()
     pem = tmp_path / "fit-ca.pem"
     pem.write_bytes(anchor[0].public_bytes(Encoding.PEM))
-    state = FitConnectState(clients={CLIENT: SECRET})
+    state = FitConnectState(clients={CLIENT: SECRET}, storage=tmp_path / "simulator")
     state.destinations[DESTINATION] = Destination(DESTINATION, simulator_key("destination"))
     state.key_ca = anchor if issued_by_anchor else _test_ca()  # else: a CA nobody trusts
     env = _start(
@@ -731,7 +758,7 @@ def test_the_destinations_reply_channel_reaches_the_metadata(
     )
     catalog_file = tmp_path / "catalog.toml"
     catalog_file.write_text(catalog)
-    state = FitConnectState(clients={CLIENT: SECRET})
+    state = FitConnectState(clients={CLIENT: SECRET}, storage=tmp_path / "simulator")
     state.destinations[DESTINATION] = Destination(
         DESTINATION, simulator_key("destination"), reply_channels={"deMail": {}}
     )
@@ -764,3 +791,31 @@ def test_the_destinations_reply_channel_reaches_the_metadata(
         assert sub.metadata["replyChannel"] == {"deMail": {"address": "m.muster@muster.de-mail.de"}}
     finally:
         env.close()
+
+
+def test_a_large_attachment_streams_in_and_an_altered_one_is_named_and_dropped(
+    receiving: Env,
+) -> None:
+    scan = b"%PDF-1.7\n" + b"0123456789" * 600_000  # decrypted in pieces, never whole
+    receiving.gw.submit_kita(attachment=scan)
+    receiving.work()
+    assert _receive(receiving) == 1
+    [doc] = _inbound_cases(receiving)
+    [pdf] = [a for a in doc["attachments"] if a["filename"] == "impfnachweis.pdf"]
+    assert pdf["size"] == len(scan)
+    assert pdf["sha256"] == hashlib.sha256(scan).hexdigest()
+
+    receiving.gw.submit_kita(attachment=scan)
+    receiving.work()
+    second = next(s for s in receiving.state.submissions.values() if not s.picked_up)
+    [(attachment_id, token)] = second.attachments.items()
+    data = bytearray(token.read_bytes())
+    data[len(data) // 2] = ord("A") if data[len(data) // 2] != ord("A") else ord("B")
+    token.write_bytes(bytes(data))  # altered on the way
+    tmp = receiving.gw.ctx.settings.data_dir / "blobs" / "tmp"
+    assert _receive(receiving) == 0
+    assert len(_inbound_cases(receiving)) == 1
+    [problem] = _reject_problems(receiving, second.case_id)
+    assert problem["type"].endswith("/problems/encryption-issue")
+    assert problem["instance"] == f"attachment:{attachment_id}"
+    assert list(tmp.iterdir()) == []  # the unverified plaintext is gone

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -29,3 +29,16 @@ class BlockingCalls:
     def close(self) -> None:
         """Stop the threads; queued calls are dropped."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def blocking_chunks(
+    open_stream: Callable[[], AsyncIterator[bytes]], loop: asyncio.AbstractEventLoop
+) -> Iterator[bytes]:
+    """Read an async attachment stream from a worker thread, one chunk at a time."""
+    stream = open_stream()
+
+    async def step() -> bytes | None:
+        return await anext(stream, None)
+
+    while (chunk := asyncio.run_coroutine_threadsafe(step(), loop).result()) is not None:
+        yield chunk

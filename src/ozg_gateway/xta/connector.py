@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -26,7 +26,7 @@ from ozg_gateway.connectors.contract import (
     InboundSink,
     TrackResult,
 )
-from ozg_gateway.connectors.threads import BlockingCalls
+from ozg_gateway.connectors.threads import BlockingCalls, blocking_chunks
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
 from ozg_gateway.logging import get_logger
 from ozg_gateway.mappings import xfall
@@ -47,19 +47,6 @@ class XtaProgress(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     xta_message_id: str | None = None
-
-
-def _blocking_chunks(
-    open_stream: Callable[[], AsyncIterator[bytes]], loop: asyncio.AbstractEventLoop
-) -> Iterator[bytes]:
-    """Read an async attachment stream from a worker thread, one chunk at a time."""
-    stream = open_stream()
-
-    async def step() -> bytes | None:
-        return await anext(stream, None)
-
-    while (chunk := asyncio.run_coroutine_threadsafe(step(), loop).result()) is not None:
-        yield chunk
 
 
 class XtaConnector:
@@ -124,7 +111,7 @@ class XtaConnector:
         return Part(
             f"{ref.id}@ozg-gateway",
             ref.content_type,
-            _blocking_chunks(ref.open, loop),
+            blocking_chunks(ref.open, loop),
             filename=ref.filename,
             size=ref.size,
         )

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
 
 from ozg_gateway.connectors.contract import ConnectorEnv
 from ozg_gateway.connectors.oauth import OAuth2, TokenCache
-from ozg_gateway.connectors.translate import error_for_response, send
+from ozg_gateway.connectors.translate import error_for_response, send, streaming
 from ozg_gateway.errors import ConnectorAuthError, PermanentError
 from ozg_gateway.http import Timeouts, TlsSettings, sync_client
 
 JWKS_SECONDS = 3600.0  # the platform's signing keys change rarely
+CHUNK_BYTES = 256 * 1024  # attachments stream through in pieces of this size
 
 
 class SubmissionConflict(PermanentError):
@@ -46,6 +48,10 @@ class FitConnectClient:
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._tokens.bearer()}", **kwargs.pop("headers", {})}
         response = send(self._http, method, f"{self.base}{path}", headers=headers, **kwargs)
+        self._raise_for(response)
+        return response
+
+    def _raise_for(self, response: httpx.Response) -> None:
         if response.status_code == 409:
             raise SubmissionConflict("FIT-Connect answered 409 Conflict", status=409)
         error = error_for_response(response, what="FIT-Connect")
@@ -53,7 +59,6 @@ class FitConnectClient:
             if isinstance(error, ConnectorAuthError):
                 self._tokens.forget()
             raise error
-        return response
 
     def destination(self, destination_id: str) -> dict[str, Any]:
         """PublicDestination: status, encryptionKid, services, metadata versions."""
@@ -72,13 +77,15 @@ class FitConnectClient:
         data: dict[str, Any] = self._call("POST", "/v1/submissions", json=body).json()
         return data
 
-    def upload_attachment(self, submission_id: str, attachment_id: str, token: str) -> None:
-        """PUT one encrypted attachment (JWE compact)."""
+    def upload_attachment(
+        self, submission_id: str, attachment_id: str, token: Iterable[bytes], *, length: int
+    ) -> None:
+        """PUT one encrypted attachment (JWE compact), streamed as it is encrypted."""
         self._call(
             "PUT",
             f"/v1/submissions/{submission_id}/attachments/{attachment_id}",
-            content=token.encode(),
-            headers={"Content-Type": "application/jose"},
+            content=token,
+            headers={"Content-Type": "application/jose", "Content-Length": str(length)},
         )
 
     def submit(self, submission_id: str, *, metadata: str, data: str | None) -> None:
@@ -105,10 +112,18 @@ class FitConnectClient:
         data: dict[str, Any] = self._call("GET", f"/v1/submissions/{submission_id}").json()
         return data
 
-    def attachment(self, submission_id: str, attachment_id: str) -> str:
-        """One encrypted attachment (JWE compact)."""
-        path = f"/v1/submissions/{submission_id}/attachments/{attachment_id}"
-        return self._call("GET", path).text.strip()
+    def download_attachment(
+        self, submission_id: str, attachment_id: str, into: Callable[[bytes], None]
+    ) -> None:
+        """One encrypted attachment (JWE compact), handed to ``into`` piece by piece."""
+        url = f"{self.base}/v1/submissions/{submission_id}/attachments/{attachment_id}"
+        headers = {"Authorization": f"Bearer {self._tokens.bearer()}"}
+        with streaming(self._http, "GET", url, headers=headers) as response:
+            if response.status_code >= 400:
+                response.read()
+                self._raise_for(response)
+            for chunk in response.iter_bytes(CHUNK_BYTES):
+                into(chunk)
 
     def send_event(self, case_id: str, token: str) -> None:
         """Post a signed event (accept-submission / reject-submission) to the case."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import threading
 import time
@@ -20,7 +19,6 @@ from joserfc.jwk import RSAKey
 from pydantic import BaseModel, ConfigDict, Field
 
 from ozg_gateway.connectors.contract import (
-    AttachmentRef,
     ConnectorEnv,
     DeliveryRequest,
     DeliveryResult,
@@ -29,12 +27,12 @@ from ozg_gateway.connectors.contract import (
     InboundSink,
     TrackResult,
 )
-from ozg_gateway.connectors.fitconnect import jose
+from ozg_gateway.connectors.fitconnect import jose, pickup, transfer
 from ozg_gateway.connectors.fitconnect.client import FitConnectClient, SubmissionConflict
 from ozg_gateway.connectors.fitconnect.mapping import (
     _data_type,
     build_announcement,
-    check_received,
+    problem,
     route_destination,
     track_result,
     verify_callback,
@@ -44,6 +42,7 @@ from ozg_gateway.connectors.fitconnect.settings import (
     FitConnectRouting,
     FitConnectSettings,
 )
+from ozg_gateway.connectors.fitconnect.transfer import sha512_of
 from ozg_gateway.connectors.threads import BlockingCalls
 from ozg_gateway.errors import ConnectorConfigError, PermanentError
 from ozg_gateway.logging import get_logger
@@ -63,6 +62,7 @@ class FitConnectProgress(BaseModel):
     case_id: str | None = None
     destination_id: str | None = None
     uploaded: list[str] = Field(default_factory=list)
+    sha512: dict[str, str] = Field(default_factory=dict)  # of each uploaded plaintext
     submitted: bool = False
 
 
@@ -182,20 +182,24 @@ class FitConnectConnector:
             )
             await request.remember(progress)
         submission_id = str(progress.submission_id)
-        hashes: dict[str, str] = {}
+        hashes: dict[str, str] = dict(progress.sha512)
+        loop = asyncio.get_running_loop()
         for attachment in request.attachments:
-            payload = await _read(attachment)
-            hashes[attachment.id] = hashlib.sha512(payload).hexdigest()
-            if attachment.id in progress.uploaded:
+            if attachment.id in hashes:
                 continue
-            # Encryption (AES-GCM over the whole file) runs off the event loop, like the I/O.
-            token = await self._calls.run(
-                jose.encrypt, payload, key, content_type=attachment.content_type
+            if attachment.id in progress.uploaded:  # uploaded by an attempt that kept no hash
+                hashes[attachment.id] = await self._calls.run(sha512_of, attachment, loop)
+                continue
+            # Read, hash, encrypt and upload in one streamed pass, off the event loop.
+            hashes[attachment.id] = await self._calls.run(
+                transfer.upload, self.client, submission_id, attachment, key, loop
             )
-            await self._calls.run(
-                self.client.upload_attachment, submission_id, attachment.id, token
+            progress = progress.model_copy(
+                update={
+                    "uploaded": [*progress.uploaded, attachment.id],
+                    "sha512": {**progress.sha512, attachment.id: hashes[attachment.id]},
+                }
             )
-            progress = progress.model_copy(update={"uploaded": [*progress.uploaded, attachment.id]})
             await request.remember(progress)
         data = build_data(request.document)
         metadata = build_metadata(
@@ -294,60 +298,31 @@ class FitConnectConnector:
         identifier = (submission.get("serviceType") or {}).get("identifier")
         offer_id = inbound.offer_for(identifier)
         if offer_id is None:
-            problem = {
-                "type": "unsupported-service",
-                "title": f"service {identifier} not offered here",
-            }
-            await self._confirm(case_id, submission_id, "reject-submission", [problem])
+            refused = problem("unsupported-service", "metadata", f"serviceType {identifier}")
+            await self._confirm(case_id, submission_id, "reject-submission", [refused])
             await sink.reject(
-                external_id=submission_id, message_type=identifier, reason=problem["title"]
+                external_id=submission_id, message_type=identifier, reason=refused["title"]
             )
             return 0
-        plain: dict[str, bytes] = {}
-        try:
-            opened = await self._calls.run(
-                jose.decrypt, submission["encryptedMetadata"], decryption
-            )
-            metadata = json.loads(opened)
-            sealed_data = submission.get("encryptedData")
-            data = (
-                await self._calls.run(jose.decrypt, sealed_data, decryption)
-                if sealed_data
-                else None  # metadata and attachments only: allowed by FIT-Connect
-            )
-            for attachment_id in submission.get("attachments") or []:
-                token = await self._calls.run(self.client.attachment, submission_id, attachment_id)
-                plain[str(attachment_id)] = await self._calls.run(jose.decrypt, token, decryption)
-            problems = check_received(metadata, data, plain)
-        except (PermanentError, ValueError, KeyError):
-            # Unreadable for us: answer it, or it would wait for pickup forever.
-            problems = [{"type": "encryption-issue", "title": "submission does not decrypt"}]
-        if problems:
-            await self._confirm(case_id, submission_id, "reject-submission", problems)
+        opened = await self._calls.run(
+            pickup.open_submission,
+            self.client,
+            submission,
+            decryption,
+            sink.new_blob,
+            self.specs_dir,
+        )
+        if opened.problems:
+            opened.discard()
+            await self._confirm(case_id, submission_id, "reject-submission", opened.problems)
+            first = opened.problems[0]
             await sink.reject(
-                external_id=submission_id, message_type=identifier, reason=problems[0]["title"]
+                external_id=submission_id,
+                message_type=identifier,
+                reason=f"{first['title']} ({first['instance']})",
             )
             return 0
-        files = [] if data is None else [("fachdaten.json", _data_type(metadata), data, True)]
-        for entry in (metadata.get("contentStructure") or {}).get("attachments") or []:
-            attachment_id = str(entry.get("attachmentId"))
-            name = str(entry.get("filename") or attachment_id)
-            files.append(
-                (
-                    name,
-                    str(entry.get("mimeType") or "application/octet-stream"),
-                    plain[attachment_id],
-                    False,
-                )
-            )
-        blobs: list[Any] = []
         try:
-            inbound_files = []
-            for name, content_type, payload, primary in files:
-                blob = sink.new_blob()
-                blobs.append(blob)
-                blob.write(payload)
-                inbound_files.append(InboundFile(name, content_type, blob, primary=primary))
             await sink.accept(
                 InboundMessage(
                     external_id=submission_id,
@@ -355,16 +330,39 @@ class FitConnectConnector:
                     channel="fitconnect",
                     message_type=identifier,
                     sender=None,
-                    files=tuple(inbound_files),
+                    files=tuple(self._files(opened, sink)),
                 )
             )
         except BaseException:
-            for blob in blobs:
-                blob.discard()
+            opened.discard()
             raise
         # Only after our commit: a crash before this line means a second pickup, de-duplicated.
         await self._confirm(case_id, submission_id, "accept-submission", [])
         return 1
+
+    @staticmethod
+    def _files(opened: pickup.Opened, sink: InboundSink) -> list[InboundFile]:
+        """The case's files: the data (if any) first, then the attachments by their names."""
+        files = []
+        if opened.data is not None:
+            blob = sink.new_blob()
+            opened.blobs["__data__"] = blob  # discarded with the others if the commit fails
+            blob.write(opened.data)
+            files.append(
+                InboundFile("fachdaten.json", _data_type(opened.metadata), blob, primary=True)
+            )
+        structure = opened.metadata.get("contentStructure") or {}
+        for entry in structure.get("attachments") or []:
+            attachment_id = str(entry.get("attachmentId"))
+            files.append(
+                InboundFile(
+                    str(entry.get("filename") or attachment_id),
+                    str(entry.get("mimeType") or "application/octet-stream"),
+                    opened.blobs[attachment_id],
+                    primary=False,
+                )
+            )
+        return files
 
     async def _confirm(
         self, case_id: str, submission_id: str, name: str, problems: list[dict[str, str]]
@@ -423,11 +421,6 @@ class FitConnectConnector:
 
 def _json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-async def _read(attachment: AttachmentRef) -> bytes:
-    # JWE compact needs the whole plaintext; FIT-Connect attachments are bounded in size.
-    return b"".join([chunk async for chunk in attachment.open()])
 
 
 def _inbound_keys(inbound: FitConnectInbound) -> tuple[RSAKey, RSAKey]:

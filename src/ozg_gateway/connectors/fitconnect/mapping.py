@@ -38,36 +38,73 @@ def track_result(payloads: list[dict[str, Any]]) -> TrackResult:
         if "reject-submission" in names:
             event = (payload.get("events") or {}).get(jose.EVENTS + "reject-submission") or {}
             problems = event.get("problems") or []
-            reasons = "; ".join(str(p.get("title") or p.get("type")) for p in problems)
+            reasons = "; ".join(
+                f"{p.get('title') or problem_kind(p)} ({p.get('instance') or '-'})"
+                for p in problems
+            )
             return TrackResult("red", reasons or "rejected by the destination")
     return TrackResult("open")
 
 
+PROBLEMS = "https://schema.fitko.de/fit-connect/events/problems/"
+# What a receiver tells the sender in reject-submission: the kind of problem, a German title
+# for the people who read the event log, and where (metadata, data, attachment:<id>).
+PROBLEM_TITLES = {
+    "encryption-issue": "Entschlüsselung fehlgeschlagen",
+    "syntax-violation": "Inhalt ist kein gültiges JSON",
+    "schema-violation": "Metadaten verletzen das Metadatenschema",
+    "unsupported-service": "Leistung wird von diesem Zustellpunkt nicht angeboten",
+    "missing-data": "Angekündigte Fachdaten fehlen",
+    "missing-schema": "Fachdaten ohne Beschreibung in contentStructure",
+    "hash-mismatch": "Hashwert stimmt nicht überein",
+    "missing-attachments": "Angekündigte Anlagen fehlen",
+    "attachments-mismatch": "Anlagen weichen von der Ankündigung ab",
+}
+
+
+def problem(kind: str, instance: str, detail: str | None = None) -> dict[str, str]:
+    """One problem of a reject-submission event (pure)."""
+    entry = {"type": PROBLEMS + kind, "title": PROBLEM_TITLES[kind], "instance": instance}
+    if detail:
+        entry["detail"] = detail[:300]
+    return entry
+
+
+def problem_kind(entry: Mapping[str, Any]) -> str:
+    """The short kind of a problem (``hash-mismatch``), whichever way its type is written."""
+    return str(entry.get("type") or "").removeprefix(PROBLEMS)
+
+
 def check_received(
-    metadata: dict[str, Any], data: bytes | None, attachments: dict[str, bytes]
+    metadata: dict[str, Any], data: bytes | None, attachment_sha512: Mapping[str, str]
 ) -> list[dict[str, str]]:
     """What is wrong with a received submission: hashes and attachment list (pure).
 
     ``data`` None: the submission has no ``encryptedData``. That is valid (metadata 1.0.0 makes
     ``contentStructure.data`` optional) as long as the metadata announces no data either.
+    ``attachment_sha512``: the hex SHA-512 of each received attachment's plaintext (computed
+    while it streamed in).
     """
     problems = []
     structure = metadata.get("contentStructure") or {}
     announced = structure.get("data")
     if data is None:
         if announced:
-            problems.append({"type": "missing-data", "title": "announced data is missing"})
+            problems.append(problem("missing-data", "data"))
     elif not announced:
-        problems.append({"type": "unexpected-data", "title": "data without contentStructure"})
+        problems.append(problem("missing-schema", "data"))
     elif hashlib.sha512(data).hexdigest() != (announced.get("hash") or {}).get("content"):
-        problems.append({"type": "hash-mismatch", "title": "data hash does not match"})
+        problems.append(problem("hash-mismatch", "data"))
     listed = {str(a.get("attachmentId")): a for a in structure.get("attachments") or []}
-    if set(listed) != set(attachments):
-        problems.append({"type": "attachments-mismatch", "title": "attachments differ"})
-    for attachment_id, payload in attachments.items():
-        digest = ((listed.get(attachment_id) or {}).get("hash") or {}).get("content")
-        if hashlib.sha512(payload).hexdigest() != digest:
-            problems.append({"type": "hash-mismatch", "title": f"attachment {attachment_id}"})
+    missing = sorted(set(listed) - set(attachment_sha512))
+    if missing:
+        problems.append(problem("missing-attachments", "metadata", ", ".join(missing)))
+    if set(attachment_sha512) - set(listed):
+        problems.append(problem("attachments-mismatch", "metadata"))
+    for attachment_id, digest in attachment_sha512.items():
+        expected = ((listed.get(attachment_id) or {}).get("hash") or {}).get("content")
+        if attachment_id in listed and digest != expected:
+            problems.append(problem("hash-mismatch", f"attachment:{attachment_id}"))
     return problems
 
 

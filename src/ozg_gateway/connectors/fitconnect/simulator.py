@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
 import secrets
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -30,16 +32,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from joserfc.jwk import RSAKey
 
 from ozg_gateway.connectors.fitconnect import jose
+from ozg_gateway.connectors.fitconnect.jwe_stream import decrypt_stream
 from ozg_gateway.connectors.fitconnect.mapping import (
     ARS_URN,
     CALLBACKS,
     LEIKA_URN,
     callback_signature,
     check_received,
+    problem,
 )
 from ozg_gateway.errors import PermanentError
 from ozg_gateway.specs import (
@@ -111,13 +115,13 @@ class Submission:
     destination_id: str
     announced: list[str]
     service_type: dict[str, Any]
-    attachments: dict[str, str] = field(default_factory=dict)
+    attachments: dict[str, Path] = field(default_factory=dict)  # the uploaded tokens, on disk
     submitted: bool = False
     encrypted: dict[str, str] = field(default_factory=dict)
     picked_up: bool = False
     metadata: dict[str, Any] | None = None
     data: bytes | None = None
-    files: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)  # as the destination decrypted them
 
 
 @dataclass
@@ -139,6 +143,29 @@ class FitConnectState:
     route_key: RSAKey | None = None
     route_quota: int | None = None
     routing_calls: int = 0
+    # Attachments (up to 500 MB each) are kept on disk, never in memory.
+    storage: Path | None = None
+
+    def path(self, name: str) -> Path:
+        """A file in the simulator's storage (a temporary directory unless one was given)."""
+        if self.storage is None:
+            self.storage = Path(tempfile.mkdtemp(prefix="fitconnect-simulator-"))
+        self.storage.mkdir(parents=True, exist_ok=True)
+        return self.storage / name
+
+
+MAX_TOKEN_BYTES = 500 * 1024 * 1024 * 4 // 3 + 64 * 1024  # a 500 MB attachment as JWE
+
+
+def _decrypt_file(token: Path, plain: Path, key: RSAKey) -> str:
+    """Decrypt a stored token into ``plain`` in pieces; the plaintext's hex SHA-512."""
+    digest = hashlib.sha512()
+    with token.open("rb") as source, plain.open("wb") as out:
+        pieces = iter(lambda: source.read(256 * 1024), b"")
+        for chunk in decrypt_stream(pieces, key, max_plaintext=500 * 1024 * 1024):
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
 
 
 def _problem(status: int, title: str, detail: str | None = None) -> JSONResponse:
@@ -179,7 +206,7 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         )
         state.events.setdefault(case_id, []).append(jose.sign_event(payload, state.signing_key))
 
-    def examine(sub: Submission, destination: Destination) -> list[dict[str, str]]:
+    def examine(sub: Submission, hashes: dict[str, str]) -> list[dict[str, str]]:
         """What the destination finds wrong with a submission (empty: accept)."""
         problems = []
         metadata = sub.metadata or {}
@@ -187,11 +214,10 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
             validator = json_validator(specs_dir, FIT_CONNECT_METADATA)
             error = next(iter(validator.iter_errors(metadata)), None)
             if error is not None:
-                problems.append({"type": "invalid-metadata", "title": error.message[:200]})
+                problems.append(problem("schema-violation", "metadata", error.message))
         except SpecMissing:
             pass
-        files = {a: sub.files.get(a, b"") for a in sub.announced}
-        problems += check_received(metadata, sub.data, files)
+        problems += check_received(metadata, sub.data, hashes)
         return problems
 
     @app.post("/token")
@@ -359,10 +385,21 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
             return _problem(409, "Submission already sent")
         if not request.headers.get("content-type", "").startswith("application/jose"):
             return _problem(415, "Unsupported Media Type")
-        token = (await request.body()).decode()
-        if token.count(".") != 4:
+        target = state.path(f"{submission_id}-{attachment_id}.jwe")
+        dots, size = 0, 0
+        with target.open("wb") as out:  # streamed to disk: 500 MB never sit in memory
+            async for chunk in request.stream():
+                dots, size = dots + chunk.count(b"."), size + len(chunk)
+                if size > MAX_TOKEN_BYTES:
+                    break
+                out.write(chunk)
+        if size > MAX_TOKEN_BYTES:
+            target.unlink()
+            return _problem(413, "Content Too Large", "attachments are limited to 500 MB")
+        if dots != 4:
+            target.unlink()
             return _problem(400, "Bad Request", "not a JWE in compact serialisation")
-        sub.attachments[attachment_id] = token
+        sub.attachments[attachment_id] = target
         return Response(status_code=204)
 
     @app.put("/v1/submissions/{submission_id}", response_model=None)
@@ -386,7 +423,7 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         sub.submitted = True
         event(sub.case_id, sub.submission_id, "submit-submission", {})
         if destination.subscriber_key is None:
-            decide(sub, destination)
+            await asyncio.to_thread(decide, sub, destination)
         elif destination.callback_url and destination.callback_secret:
             task = asyncio.create_task(
                 announce(destination.callback_url, destination.callback_secret, sub)
@@ -431,19 +468,20 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
     def decide(sub: Submission, destination: Destination) -> None:
         """The destination's own check (no subscriber): decrypt, examine, accept or reject."""
         body = sub.encrypted
+        hashes: dict[str, str] = {}
         try:
             sub.metadata = json.loads(jose.decrypt(body["encryptedMetadata"], destination.key))
             sealed = body.get("encryptedData")
             sub.data = jose.decrypt(sealed, destination.key) if sealed else None
-            sub.files = {
-                a: jose.decrypt(token, destination.key) for a, token in sub.attachments.items()
-            }
+            for attachment_id, token in sub.attachments.items():
+                plain = sub.files[attachment_id] = token.with_suffix(".bin")
+                hashes[attachment_id] = _decrypt_file(token, plain, destination.key)
         except (PermanentError, ValueError):
             sub.metadata = None
         problems = (
-            examine(sub, destination)
+            examine(sub, hashes)
             if sub.metadata is not None
-            else [{"type": "encryption-issue", "title": "does not decrypt"}]
+            else [problem("encryption-issue", "metadata")]
         )
         if problems:
             event(sub.case_id, sub.submission_id, "reject-submission", {"problems": problems})
@@ -491,7 +529,7 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         token = sub.attachments.get(attachment_id) if sub else None
         if token is None:
             return _problem(404, "Attachment not found")
-        return Response(token.encode(), media_type="application/jose")
+        return FileResponse(token, media_type="application/jose")
 
     @app.post("/v1/cases/{case_id}/events")
     async def post_event(case_id: str, request: Request) -> Response:

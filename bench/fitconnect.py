@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 CHUNK = 1024 * 1024
 ROUNDS = 3  # each step runs this often; the best time counts (disk and page-cache noise)
 DESTINATION = "d7f2b7c4-7d1e-4c55-9a3e-5b0c2f1e0b10"
+SERVICE = "urn:de:fim:leika:leistung:99010001001000"
 CLIENT, SECRET = "bench-client", "bench-secret"
 
 
@@ -166,7 +167,7 @@ def _client(base: str, source: str, root: str, destination_jwk: dict[str, Any], 
             {
                 "destinationId": DESTINATION,
                 "announcedAttachments": ["a1b2c3d4-0000-4000-8000-000000000001"],
-                "serviceType": {"name": "Bench", "identifier": "urn:de:fim:leika:leistung:99010001001000"},
+                "serviceType": {"name": "Bench", "identifier": SERVICE},
             }
         )
         sent.append(str(created["submissionId"]))

@@ -72,7 +72,8 @@ def json_errors(specs_dir: Path | None, relative: str, value: Any) -> list[str]:
 
 
 @lru_cache(maxsize=4)
-def _openapi(specs_dir: Path | None, relative: str) -> dict[str, Any]:
+def openapi_document(specs_dir: Path | None, relative: str) -> dict[str, Any]:
+    """An OpenAPI document (YAML) of the specs directory, parsed."""
     import yaml
 
     document: dict[str, Any] = yaml.safe_load(_path(specs_dir, relative).read_text())
@@ -82,7 +83,7 @@ def _openapi(specs_dir: Path | None, relative: str) -> dict[str, Any]:
 @lru_cache(maxsize=32)
 def openapi_validator(specs_dir: Path | None, relative: str, schema: str) -> Validator:
     """Validator for one component schema of an OpenAPI 3.0 document (refs resolved in it)."""
-    document = _openapi(specs_dir, relative)
+    document = openapi_document(specs_dir, relative)
     wrapper = {"$ref": f"#/components/schemas/{schema}", "components": document["components"]}
     validator: Validator = Draft202012Validator(
         wrapper, format_checker=Draft202012Validator.FORMAT_CHECKER

@@ -819,3 +819,25 @@ def test_a_large_attachment_streams_in_and_an_altered_one_is_named_and_dropped(
     assert problem["type"].endswith("/problems/encryption-issue")
     assert problem["instance"] == f"attachment:{attachment_id}"
     assert list(tmp.iterdir()) == []  # the unverified plaintext is gone
+
+
+@pytest.mark.skipif(SPECS is None, reason="needs the specs directory")
+def test_simulator_answers_are_held_to_the_api_files() -> None:
+    """Every test above runs with this check on: a stray answer would be a 500 naming it."""
+    from ozg_gateway.connectors.fitconnect.conformance import AnswerCheck
+
+    check = AnswerCheck(SPECS)
+    ok = b'{"version": {"major": 1, "minor": 1, "patch": 3}}'
+    assert check.problem("GET", "/v1/info", 200, "application/json", ok) is None
+    wrong = check.problem("GET", "/v1/info", 200, "application/json", b'{"version": "1.1.3"}')
+    assert wrong is not None
+    assert "submission-api.yaml" in wrong
+    assert "version" in wrong
+    undeclared = check.problem(
+        "PUT", f"/v1/submissions/{DESTINATION}", 409, "application/problem+json", b"{}"
+    )
+    assert undeclared is not None
+    assert "does not declare status 409" in undeclared
+    routes = check.problem("GET", "/v1/routes", 429, "application/problem+json", b"{}")
+    assert routes is not None
+    assert "routing-api.yaml" in routes

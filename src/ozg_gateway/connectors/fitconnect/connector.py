@@ -63,6 +63,7 @@ class FitConnectProgress(BaseModel):
     destination_id: str | None = None
     uploaded: list[str] = Field(default_factory=list)
     sha512: dict[str, str] = Field(default_factory=dict)  # of each uploaded plaintext
+    submitting: bool = False  # the submit was sent; its answer may have been lost
     submitted: bool = False
 
 
@@ -163,6 +164,11 @@ class FitConnectConnector:
         progress = FitConnectProgress.model_validate(request.progress)
         if progress.submitted and progress.submission_id:
             return DeliveryResult(remote_reference=progress.submission_id, track=True)
+        if progress.submitting and progress.submission_id and await self._arrived(progress):
+            # The submit went through but its answer got lost: the event log says so (the API
+            # declares no answer for sending twice, so we ask instead of trying).
+            await request.remember(progress.model_copy(update={"submitted": True}))
+            return DeliveryResult(remote_reference=progress.submission_id, track=True)
         leika_key = (request.document.get("service") or {}).get("leika_key")
         destination_id = await self._calls.run(self._destination, request.service_id, leika_key)
         key = await self._calls.run(self._key, destination_id)
@@ -215,11 +221,10 @@ class FitConnectConnector:
         sealed_data = await self._calls.run(
             jose.encrypt, data, key, content_type="application/json"
         )
-        # 409: sent by an earlier attempt whose answer got lost.
-        with contextlib.suppress(SubmissionConflict):
-            await self._calls.run(
-                self.client.submit, submission_id, metadata=sealed_metadata, data=sealed_data
-            )
+        await request.remember(progress.model_copy(update={"submitting": True}))
+        await self._calls.run(
+            self.client.submit, submission_id, metadata=sealed_metadata, data=sealed_data
+        )
         await request.remember(progress.model_copy(update={"submitted": True}))
         return DeliveryResult(remote_reference=submission_id, track=True)
 
@@ -232,9 +237,22 @@ class FitConnectConnector:
         if errors:
             raise PermanentError(f"metadata violates the FIT-Connect schema: {errors[0][:200]}")
 
+    async def _arrived(self, progress: FitConnectProgress) -> bool:
+        """Whether the case's event log has our submission's submit-submission."""
+        payloads = await self._events(progress)
+        mine = f"submission:{progress.submission_id}"
+        return any(
+            p.get("sub") == mine and "submit-submission" in jose.event_names(p) for p in payloads
+        )
+
     async def track(self, *, reference: str, progress: Mapping[str, Any]) -> TrackResult:
         """accept-submission → green, reject-submission → red (signatures checked)."""
-        remembered = FitConnectProgress.model_validate(progress)
+        payloads = await self._events(FitConnectProgress.model_validate(progress))
+        mine = [p for p in payloads if p.get("sub") == f"submission:{reference}"]
+        return track_result(mine)
+
+    async def _events(self, remembered: FitConnectProgress) -> list[dict[str, Any]]:
+        """The case's event log, each signature verified (platform or destination key)."""
         case_id = remembered.case_id
         if not case_id:
             raise PermanentError("no FIT-Connect case id remembered for this delivery")
@@ -253,8 +271,7 @@ class FitConnectConnector:
                     raise PermanentError("event signed with a key not meant for signatures")
                 keys = {"keys": [key]}
             payloads.append(jose.verify_event(token, keys))
-        mine = [p for p in payloads if p.get("sub") == f"submission:{reference}"]
-        return track_result(mine)
+        return payloads
 
     # -- receiving ------------------------------------------------------------------------
     @property

@@ -36,6 +36,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from joserfc.jwk import RSAKey
 
 from ozg_gateway.connectors.fitconnect import jose
+from ozg_gateway.connectors.fitconnect.conformance import ConformingAnswers
 from ozg_gateway.connectors.fitconnect.jwe_stream import decrypt_stream
 from ozg_gateway.connectors.fitconnect.mapping import (
     ARS_URN,
@@ -46,6 +47,7 @@ from ozg_gateway.connectors.fitconnect.mapping import (
     problem,
 )
 from ozg_gateway.errors import PermanentError
+from ozg_gateway.mappings.fitconnect import SCHEMA_URN
 from ozg_gateway.specs import (
     FIT_CONNECT_METADATA,
     FIT_CONNECT_ROUTING_API,
@@ -247,10 +249,9 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         limits = {"RateLimit-Limit": "100", "RateLimit-Reset": "2"}
         if state.route_quota is not None:
             if state.route_quota <= 0:
-                return JSONResponse(
+                return JSONResponse(  # the routing API file declares application/json here
                     {"type": "about:blank", "title": "Too Many Requests", "status": 429},
                     status_code=429,
-                    media_type="application/problem+json",
                     headers={**limits, "RateLimit-Remaining": "0"},
                 )
             state.route_quota -= 1
@@ -303,12 +304,13 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
     @app.get("/.well-known/jwks.json")
     async def jwks() -> dict[str, Any]:
         public = state.signing_key.as_dict(private=False)
-        return {"keys": [{**public, "alg": jose.SET_ALG, "key_ops": ["verify"]}]}
+        signing = {**public, "alg": jose.SET_ALG, "key_ops": ["verify"]}
+        return {"keys": [{**signing, "x5c": [_certificate(state.signing_key)]}]}
 
     # Public as the API file declares (no security): /v1/info and a destination's keys.
     @app.get("/v1/info", response_model=None)
     async def info() -> dict[str, Any]:
-        return {"version": "1.1.3"}
+        return {"version": {"major": 1, "minor": 1, "patch": 3}}
 
     @app.get("/v1/destinations/{destination_id}", response_model=None)
     async def destination(destination_id: str, request: Request) -> dict[str, Any] | JSONResponse:
@@ -322,7 +324,14 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
             "encryptionKid": found.key.kid,
             "metadataVersions": ["1.0.0"],
             "services": [
-                {"identifier": found.service, "regions": ["DE06435019"], "submissionSchemas": []}
+                {
+                    "identifier": found.service,
+                    "regions": ["DE06435019"],
+                    # Fachdaten schemas are the sender's: every JSON one is accepted here.
+                    "submissionSchemas": [
+                        {"schemaUri": f"{SCHEMA_URN}any", "mimeType": "application/json"}
+                    ],
+                }
             ],
             "status": found.status,
             **({"replyChannels": found.reply_channels} if found.reply_channels else {}),
@@ -378,11 +387,12 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
     async def attachment(submission_id: str, attachment_id: str, request: Request) -> Response:
         if not authorised(request):
             return _problem(401, "Unauthorized")
+        # Only the statuses the API file declares for this operation.
         sub = state.submissions.get(submission_id)
-        if sub is None or attachment_id not in sub.announced:
-            return _problem(404, "Submission or attachment not announced")
-        if sub.submitted:
-            return _problem(409, "Submission already sent")
+        if sub is None or sub.submitted:
+            return _problem(403, "Forbidden", "no open submission of yours with this id")
+        if attachment_id not in sub.announced:
+            return _problem(422, "Unprocessable Entity", "attachment not announced")
         if not request.headers.get("content-type", "").startswith("application/jose"):
             return _problem(415, "Unsupported Media Type")
         target = state.path(f"{submission_id}-{attachment_id}.jwe")
@@ -409,8 +419,8 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         sub = state.submissions.get(submission_id)
         if sub is None:
             return _problem(404, "Submission not found")
-        if sub.submitted:
-            return _problem(409, "Submission already sent")
+        if sub.submitted:  # the API file declares no status of its own for this
+            return _problem(400, "Bad Request", "submission already sent")
         body = await request.json()
         error = invalid("SubmitSubmission", body)
         if error:
@@ -565,4 +575,5 @@ def create_fitconnect_simulator(specs_dir: Path | None, state: FitConnectState) 
         log = state.events.get(case_id, [])
         return {"count": len(log), "offset": 0, "totalCount": len(log), "eventLog": log}
 
+    app.add_middleware(ConformingAnswers, specs_dir=specs_dir)
     return app

@@ -213,18 +213,20 @@ def demo(
     ctx = context_from(setup.settings)
     migrations.upgrade(ctx.db)
     demo_setup.seed_clients(ctx, setup)
-    typer.echo(demo_setup.banner(setup))
-    mail = demo_setup.start_mail(setup)
     # uvicorn stops gracefully on SIGTERM and then raises the signal again; with the default
     # action that would end the process before the data directory is removed.
     previous = signal.signal(signal.SIGTERM, _exit_quietly)
+    mail = None
     try:
+        mail = demo_setup.start_mail(setup)
+        typer.echo(demo_setup.banner(setup))  # last: everything it names is running
         _serve(ctx, host, port, with_worker=True, app_hook=lambda api: demo_setup.mount(api, setup))
     except KeyboardInterrupt:
         pass  # Ctrl+C is how a demo ends
     finally:
         signal.signal(signal.SIGTERM, previous)
-        mail.stop()
+        if mail is not None:
+            mail.stop()
         ctx.close()
         if not keep:
             shutil.rmtree(data_dir, ignore_errors=True)

@@ -26,6 +26,7 @@ OPERATION_IDS = {
     "getService",
     "createSubmission",
     "getSubmission",
+    "downloadStatusDocument",
     "updateSubmission",
     "submitSubmission",
     "uploadAttachment",

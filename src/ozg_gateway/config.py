@@ -219,6 +219,9 @@ class Settings(BaseSettings):
     eid_server: str | None = Field(
         default=None, description="Connector (type eid) to identify with."
     )
+    bundid: str | None = Field(
+        default=None, description="Connector (type bundid): identification through BundID."
+    )
     eid_session_minutes: int = Field(
         default=15, ge=1, description="How long an identification may take."
     )

@@ -74,6 +74,11 @@ class EidRequirement(_Strict):
     optional_attributes: tuple[str, ...] = Field(default=(), description="User may deselect.")
     min_age: int | None = Field(default=None, ge=0, le=120, description="Yes/no age check.")
     place_verification: bool = Field(default=False, description="Yes/no: lives here?")
+    methods: tuple[Literal["eid-server", "bundid"], ...] = Field(
+        default=("eid-server",),
+        min_length=1,
+        description="How citizens may identify: the eID-Server, BundID, or either.",
+    )
 
     @model_validator(mode="after")
     def _level_only_with_eid(self) -> Self:

@@ -23,12 +23,13 @@ from ozg_gateway.eid.client import EidService
 from ozg_gateway.eid.mapping import EidPolicy, Identity, NoResultYet, community_id, user_message
 from ozg_gateway.eid.report import build_report
 from ozg_gateway.eid.tctoken import build_tc_token
+from ozg_gateway.eid.wssec import SigningKey
 from ozg_gateway.errors import ConnectorError, FieldError, Problem, not_found, validation_problem
 from ozg_gateway.logging import get_logger
 from ozg_gateway.runtime import wait_or_stop
 from ozg_gateway.store import clients
 from ozg_gateway.store import submissions as subs
-from ozg_gateway.store.models import Identification
+from ozg_gateway.store.models import Identification, SamlAssertion
 
 log = get_logger("ozg_gateway.eid")
 STARTED, READY, FAILED, REDEEMED = "started", "ready", "failed", "redeemed"
@@ -52,6 +53,16 @@ def eid_client(ctx: GatewayContext) -> EidService:
             detail="Die Identifizierung mit dem Online-Ausweis ist nicht eingerichtet.",
         )
     return server
+
+
+def report_key(ctx: GatewayContext) -> SigningKey:
+    """The key that signs identification reports: the eID-Server client's, else BundID's."""
+    for name in (ctx.settings.eid_server, ctx.settings.bundid):
+        service = ctx.connectors.service(name)
+        key = getattr(service, "signing_key", None)
+        if isinstance(key, SigningKey):
+            return key
+    raise Problem("unavailable", detail="Die Identifizierung ist nicht eingerichtet.")
 
 
 def policy_for(ctx: GatewayContext, service_id: str) -> EidPolicy:
@@ -197,6 +208,7 @@ def _finish(
     identity: Identity | None,
     error: str | None,
     counter: int,
+    extra: dict[str, Any] | None = None,
 ) -> Finished:
     now = ctx.clock()
     policy = None
@@ -218,6 +230,7 @@ def _finish(
             "age_ok": identity.age_ok,
             "place_ok": identity.place_ok,
             "restricted_id": identity.attributes.get("RestrictedID"),
+            **(extra or {}),
         }
         code = "eidc_" + secrets.token_urlsafe(24)
         row.identity_sealed = ctx.keyring.seal_json(result, aad=_aad(row.id, "identity"))
@@ -267,7 +280,7 @@ def redeem(
                 raise Problem(
                     "conflict", detail="Die Identifizierung gehört zu einem anderen Angebot."
                 )
-            report = build_report(result, key=eid_client(ctx).signing_key, issued_at=now)
+            report = build_report(result, key=report_key(ctx), issued_at=now)
             sub.identity_sealed = ctx.keyring.seal_json(
                 {**result, "identification_id": row.id, "report": report},
                 aad=subs.identity_aad(sub.id),
@@ -282,8 +295,14 @@ def redeem(
 
 
 def purge_expired(ctx: GatewayContext) -> int:
-    """Delete identifications past their lifetime (results included)."""
+    """Delete identifications past their lifetime (results included), and BundID assertion
+    ids past their expiry (they could not be accepted anyway)."""
     with ctx.db.writing() as session:
+        session.execute(
+            delete(SamlAssertion)
+            .where(SamlAssertion.expires_at < ctx.clock() - timedelta(minutes=5))
+            .execution_options(synchronize_session=False)
+        )
         result = session.execute(
             delete(Identification)
             .where(Identification.expires_at < ctx.clock())

@@ -298,6 +298,14 @@ class Identification(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class SamlAssertion(Base):
+    """A consumed BundID assertion's id, kept until the assertion expires (no replay)."""
+
+    __tablename__ = "saml_assertions"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class InboundMessage(Base):
     """A message taken from an inbound channel (XTA mailbox): de-duplicates redeliveries."""
 

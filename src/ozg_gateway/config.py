@@ -11,6 +11,7 @@ import binascii
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
@@ -287,6 +288,11 @@ class Settings(BaseSettings):
         elif admin == DEMO_ADMIN_KEY or _looks_placeholder(admin) or len(admin) < 24:
             problems.append("admin_key: placeholder, demo or shorter than 24 characters")
         return problems
+
+    def identification_methods(self, offered: Iterable[str]) -> list[str]:
+        """Which of an offer's identification methods this installation has configured."""
+        configured = {"eid-server": self.eid_server, "bundid": self.bundid}
+        return [m for m in offered if configured.get(m)]
 
     def specs_features(self) -> dict[str, bool]:
         """Which spec-dependent features can work with the configured specs directory."""

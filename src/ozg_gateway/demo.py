@@ -17,12 +17,16 @@ from fastapi import FastAPI
 from ozg_gateway.config import DEMO_ADMIN_KEY, Settings, demo_overrides, load_settings
 from ozg_gateway.connectors.smtp.simulator import Mailbox, create_mail_viewer, start_plain_smtp
 from ozg_gateway.context import GatewayContext
+from ozg_gateway.eid.bundid.simulator import DemoKeys, create_bundid_simulator
+from ozg_gateway.eid.bundid.simulator import demo_keys as bundid_demo_keys
 from ozg_gateway.eid.wssec import SigningKey
 from ozg_gateway.store import clients
 from ozg_gateway.store.clients import Role
 
 DEMO_KEYS = {Role.portal: "demo-portal-key", Role.backoffice: "demo-backoffice-key"}
 DEMO_EPAY_USER, DEMO_EPAY_PASSWORD = "maintal-demo", "demo-epay-password"
+DEMO_IDP_ENTITY = "https://demo.id.bund.de/idp"
+DEMO_SP_ENTITY = "https://maintal.example/ozg-gateway"  # https, no port: BundID's rule
 DEMO_STATUS_SECRET = "whsec_bWFpbnRhbC1kZW1vLXN0YXR1cy1zZWNyZXQtMDAwMDE="  # noqa: S105 - demo only
 
 
@@ -37,6 +41,7 @@ class DemoSetup:
     eid_gateway: SigningKey
     smtp_port: int
     mailbox: Mailbox
+    bundid: DemoKeys
 
 
 def example_config() -> Path | None:
@@ -56,6 +61,7 @@ def prepare(*, config: Path, data_dir: Path, base: str) -> DemoSetup:
     file_settings = load_settings(config, **demo_overrides(data_dir))
     eid_server, eid_gateway, eid_files = demo_keys(data_dir / "eid")
     smtp_port = _free_port()
+    bundid = bundid_demo_keys(data_dir / "bundid")
     connectors: dict[str, Any] = {
         **file_settings.connectors,
         # Status e-mails go to an SMTP server the demo runs on loopback (shown at /demo/mail),
@@ -69,6 +75,20 @@ def prepare(*, config: Path, data_dir: Path, base: str) -> DemoSetup:
             "sender_name": "Stadt Maintal",
         },
         "portal-status": {"type": "status-webhook", "secrets": [DEMO_STATUS_SECRET]},
+        # BundID: the demo's identity provider (simulator) at /demo/bundid, fresh keys per run.
+        "bundid": {
+            "type": "bundid",
+            "sso_url": "{public_base_url}/demo/bundid/sso",
+            "idp_entity_id": DEMO_IDP_ENTITY,
+            "idp_certificates": [bundid.files["idp_cert"]],
+            "entity_id": DEMO_SP_ENTITY,
+            "signing_key": bundid.files["signing_key"],
+            "signing_certificate": bundid.files["signing_cert"],
+            "encryption_key": bundid.files["encryption_key"],
+            "encryption_certificate": bundid.files["encryption_cert"],
+            "organization_display_name": "Stadt Maintal",
+            "online_service_id": "BMI-A-06435019-0001",
+        },
         "eid-server": {
             "type": "eid",
             "url": "{public_base_url}/demo/eid/eid",
@@ -83,10 +103,13 @@ def prepare(*, config: Path, data_dir: Path, base: str) -> DemoSetup:
         public_base_url=base,
         connectors=connectors,
         eid_server="eid-server",
+        bundid="bundid",
         mail_notifier="mail",
         status_notifier="portal-status",
     )
-    return DemoSetup(settings, base, data_dir, eid_server, eid_gateway, smtp_port, Mailbox())
+    return DemoSetup(
+        settings, base, data_dir, eid_server, eid_gateway, smtp_port, Mailbox(), bundid
+    )
 
 
 def _free_port() -> int:
@@ -136,6 +159,7 @@ def banner(setup: DemoSetup) -> str:
         f"  back office:  {base}/demo/backoffice/  (demo receiver: watch cases arrive)\n"
         f"  paypage:      {base}/demo/epay/  (XBezahldienste simulator, opened by payments)\n"
         f"  eID-Client:   {base}/demo/eid/client?tcTokenURL=…  (scripted, instead of AusweisApp)\n"
+        f"  BundID:       {base}/demo/bundid/  (identity provider simulator, SAML 2.0)\n"
         f"  status hooks: {base}/demo/portal-events/  (the portal's signed status webhooks)\n"
         f"  mail:         {base}/demo/mail/  (status e-mails to applicants, via SMTP)\n"
         + xta_line
@@ -161,6 +185,16 @@ def mount(api: FastAPI, setup: DemoSetup) -> None:
     api.mount("/demo/backoffice", create_receiver(sorted(set(secrets))))
     api.mount("/demo/portal-events", create_receiver([DEMO_STATUS_SECRET]))
     api.mount("/demo/mail", create_mail_viewer(setup.mailbox))
+    api.mount(
+        "/demo/bundid",
+        create_bundid_simulator(
+            idp=setup.bundid.idp,
+            entity_id=DEMO_IDP_ENTITY,
+            sp_signing=setup.bundid.signing.certificate,
+            sp_encryption=setup.bundid.encryption.certificate,
+            sp_entity_id=DEMO_SP_ENTITY,
+        ),
+    )
     api.mount("/demo/epay", create_simulator(username=DEMO_EPAY_USER, password=DEMO_EPAY_PASSWORD))
     api.mount(
         "/demo/eid",

@@ -69,6 +69,35 @@ def simulate_eid(host: HostOpt = "127.0.0.1", port: PortOpt = 8091) -> None:
     )
 
 
+@simulate_app.command("bundid")
+def simulate_bundid(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8094,
+    sp_entity_id: Annotated[
+        str, typer.Option(help="The gateway's entityID (https, no port).")
+    ] = "https://maintal.example/ozg-gateway",
+) -> None:
+    """Run a BundID-like identity provider alone; prints the key files for the gateway."""
+    from ozg_gateway.eid.bundid.simulator import create_bundid_simulator, demo_keys
+
+    keys = demo_keys(Path(tempfile.mkdtemp(prefix="ozg-bundid-sim-")))
+    entity = f"http://{host}:{port}/idp"
+    typer.echo(f"BundID simulator: http://{host}:{port}/sso  (idp_entity_id = {entity})")
+    for name, path in keys.files.items():
+        typer.echo(f"  {name}: {path}")
+    uvicorn.run(
+        create_bundid_simulator(
+            idp=keys.idp,
+            entity_id=entity,
+            sp_signing=keys.signing.certificate,
+            sp_encryption=keys.encryption.certificate,
+            sp_entity_id=sp_entity_id,
+        ),
+        host=host,
+        port=port,
+    )
+
+
 @simulate_app.command("xta")
 def simulate_xta(
     host: HostOpt = "127.0.0.1",

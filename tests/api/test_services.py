@@ -35,8 +35,9 @@ def test_detail_has_form_schema_and_fee(api: Api) -> None:
     assert body["eid"] == {
         "mode": "required",
         "min_level": "substantial",
-        "description": "Vor dem Einreichen mit dem Online-Ausweis identifizieren "
-        "(Vertrauensniveau substanziell).",
+        "methods": ["eid-server", "bundid"],
+        "description": "Vor dem Einreichen mit dem Online-Ausweis oder über BundID "
+        "identifizieren (Vertrauensniveau substanziell).",
     }
     assert body["channel"] == "hybrid"
     assert body["form_schema"]["type"] == "object"

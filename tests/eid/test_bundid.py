@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,10 +19,6 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import xmlsec
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from lxml import etree
 
@@ -57,25 +52,8 @@ ACS = "http://gateway.test/v1/identifications/bundid/acs"
 SPECS = default_specs_dir()
 
 
-def _pair(name: str) -> KeyPair:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return KeyPair(key, cert)
-
-
 IDP, SP_SIGNING, SP_ENCRYPTION, STRANGER = (
-    _pair(n) for n in ("bundid-idp", "sp-signing", "sp-encryption", "stranger")
+    saml.new_pair(n) for n in ("bundid-idp", "sp-signing", "sp-encryption", "stranger")
 )
 
 

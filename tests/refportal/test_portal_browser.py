@@ -257,3 +257,36 @@ def test_the_citizen_walks_through_all_four_offers(portal: str, browser: Any) ->
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     walk.shot("handy-formular")
     page.close()
+
+
+def test_the_certificate_order_with_bundid(portal: str, browser: Any) -> None:  # noqa: F811
+    """The same order, identified through BundID (the demo's IdP simulator) instead."""
+    page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="de-DE")
+    shot = 0
+
+    def snap(name: str) -> None:
+        nonlocal shot
+        shot += 1
+        page.screenshot(path=str(screenshot_path("bundid", f"{shot:02d}-{name}")), full_page=True)
+
+    page.goto(f"{portal}/")
+    apply_for(page, "Personenstandsurkunde bestellen")
+    Walk(page).fill(_values("personenstandsurkunde"))
+    page.get_by_role("button", name="Weiter zur Identifizierung").click()
+    snap("identifizierung-waehlen")
+    page.get_by_role("button", name="Mit BundID anmelden").click()
+    page.wait_for_url("**/demo/bundid/sso")  # via the gateway's auto-posting form
+    assert "Stadt Maintal möchte Sie identifizieren" in page.inner_text("main")
+    page.get_by_label("Anmeldeart").select_option("eID")
+    snap("bundid-anmeldung")
+    page.get_by_role("button", name="Weiter").click()
+    page.wait_for_url(f"{portal}/bezahlen/*")  # assertion consumed, code redeemed
+    page.get_by_role("button", name="Jetzt bezahlen").click()
+    page.get_by_role("button", name="Bezahlen").first.click()
+    page.wait_for_url(f"{portal}/vorgang/*")
+    status = page.inner_text("main")
+    assert "bezahlt" in status
+    assert "mit BundID, Vertrauensniveau hoch" in status
+    assert "Über BundID identifiziert" in status
+    snap("urkunde-bezahlt")
+    page.close()

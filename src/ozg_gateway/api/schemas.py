@@ -115,6 +115,9 @@ class IdentificationState(BaseModel):
     policy: Literal["none", "optional", "required"]
     status: Literal["attached", "missing", "not_needed"]
     level: str | None = Field(default=None, description="Level of assurance of the result.")
+    method: Literal["eid-server", "bundid"] | None = Field(
+        default=None, description="How the attached identification was made."
+    )
 
 
 class Hold(BaseModel):
@@ -173,6 +176,10 @@ class EidOut(BaseModel):
 
     mode: Literal["none", "optional", "required"]
     min_level: Literal["substantial", "high"] | None
+    methods: list[Literal["eid-server", "bundid"]] = Field(
+        default=["eid-server"],
+        description="How citizens may identify: eID-Server (eID-Client) and/or BundID.",
+    )
     description: str = Field(description="The policy in German, for the citizen.")
 
 

@@ -36,6 +36,7 @@ def timeline_title(event: TimelineEvent, offer: Offer | None) -> str:
         "attachment_added": "Anlage hinzugefügt",
         "attachment_removed": "Anlage entfernt",
         "identified": "Mit dem Online-Ausweis identifiziert",
+        "identified_bundid": "Über BundID identifiziert",
         "awaiting_payment": f"Wartet auf die Zahlung der Gebühr ({detail})".replace(" ()", ""),
         "delivered": f"An {office} übermittelt",
         "delivery_failed": f"Übermittlung an {office} verzögert sich; sie wird wiederholt",
@@ -79,8 +80,10 @@ def _identification(
     identity = store.open_identity(ctx.keyring, sub)
     if identity is not None:
         level = LEVELS.get(str(identity.get("level", "")).lower())
-        return IdentificationState(policy=policy, status="attached", level=level)
-    needed = policy == "required" and ctx.settings.eid_server is not None
+        method = "bundid" if identity.get("method") == "bundid" else "eid-server"
+        return IdentificationState(policy=policy, status="attached", level=level, method=method)
+    offered = offer.eid.methods if offer else ()
+    needed = policy == "required" and bool(ctx.settings.identification_methods(offered))
     return IdentificationState(policy=policy, status="missing" if needed else "not_needed")
 
 

@@ -144,10 +144,11 @@ def require_identity(ctx: GatewayContext, offer: Offer, identity: dict[str, Any]
     """Offers with ``eid.mode = required`` need an attached identification that meets every
     check the offer's policy names: the minimum level, the minimum age, the place of residence.
 
-    Enforced when an eID-Server is configured (without one the offer could never be submitted).
-    All unmet checks are reported at once, on ``/identification``.
+    Enforced when one of the offer's methods (eID-Server, BundID) is configured (without one
+    the offer could never be submitted). All unmet checks are reported at once, on
+    ``/identification``.
     """
-    if offer.eid.mode != "required" or not ctx.settings.eid_server:
+    if offer.eid.mode != "required" or not ctx.settings.identification_methods(offer.eid.methods):
         return
     if identity is None:
         raise validation_problem(

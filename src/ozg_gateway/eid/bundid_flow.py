@@ -8,9 +8,12 @@ assertion ids are kept until they expire, so an assertion is never accepted twic
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html import escape
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 
@@ -77,7 +80,15 @@ def start(
     return row
 
 
-def login_page(ctx: GatewayContext, identification_id: str) -> str:
+@dataclass(frozen=True)
+class Page:
+    """HTML with the Content-Security-Policy it needs (its one script carries a nonce)."""
+
+    html: str
+    csp: str
+
+
+def login_page(ctx: GatewayContext, identification_id: str) -> Page:
     """The auto-submitting form that takes the browser to BundID with the signed request.
 
     Shown once: the back button would post the same request again, so a second visit says
@@ -91,7 +102,7 @@ def login_page(ctx: GatewayContext, identification_id: str) -> str:
         if secret.get("method") != METHOD or row.status != service.STARTED:
             raise not_found("Die Identifizierung")
         if row.counter > 0:
-            return _html(
+            return _page(
                 "Anmeldung bereits gestartet",
                 "<p>Diese Anmeldung wurde schon an BundID geschickt. Bitte beginnen Sie die "
                 "Identifizierung im Portal neu.</p>",
@@ -103,7 +114,8 @@ def login_page(ctx: GatewayContext, identification_id: str) -> str:
     form = bundid_client(ctx).login_form(
         request_id=str(secret["request_id"]), wanted=_wanted(policy, level), now=ctx.clock()
     )
-    return _html(
+    target = urlsplit(form.sso_url)
+    return _page(
         "Weiter zu BundID",
         f'<form method="post" action="{escape(form.sso_url)}">'
         f'<input type="hidden" name="SAMLRequest" value="{form.saml_request}">'
@@ -111,6 +123,7 @@ def login_page(ctx: GatewayContext, identification_id: str) -> str:
         "<p>Sie werden zu BundID weitergeleitet.</p>"
         "<noscript><button>Weiter zu BundID</button></noscript></form>",
         autosubmit=True,
+        form_action=f"{target.scheme}://{target.netloc}",
     )
 
 
@@ -126,13 +139,21 @@ def _wanted(policy: EidPolicy, level: str | None) -> Requested:
     )
 
 
-def _html(title: str, body: str, *, autosubmit: bool = False) -> str:
-    onload = ' onload="document.forms[0].submit()"' if autosubmit else ""
-    return (
+def _page(title: str, body: str, *, autosubmit: bool = False, form_action: str = "'none'") -> Page:
+    """A small page; the auto-submit script runs under a nonce, and forms may only go to
+    BundID (``form-action``)."""
+    nonce = secrets.token_urlsafe(16)
+    script = f'<script nonce="{nonce}">document.forms[0].submit();</script>' if autosubmit else ""
+    html = (
         '<!doctype html><html lang="de"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title></head><body{onload}><main><h1>{escape(title)}</h1>"
-        f"{body}</main></body></html>"
+        f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>"
+        f"{body}</main>{script}</body></html>"
     )
+    csp = (
+        f"default-src 'none'; script-src 'nonce-{nonce}'; form-action {form_action}; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+    return Page(html, csp)
 
 
 def consume(ctx: GatewayContext, *, saml_response: str, relay_state: str) -> service.Finished:

@@ -285,7 +285,8 @@ def redeem(
                 {**result, "identification_id": row.id, "report": report},
                 aad=subs.identity_aad(sub.id),
             )
-            subs.add_event(sub, at=now, status="identified")
+            how = "identified_bundid" if result.get("method") == "bundid" else "identified"
+            subs.add_event(sub, at=now, status=how)
         # Deleted after redemption: only the status remains.
         row.identity_sealed = None
         row.code_hash = None

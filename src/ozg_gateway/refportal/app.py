@@ -164,6 +164,7 @@ def create_portal(
     @app.post("/identifizierung/{draft}", response_model=None)
     async def identify(request: Request, draft: str) -> Response:
         state = await api.json("GET", f"/v1/submissions/{draft}")
+        method = str((await request.form()).get("method") or "eid-server")
         try:
             started = await api.json(
                 "POST",
@@ -171,10 +172,13 @@ def create_portal(
                 json={
                     "service_id": state["service_id"],
                     "return_url": f"{base}/identifiziert/{draft}",
+                    "method": method if method in ("eid-server", "bundid") else "eid-server",
                 },
             )
         except ApiProblem as problem:
             return trouble(request, problem)
+        if started["method"] == "bundid":  # the gateway's page posts on to BundID
+            return RedirectResponse(started["login_url"], status_code=303)
         target = f"{eid_client_url}?{urlencode({'tcTokenURL': started['tc_token_url']})}"
         return RedirectResponse(target, status_code=303)
 

@@ -195,7 +195,8 @@ def bundid_metadata(ctx: Ctx) -> Response:
 )
 def bundid_login(ctx: Ctx, identification_id: str) -> HTMLResponse:
     """An auto-submitting form (HTTP-POST binding); shown once."""
-    return HTMLResponse(bundid_flow.login_page(ctx, identification_id))
+    page = bundid_flow.login_page(ctx, identification_id)
+    return HTMLResponse(page.html, headers={"Content-Security-Policy": page.csp})
 
 
 @router.post(

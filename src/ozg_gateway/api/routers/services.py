@@ -44,6 +44,7 @@ def _service(ctx: GatewayContext, offer: Offer) -> ServiceOut:
         eid=EidOut(
             mode=offer.eid.mode.value,
             min_level=offer.eid.min_level.value if offer.eid.min_level else None,
+            methods=list(offer.eid.methods),
             description=_eid_words(offer),
         ),
         pdf_form_url=str(offer.pdf_form_url) if offer.pdf_form_url else None,
@@ -117,6 +118,10 @@ def _eid_words(offer: Offer) -> str:
     if eid.mode == "none":
         return "Keine Identifizierung nötig."
     level = f" (Vertrauensniveau {_LEVEL_WORDS[eid.min_level.value]})" if eid.min_level else ""
+    ways = {
+        ("eid-server",): "mit dem Online-Ausweis",
+        ("bundid",): "über BundID",
+    }.get(tuple(eid.methods), "mit dem Online-Ausweis oder über BundID")
     if eid.mode == "required":
-        return f"Vor dem Einreichen mit dem Online-Ausweis identifizieren{level}."
-    return f"Identifizierung mit dem Online-Ausweis möglich, aber freiwillig{level}."
+        return f"Vor dem Einreichen {ways} identifizieren{level}."
+    return f"Identifizierung {ways} möglich, aber freiwillig{level}."

@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -88,10 +89,11 @@ _CHOICE = """<p>{display} möchte Sie identifizieren.</p>
 <option value="missing">Pflichtangabe fehlt</option></select></p>
 <p><button>Weiter</button></p></form>"""
 _POST_BACK = """<!doctype html><html lang="de"><head><meta charset="utf-8">
-<title>Weiterleitung</title></head><body onload="document.forms[0].submit()">
+<title>Weiterleitung</title></head><body>
 <form method="post" action="{acs}"><input type="hidden" name="SAMLResponse" value="{response}">
 <input type="hidden" name="RelayState" value="{relay}">
-<noscript><button>Weiter</button></noscript></form></body></html>"""
+<noscript><button>Weiter</button></noscript></form>
+<script nonce="{nonce}">document.forms[0].submit();</script></body></html>"""
 LEVELS = {"STORK-QAA-Level-1": 1, "STORK-QAA-Level-3": 3, "STORK-QAA-Level-4": 4}
 
 
@@ -243,10 +245,15 @@ def create_bundid_simulator(
         )
         state.answered.append(pending.request_id)
         encoded = base64.b64encode(etree.tostring(response)).decode()
+        nonce = secrets.token_urlsafe(16)
         return HTMLResponse(
             _POST_BACK.format(
-                acs=escape(pending.acs_url), response=encoded, relay=escape(pending.relay_state)
-            )
+                acs=escape(pending.acs_url),
+                response=encoded,
+                relay=escape(pending.relay_state),
+                nonce=nonce,
+            ),
+            headers={"Content-Security-Policy": f"default-src 'none'; script-src 'nonce-{nonce}'"},
         )
 
     return app
@@ -341,3 +348,26 @@ def build_response(
     return p.Response(
         a.Issuer(entity_id), p.Status(p.StatusCode(Value=SUCCESS)), encrypted, **frame
     )
+
+
+@dataclass(frozen=True)
+class DemoKeys:
+    """The simulator's IdP key and the SP keys it knows, with the files the gateway reads."""
+
+    idp: KeyPair
+    signing: KeyPair
+    encryption: KeyPair
+    files: dict[str, str]
+
+
+def demo_keys(folder: Path) -> DemoKeys:
+    """Fresh keys for a demo run (IdP, SP signing, SP encryption) written as PEM files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = {name: saml.new_pair(f"demo-bundid-{name}") for name in ("idp", "signing", "encryption")}
+    files: dict[str, str] = {}
+    for name, pair in made.items():
+        key, cert = folder / f"{name}.key", folder / f"{name}.pem"
+        key.write_bytes(pair.key_pem())
+        cert.write_bytes(pair.cert_pem())
+        files[f"{name}_key"], files[f"{name}_cert"] = str(key), str(cert)
+    return DemoKeys(made["idp"], made["signing"], made["encryption"], files)

@@ -118,10 +118,9 @@ def _eid_words(offer: Offer) -> str:
     if eid.mode == "none":
         return "Keine Identifizierung nötig."
     level = f" (Vertrauensniveau {_LEVEL_WORDS[eid.min_level.value]})" if eid.min_level else ""
-    ways = {
-        ("eid-server",): "mit dem Online-Ausweis",
-        ("bundid",): "über BundID",
-    }.get(tuple(eid.methods), "mit dem Online-Ausweis oder über BundID")
+    ways = " oder ".join(
+        {"eid-server": "mit dem Online-Ausweis", "bundid": "über BundID"}[m] for m in eid.methods
+    )
     if eid.mode == "required":
         return f"Vor dem Einreichen {ways} identifizieren{level}."
     return f"Identifizierung {ways} möglich, aber freiwillig{level}."

@@ -431,3 +431,49 @@ def _resigned(request: etree._Element, change: Any) -> etree._Element:
     assert issuer is not None
     issuer.addnext(etree.Element(f"{{{mapping.DS}}}Signature", Id="placeholder"))
     return saml.sign(copy_, SP_SIGNING)
+
+
+def test_key_rollover_publishes_both_and_decrypts_with_either(tmp_path: Path) -> None:
+    from ozg_gateway.connectors.contract import ConnectorEnv
+    from ozg_gateway.eid.bundid.client import BundIdClient
+    from ozg_gateway.eid.bundid.settings import BundIdSettings
+
+    following = saml.new_pair("sp-next")
+    files = {
+        name: _pem(tmp_path, name, pair)
+        for name, pair in (
+            ("sign", SP_SIGNING),
+            ("enc", SP_ENCRYPTION),
+            ("next", following),
+            ("idp", IDP),
+        )
+    }
+    settings = BundIdSettings(
+        sso_url="https://int.id.bund.de/idp/profile/SAML2/POST/SSO",
+        idp_entity_id=IDP_ENTITY,
+        idp_certificates=[Path(files["idp"][1])],
+        entity_id=SP_ENTITY,
+        signing_key=Path(files["sign"][0]),
+        signing_certificate=Path(files["sign"][1]),
+        next_signing_certificate=Path(files["next"][1]),
+        encryption_key=Path(files["enc"][0]),
+        encryption_certificate=Path(files["enc"][1]),
+        next_encryption_key=Path(files["next"][0]),
+        next_encryption_certificate=Path(files["next"][1]),
+        organization_display_name="Stadt Maintal",
+        online_service_id="BMI-A-06435019-0001",
+    )
+    client = BundIdClient("bundid", settings, ConnectorEnv("http://gateway.test", tmp_path, None))
+    described = etree.fromstring(client.metadata())
+    uses = [k.get("use") for k in described.iter(f"{{{mapping.MD}}}KeyDescriptor")]
+    assert uses == ["signing", "signing", "encryption", "encryption"]
+    pending = Pending("_r1", ACS, "x", [(mapping.OID["GivenNames"], True)], 3)
+    for recipient in (SP_ENCRYPTION, following):  # BundID may use either during the rollover
+        response = _answer(pending, sp_encryption=recipient.certificate)
+        encoded = base64.b64encode(etree.tostring(response)).decode()
+        found = client.consume(encoded, request_id="_r1", now=datetime.now(UTC))
+        assert found.attributes["GivenNames"] == "Erika"
+    with pytest.raises(ValueError, match="without a port"):
+        BundIdSettings.model_validate(
+            {**settings.model_dump(), "entity_id": "https://maintal.example:8443/sp"}
+        )

@@ -40,6 +40,12 @@ def build_report(
         "age_ok": result.get("age_ok"),
         "place_ok": result.get("place_ok"),
         "attributes": result.get("attributes", {}),
+        # BundID: the path (and how the citizen proved it), so a back office can tell them apart.
+        **(
+            {"method": result["method"], "proved_by": result.get("proved_by")}
+            if result.get("method")
+            else {}
+        ),
         **({"case": subject_case} if subject_case else {}),
     }
     signing_input = ".".join(

@@ -55,6 +55,17 @@ def _pair(key_path: Path, cert_path: Path) -> KeyPair:
     return KeyPair(key, cert)
 
 
+def _pem(path: Path) -> str:
+    try:
+        return (
+            x509.load_pem_x509_certificate(path.read_bytes())
+            .public_bytes(serialization.Encoding.PEM)
+            .decode()
+        )
+    except (OSError, ValueError) as exc:
+        raise ConnectorConfigError(f"{path}: not a readable PEM certificate") from exc
+
+
 class BundIdClient:
     """Signs, encrypts-for and verifies per the configured keys."""
 
@@ -64,6 +75,8 @@ class BundIdClient:
         self.sso_url = env.expand(settings.sso_url)
         self.acs_url = env.public_base_url.rstrip("/") + ACS_PATH
         self.signing = _pair(settings.signing_key, settings.signing_certificate)
+        following = settings.next_signing_certificate
+        self.next_signing = [_pem(following)] if following is not None else []
         self.decryption = [_pair(settings.encryption_key, settings.encryption_certificate)]
         if settings.next_encryption_key and settings.next_encryption_certificate:
             self.decryption.append(
@@ -101,7 +114,7 @@ class BundIdClient:
 
     def metadata(self) -> bytes:
         """Our SP metadata (current and next encryption certificates during a rollover)."""
-        pem = [self.signing.cert_pem().decode()]
+        pem = [self.signing.cert_pem().decode(), *self.next_signing]
         encryption = [p.cert_pem().decode() for p in self.decryption]
         document = mapping.build_metadata(
             entity_id=self.settings.entity_id,

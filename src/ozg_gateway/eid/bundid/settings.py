@@ -29,6 +29,11 @@ class BundIdSettings(BaseModel):
     )
     signing_key: Path
     signing_certificate: Path
+    next_signing_certificate: Path | None = Field(
+        default=None,
+        description="Key rollover: the certificate we will sign with next, published in the "
+        "metadata beside the current one until BundID has it.",
+    )
     encryption_key: Path
     encryption_certificate: Path
     next_encryption_key: Path | None = Field(

@@ -171,6 +171,15 @@ def create_bundid_simulator(
     app = FastAPI(title="BundID simulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.bundid = state = state or IdpState()
 
+    @app.get("/", response_class=HTMLResponse)
+    async def index() -> HTMLResponse:
+        return _page(
+            "BundID (Simulator)",
+            f"<p>Identity Provider <code>{escape(entity_id)}</code>. Service Provider "
+            f"<code>{escape(sp_entity_id)}</code> schickt seine signierte AuthnRequest per "
+            "HTTP-POST an <code>sso</code>; Anmeldungen beginnen im Portal.</p>",
+        )
+
     @app.post("/sso", response_model=None)
     async def sso(request: Request) -> Response:
         form = await request.form()

@@ -193,6 +193,7 @@ def mount(api: FastAPI, setup: DemoSetup) -> None:
             sp_signing=setup.bundid.signing.certificate,
             sp_encryption=setup.bundid.encryption.certificate,
             sp_entity_id=DEMO_SP_ENTITY,
+            specs_dir=settings.specs_dir,
         ),
     )
     api.mount("/demo/epay", create_simulator(username=DEMO_EPAY_USER, password=DEMO_EPAY_PASSWORD))

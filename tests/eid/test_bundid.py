@@ -126,6 +126,7 @@ def env(tmp_path: Path, database_url: str) -> Iterator[Env]:
             sp_encryption=SP_ENCRYPTION.certificate,
             sp_entity_id=SP_ENTITY,
             state=state,
+            specs_dir=SPECS,  # every AuthnRequest of these tests is validated by the IdP too
         )
     ).start()
     sign_key, sign_cert = _pem(tmp_path, "sign", SP_SIGNING)

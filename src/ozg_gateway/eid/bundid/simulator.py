@@ -42,6 +42,7 @@ from ozg_gateway.eid.bundid.mapping import (
     TRANSIENT,
 )
 from ozg_gateway.eid.bundid.saml import KeyPair, SamlError
+from ozg_gateway.specs import SpecMissing, xml_schema
 
 METHODS = {  # method → (AuthnContextClassRef, TrustLevel of its attributes, rank)
     "eID": ("STORK-QAA-Level-4", "HOCH", 4),
@@ -94,6 +95,7 @@ _POST_BACK = """<!doctype html><html lang="de"><head><meta charset="utf-8">
 <input type="hidden" name="RelayState" value="{relay}">
 <noscript><button>Weiter</button></noscript></form>
 <script nonce="{nonce}">document.forms[0].submit();</script></body></html>"""
+PROTOCOL_XSD = "bundid/saml-schema-protocol-2.0.xsd"
 LEVELS = {"STORK-QAA-Level-1": 1, "STORK-QAA-Level-3": 3, "STORK-QAA-Level-4": 4}
 
 
@@ -166,10 +168,19 @@ def create_bundid_simulator(
     sp_encryption: x509.Certificate,
     sp_entity_id: str,
     state: IdpState | None = None,
+    specs_dir: Path | None = None,
 ) -> FastAPI:
-    """ASGI app: ``POST /sso``, the choice page, ``POST /sso/answer``, ``GET /sso/error``."""
+    """ASGI app: ``POST /sso``, the choice page, ``POST /sso/answer``, ``GET /sso/error``.
+
+    With ``specs_dir`` every AuthnRequest is also validated against
+    saml-schema-protocol-2.0.xsd (``idp.code=saml-request-invalid`` if it is not).
+    """
     app = FastAPI(title="BundID simulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.bundid = state = state or IdpState()
+    try:
+        schema = xml_schema(specs_dir, PROTOCOL_XSD) if specs_dir is not None else None
+    except SpecMissing:
+        schema = None  # a specs directory without the SAML schemas: signature checks only
 
     @app.get("/", response_class=HTMLResponse)
     async def index() -> HTMLResponse:
@@ -189,6 +200,8 @@ def create_bundid_simulator(
                 etree.XMLParser(resolve_entities=False, no_network=True),
             )
         except (ValueError, etree.XMLSyntaxError):
+            return _idp_code("saml-request-invalid")
+        if schema is not None and not schema.validate(root):
             return _idp_code("saml-request-invalid")
         code = _check(root, sp_signing)
         if code is not None:

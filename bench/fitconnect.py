@@ -21,42 +21,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import multiprocessing
 import os
-import socket
 import sys
-import tempfile
 import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CHUNK = 1024 * 1024
-ROUNDS = 3  # each step runs this often; the best time counts (disk and page-cache noise)
+from bench.transfer_common import (  # noqa: E402
+    CHUNK,
+    FileSink,
+    Timer,
+    baseline_routes,
+    chunks,
+    proc_kb,
+    run,
+)
+
 DESTINATION = "d7f2b7c4-7d1e-4c55-9a3e-5b0c2f1e0b10"
 SERVICE = "urn:de:fim:leika:leistung:99010001001000"
 CLIENT, SECRET = "bench-client", "bench-secret"
-
-
-def _proc_kb(pid: int | str, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(field)
 
 
 def _server(port: int, root: str, destination_jwk: dict[str, Any], ready: Any) -> None:
     import uvicorn
     from joserfc.jwk import RSAKey
     from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response, StreamingResponse
-    from starlette.routing import Mount, Route
+    from starlette.routing import Mount
 
     from ozg_gateway.config import default_specs_dir
     from ozg_gateway.connectors.fitconnect.simulator import (
@@ -65,45 +59,13 @@ def _server(port: int, root: str, destination_jwk: dict[str, Any], ready: Any) -
         create_fitconnect_simulator,
     )
 
-    baseline_file = Path(root) / "baseline.bin"
-
-    async def upload(request: Request) -> Response:
-        with baseline_file.open("wb") as out:
-            async for chunk in request.stream():
-                out.write(chunk)
-        return Response(b"ok")
-
-    async def download(_request: Request) -> StreamingResponse:
-        def stream() -> Iterator[bytes]:
-            with baseline_file.open("rb") as handle:
-                while chunk := handle.read(CHUNK):
-                    yield chunk
-
-        return StreamingResponse(stream(), media_type="application/octet-stream")
-
     state = FitConnectState(clients={CLIENT: SECRET}, storage=Path(root) / "sim")
     key = RSAKey.import_key(destination_jwk)
     state.destinations[DESTINATION] = Destination(DESTINATION, key)
     sim = create_fitconnect_simulator(default_specs_dir(), state)
-    app = Starlette(
-        routes=[
-            Route("/upload", upload, methods=["PUT"]),
-            Route("/download", download),
-            Mount("/fc", sim),
-        ]
-    )
+    app = Starlette(routes=[*baseline_routes(root, upload_method="PUT"), Mount("/fc", sim)])
     ready.set()
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", http="httptools")
-
-
-class _FileBlob:
-    """What the gateway's pending blob offers ``transfer.download``: ``write``."""
-
-    def __init__(self, path: Path) -> None:
-        self.handle: BinaryIO = path.open("wb")
-
-    def write(self, data: bytes) -> None:
-        self.handle.write(data)
 
 
 def _client(base: str, source: str, root: str, destination_jwk: dict[str, Any], out: Any) -> None:
@@ -140,25 +102,11 @@ def _client(base: str, source: str, root: str, destination_jwk: dict[str, Any], 
 
     client.info()  # warm up both connections before measuring memory
     plain.get(f"{base}/fc/v1/info")
-    rss_before = _proc_kb(os.getpid(), "VmRSS")
-    times: dict[str, float] = {}
-
-    def best(key: str, step: Any) -> Any:
-        result = None
-        for _ in range(ROUNDS):
-            t0 = time.perf_counter()
-            result = step()
-            elapsed = time.perf_counter() - t0
-            times[key] = min(times.get(key, elapsed), elapsed)
-        return result
+    rss_before = proc_kb(os.getpid(), "VmRSS")
+    timer = Timer()
 
     def upload() -> None:
-        def chunks() -> Iterator[bytes]:
-            with path.open("rb") as handle:
-                while chunk := handle.read(CHUNK):
-                    yield chunk
-
-        plain.put(f"{base}/upload", content=chunks()).raise_for_status()
+        plain.put(f"{base}/upload", content=chunks(path)).raise_for_status()
 
     sent: list[str] = []
 
@@ -183,28 +131,28 @@ def _client(base: str, source: str, root: str, destination_jwk: dict[str, Any], 
 
     def download() -> None:
         with plain.stream("GET", f"{base}/download") as response:
-            blob = _FileBlob(Path(root) / "plain-download.bin")
+            blob = FileSink(Path(root) / "plain-download.bin")
             for chunk in response.iter_bytes():
                 blob.write(chunk)
             blob.handle.close()
 
     def receive() -> str:
-        blob = _FileBlob(Path(root) / "received.bin")
+        blob = FileSink(Path(root) / "received.bin")
         digest = transfer.download(
             client, sent[-1], "a1b2c3d4-0000-4000-8000-000000000001", private, blob
         )
         blob.handle.close()
         return digest
 
-    best("upload", upload)
-    sent_digest = best("send", send)
-    best("download", download)
-    received_digest = best("receive", receive)
+    timer.best("upload", upload)
+    sent_digest = timer.best("send", send)
+    timer.best("download", download)
+    received_digest = timer.best("receive", receive)
     out.put(
         {
-            "times": times,
+            "times": timer.times,
             "size": size,
-            "growth_kb": _proc_kb(os.getpid(), "VmHWM") - rss_before,
+            "growth_kb": proc_kb(os.getpid(), "VmHWM") - rss_before,
             "intact": sent_digest == received_digest,
             "digest": received_digest,
         }
@@ -219,45 +167,20 @@ def main() -> None:
 
     destination = RSAKey.generate_key(4096, parameters={"kid": "bench-destination-key"})
     jwk = destination.as_dict(private=True)
-    ctx = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory(prefix="fitconnect-bench-") as root:
-        source = Path(root) / "attachment.bin"
-        sha = hashlib.sha512()
-        with source.open("wb") as handle:
-            block = os.urandom(CHUNK)
-            for i in range(args.mb):
-                data = block[i % 7 :] + block[: i % 7]
-                sha.update(data)
-                handle.write(data)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        ready = ctx.Event()
-        server = ctx.Process(target=_server, args=(port, root, jwk, ready), daemon=True)
-        server.start()
-        ready.wait(30)
-        base = f"http://127.0.0.1:{port}"
-        import httpx
-
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/fc/v1/info", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        server_before = _proc_kb(server.pid or 0, "VmRSS")
-        results = ctx.Queue()
-        client = ctx.Process(target=_client, args=(base, str(source), root, jwk, results))
-        client.start()
-        result = results.get(timeout=1800)
-        client.join()
-        server_growth = _proc_kb(server.pid or 0, "VmHWM") - server_before
-        server.terminate()
+    result, server_growth, digest = run(
+        mb=args.mb,
+        digest="sha512",
+        server=_server,
+        server_args=(jwk,),
+        client=_client,
+        client_args=(jwk,),
+        probe="/fc/v1/info",
+    )
 
     mb = result["size"] / 2**20
     t = result["times"]
     rate = {k: mb / v for k, v in t.items()}
-    intact = result["intact"] and result["digest"] == sha.hexdigest()
+    intact = result["intact"] and result["digest"] == digest
     print(f"attachment: {mb:.0f} MiB, received intact (SHA-512): {intact}")
     for key in ("upload", "send", "download", "receive"):
         print(f"  {key:9s} {rate[key]:8.1f} MiB/s  ({t[key]:.2f} s)")

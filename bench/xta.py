@@ -19,37 +19,31 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import multiprocessing
 import os
 import sys
-import tempfile
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-CHUNK = 1024 * 1024
-ROUNDS = 3  # each step runs this often; the best time counts (disk and page-cache noise)
+from bench.transfer_common import (  # noqa: E402
+    FileSink,
+    Timer,
+    baseline_routes,
+    chunks,
+    proc_kb,
+    run,
+)
+
 READER = "demo:bench-reader"
-
-
-def _proc_kb(pid: int | str, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(field)
 
 
 def _server(port: int, root: str, ready: Any) -> None:
     import uvicorn
     from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import Response, StreamingResponse
-    from starlette.routing import Mount, Route
+    from starlette.routing import Mount
 
     from ozg_gateway.config import default_specs_dir
     from ozg_gateway.xta.simstore import XtaState
@@ -57,48 +51,20 @@ def _server(port: int, root: str, ready: Any) -> None:
 
     specs = default_specs_dir()
     assert specs is not None, "needs ../shared/specs"
-    baseline_file = Path(root) / "baseline.bin"
-
-    async def upload(request: Request) -> Response:
-        with baseline_file.open("wb") as out:
-            async for chunk in request.stream():
-                out.write(chunk)
-        return Response(b"ok")
-
-    async def download(_request: Request) -> StreamingResponse:
-        def stream() -> Iterator[bytes]:
-            with baseline_file.open("rb") as handle:
-                while chunk := handle.read(CHUNK):
-                    yield chunk
-
-        return StreamingResponse(stream(), media_type="application/octet-stream")
-
     sim = create_xta_simulator(specs, XtaState(Path(root) / "sim"))
-    app = Starlette(
-        routes=[
-            Route("/upload", upload, methods=["POST"]),
-            Route("/download", download),
-            Mount("/xta", sim),
-        ]
-    )
+    app = Starlette(routes=[*baseline_routes(root, upload_method="POST"), Mount("/xta", sim)])
     ready.set()
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", http="httptools")
 
 
-class _FileSink:
+class _HashingSink(FileSink):
     def __init__(self, path: Path) -> None:
-        self.handle: BinaryIO = path.open("wb")
+        super().__init__(path)
         self.sha = hashlib.sha256()
 
     def write(self, data: bytes) -> None:
         self.sha.update(data)
-        self.handle.write(data)
-
-
-def _chunks(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
+        super().write(data)
 
 
 def _client(base: str, source: str, root: str, out: Any) -> None:
@@ -123,20 +89,11 @@ def _client(base: str, source: str, root: str, out: Any) -> None:
     plain = httpx.Client(timeout=600)
     client.check_account_active()  # warm up both connections before measuring memory
     plain.get(f"{base}/xta/")
-    rss_before = _proc_kb(os.getpid(), "VmRSS")
-    times: dict[str, float] = {}
-
-    def best(key: str, step: Any) -> Any:
-        result = None
-        for _ in range(ROUNDS):
-            t0 = time.perf_counter()
-            result = step()
-            elapsed = time.perf_counter() - t0
-            times[key] = min(times.get(key, elapsed), elapsed)
-        return result
+    rss_before = proc_kb(os.getpid(), "VmRSS")
+    timer = Timer()
 
     def upload() -> None:
-        plain.post(f"{base}/upload", content=_chunks(path)).raise_for_status()
+        plain.post(f"{base}/upload", content=chunks(path)).raise_for_status()
 
     def send() -> str:
         message_id = client.create_message_id()
@@ -152,7 +109,7 @@ def _client(base: str, source: str, root: str, out: Any) -> None:
                 payload_schema="urn:bench",
                 message=Part("m@bench", "application/xml", [b"<a/>"], filename="a.xml", size=4),
                 attachments=(
-                    Part("big@bench", "application/octet-stream", _chunks(path), "big.bin", size),
+                    Part("big@bench", "application/octet-stream", chunks(path), "big.bin", size),
                 ),
                 now=datetime.now(UTC),
             )
@@ -161,16 +118,16 @@ def _client(base: str, source: str, root: str, out: Any) -> None:
 
     def download() -> None:
         with plain.stream("GET", f"{base}/download") as response:
-            sink = _FileSink(Path(root) / "plain-download.bin")
+            sink = _HashingSink(Path(root) / "plain-download.bin")
             for chunk in response.iter_bytes():
                 sink.write(chunk)
             sink.handle.close()
 
     def fetch() -> str:
-        sinks: list[_FileSink] = []
+        sinks: list[_HashingSink] = []
 
-        def new_sink() -> _FileSink:
-            sinks.append(_FileSink(Path(root) / f"fetched-{len(sinks)}.bin"))
+        def new_sink() -> _HashingSink:
+            sinks.append(_HashingSink(Path(root) / f"fetched-{len(sinks)}.bin"))
             return sinks[-1]
 
         _meta, items = client.fetch_message(PartyId(READER), message_id, new_sink)
@@ -178,15 +135,15 @@ def _client(base: str, source: str, root: str, out: Any) -> None:
             s.handle.close()
         return str(items[-1].sink.sha.hexdigest())
 
-    best("upload", upload)
-    message_id = best("send", send)
-    best("download", download)
-    digest = best("fetch", fetch)
+    timer.best("upload", upload)
+    message_id = timer.best("send", send)
+    timer.best("download", download)
+    digest = timer.best("fetch", fetch)
     out.put(
         {
-            "times": times,
+            "times": timer.times,
             "size": size,
-            "growth_kb": _proc_kb(os.getpid(), "VmHWM") - rss_before,
+            "growth_kb": proc_kb(os.getpid(), "VmHWM") - rss_before,
             "digest": digest,
         }
     )
@@ -196,47 +153,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200)
     args = parser.parse_args()
-    ctx = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory(prefix="xta-bench-") as root:
-        source = Path(root) / "attachment.bin"
-        sha = hashlib.sha256()
-        with source.open("wb") as handle:
-            block = os.urandom(CHUNK)
-            for i in range(args.mb):
-                data = block[i % 7 :] + block[: i % 7]
-                sha.update(data)
-                handle.write(data)
-        import socket
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        ready = ctx.Event()
-        server = ctx.Process(target=_server, args=(port, root, ready), daemon=True)
-        server.start()
-        ready.wait(30)
-        base = f"http://127.0.0.1:{port}"
-        import httpx
-
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/xta/", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        server_before = _proc_kb(server.pid or 0, "VmRSS")
-        results = ctx.Queue()
-        client = ctx.Process(target=_client, args=(base, str(source), root, results))
-        client.start()
-        result = results.get(timeout=1800)
-        client.join()
-        server_growth = _proc_kb(server.pid or 0, "VmHWM") - server_before
-        server.terminate()
+    result, server_growth, digest = run(
+        mb=args.mb,
+        digest="sha256",
+        server=_server,
+        server_args=(),
+        client=_client,
+        client_args=(),
+        probe="/xta/",
+    )
 
     mb = result["size"] / 2**20
     t = result["times"]
     rate = {k: mb / v for k, v in t.items()}
-    print(f"attachment: {mb:.0f} MiB, received intact: {result['digest'] == sha.hexdigest()}")
+    print(f"attachment: {mb:.0f} MiB, received intact: {result['digest'] == digest}")
     for key in ("upload", "send", "download", "fetch"):
         print(f"  {key:9s} {rate[key]:8.1f} MiB/s  ({t[key]:.2f} s)")
     print(f"send  / plain upload   ratio: {rate['send'] / rate['upload']:.2f}  (target >= 0.5)")

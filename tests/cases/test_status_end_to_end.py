@@ -11,6 +11,7 @@ from lxml import etree
 from ozg_gateway.connectors.smtp.simulator import Mailbox, start_plain_smtp
 from ozg_gateway.connectors.webhook.simulator import ReceiverStore, create_receiver
 from ozg_gateway.store.models import ApiClient, Case
+from tests.api.test_open311_server import REPORT
 from tests.conftest import BACKOFFICE_KEY, PORTAL_KEY
 from tests.delivery.conftest import SECRET
 from tests.gateway import start_gateway
@@ -48,15 +49,7 @@ def test_an_open311_report_is_answered_on_every_path(tmp_path: Path, database_ur
             client = session.get(ApiClient, "p")
             assert client is not None
             client.status_url = f"{portal_hooks.url}/webhook"
-        report = {
-            "api_key": PORTAL_KEY,
-            "service_code": "002",
-            "lat": "50.1466",
-            "long": "8.8363",
-            "description": "Laterne vor Hausnummer 12 ist dunkel.",
-            "email": "melder@example.org",
-        }
-        posted = gw.http.post("/open311/v2/requests.json", data=report)
+        posted = gw.http.post("/open311/v2/requests.json", data=REPORT)
         assert posted.status_code == 200, posted.text
         number = posted.json()[0]["service_request_id"]
         with gw.ctx.db.reading() as session:
@@ -93,7 +86,7 @@ def test_an_open311_report_is_answered_on_every_path(tmp_path: Path, database_ur
         [event] = httpx.get(f"{portal_hooks.url}/events").json()  # verified by its signature
         assert event["case_number"] == number
         [mail] = box.messages
-        assert mail["To"] == "melder@example.org"
+        assert mail["To"] == REPORT["email"]
         assert NOTE in mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
         # asked again, nothing changes and nothing is sent twice
         again = gw.http.post(

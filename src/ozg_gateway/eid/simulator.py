@@ -253,40 +253,19 @@ def _personal_data(session: Session) -> etree._Element:
 
 def demo_keys(folder: Any) -> tuple[SigningKey, SigningKey, dict[str, str]]:
     """Fresh RSA keys and self-signed certificates for the demo: (server, gateway, file paths)."""
-    import datetime as dt
     from pathlib import Path
 
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
+    from ozg_gateway.eid.bundid.saml import new_pair
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     made: dict[str, SigningKey] = {}
     paths: dict[str, str] = {}
     for name in ("server", "gateway"):
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"demo-{name}")])
-        now = dt.datetime.now(dt.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=7))
-            .sign(key, hashes.SHA256())
-        )
-        made[name] = SigningKey(key, cert)
+        pair = new_pair(f"demo-{name}", days=7)
+        made[name] = SigningKey(pair.key, pair.certificate)
         key_path, cert_path = folder / f"{name}.key", folder / f"{name}.pem"
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(pair.key_pem())
+        cert_path.write_bytes(pair.cert_pem())
         paths[f"{name}_key"], paths[f"{name}_cert"] = str(key_path), str(cert_path)
     return made["server"], made["gateway"], paths

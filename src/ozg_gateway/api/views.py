@@ -18,7 +18,7 @@ from ozg_gateway.api.schemas import (
     TimelineItem,
 )
 from ozg_gateway.cases import status as case_status
-from ozg_gateway.catalog.models import Offer
+from ozg_gateway.catalog.models import Offer, ways_to_identify
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.epayment import service as payments
 from ozg_gateway.mappings.pdf.receipt import LEVELS, euro
@@ -87,10 +87,13 @@ def _identification(
     return IdentificationState(policy=policy, status="missing" if needed else "not_needed")
 
 
-def _hold(sub: Submission, fee: FeeState, ident: IdentificationState) -> Hold | None:
+def _hold(
+    sub: Submission, fee: FeeState, ident: IdentificationState, offer: Offer | None
+) -> Hold | None:
     if sub.status != store.SUBMITTED:
         if ident.status == "missing":
-            return Hold(reason="Vor dem Einreichen bitte mit dem Online-Ausweis identifizieren.")
+            ways = ways_to_identify(offer.eid.methods if offer else ())
+            return Hold(reason=f"Vor dem Einreichen bitte {ways} identifizieren.")
         return None
     if fee.pay_before_delivery and fee.status not in ("none", "paid", "refunded"):
         return Hold(
@@ -136,7 +139,7 @@ def submission_view(ctx: GatewayContext, sub: Submission) -> dict[str, Any]:
         else None,
         fee=fee,
         identification=ident,
-        hold=_hold(sub, fee, ident),
+        hold=_hold(sub, fee, ident, offer),
         processing=processing,
         timeline=[
             _step(sub, e, offer, shown.get((e.status.removeprefix("status_"), e.at)))

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from ozg_gateway.cases.numbers import case_number as new_case_number
-from ozg_gateway.catalog.models import Offer
+from ozg_gateway.catalog.models import Offer, ways_to_identify
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.delivery import outbox
 from ozg_gateway.errors import (
@@ -156,7 +156,8 @@ def require_identity(ctx: GatewayContext, offer: Offer, identity: dict[str, Any]
                 FieldError(
                     "/identification",
                     "missing",
-                    "Für diese Leistung ist die Identifizierung mit dem Ausweis erforderlich.",
+                    "Für diese Leistung ist eine Identifizierung erforderlich "
+                    f"({ways_to_identify(offer.eid.methods)}).",
                 )
             ]
         )

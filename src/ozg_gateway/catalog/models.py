@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, Literal, Self
@@ -89,6 +90,15 @@ class EidRequirement(_Strict):
         if unknown:
             raise ValueError(f"unknown eID attributes: {sorted(unknown)}")
         return self
+
+
+_WAYS = {"eid-server": "mit dem Online-Ausweis", "bundid": "über BundID"}
+
+
+def ways_to_identify(methods: Iterable[str]) -> str:
+    """The offer's identification methods as a citizen reads them ("mit dem Online-Ausweis
+    oder über BundID")."""
+    return " oder ".join(_WAYS[m] for m in methods if m in _WAYS) or _WAYS["eid-server"]
 
 
 class Offer(_Strict):

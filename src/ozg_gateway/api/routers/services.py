@@ -16,7 +16,7 @@ from ozg_gateway.api.schemas import (
     ServiceList,
     ServiceOut,
 )
-from ozg_gateway.catalog.models import Channel, Offer
+from ozg_gateway.catalog.models import Channel, Offer, ways_to_identify
 from ozg_gateway.context import GatewayContext
 from ozg_gateway.errors import not_found
 from ozg_gateway.forms.applicant import Applicant
@@ -118,9 +118,7 @@ def _eid_words(offer: Offer) -> str:
     if eid.mode == "none":
         return "Keine Identifizierung nötig."
     level = f" (Vertrauensniveau {_LEVEL_WORDS[eid.min_level.value]})" if eid.min_level else ""
-    ways = " oder ".join(
-        {"eid-server": "mit dem Online-Ausweis", "bundid": "über BundID"}[m] for m in eid.methods
-    )
+    ways = ways_to_identify(eid.methods)
     if eid.mode == "required":
         return f"Vor dem Einreichen {ways} identifizieren{level}."
     return f"Identifizierung {ways} möglich, aber freiwillig{level}."

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import xmlsec
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -28,7 +28,7 @@ from signxml.exceptions import InvalidInput, InvalidSignature
 from signxml.signer import XMLSigner
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
-from ozg_gateway.errors import PermanentError
+from ozg_gateway.errors import ConnectorConfigError, PermanentError
 
 NS_DS = "http://www.w3.org/2000/09/xmldsig#"
 NS_XENC = "http://www.w3.org/2001/04/xmlenc#"
@@ -129,9 +129,20 @@ def verify(element: etree._Element, certificates: Sequence[x509.Certificate]) ->
     raise SamlError("signature does not verify with the configured IdP certificate")
 
 
+def _xmlsec() -> Any:
+    """python-xmlsec, imported when first needed: its libxml2 must match lxml's (checked at
+    import), and an installation without BundID must not depend on that."""
+    try:
+        import xmlsec
+    except Exception as exc:  # xmlsec raises its own error type on a libxml2 mismatch
+        raise ConnectorConfigError(f"python-xmlsec is not usable: {exc}") from exc
+    return xmlsec
+
+
 def decrypt(encrypted: etree._Element, pairs: Sequence[KeyPair]) -> etree._Element:
     """The plaintext element of an EncryptedAssertion (any of our encryption keys, for
     rollover); raises SamlError otherwise."""
+    xmlsec = _xmlsec()
     data = encrypted.find(f"{{{NS_XENC}}}EncryptedData")
     if data is None:
         raise SamlError("EncryptedAssertion without EncryptedData")
@@ -152,6 +163,7 @@ def decrypt(encrypted: etree._Element, pairs: Sequence[KeyPair]) -> etree._Eleme
 
 def encrypt(element: etree._Element, recipient: x509.Certificate) -> etree._Element:
     """``<xenc:EncryptedData>`` of ``element``: AES-256-GCM, key by RSA-OAEP (the IdP side)."""
+    xmlsec = _xmlsec()
     holder = etree.Element("holder")
     holder.append(element)
     template = xmlsec.template.encrypted_data_create(

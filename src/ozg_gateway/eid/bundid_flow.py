@@ -24,7 +24,6 @@ from ozg_gateway.eid.bundid.mapping import RANK, BundIdIdentity, Requested, requ
 from ozg_gateway.eid.mapping import EidPolicy, Identity
 from ozg_gateway.errors import FieldError, Problem, not_found, validation_problem
 from ozg_gateway.logging import get_logger
-from ozg_gateway.store import clients
 from ozg_gateway.store.models import Identification, SamlAssertion
 
 log = get_logger("ozg_gateway.bundid")
@@ -51,33 +50,15 @@ def start(
             [FieldError("/method", "not_offered", "Diese Leistung bietet BundID nicht an.")]
         )
     bundid_client(ctx)
-    with ctx.db.reading() as session:
-        if not clients.return_url_allowed(session, client_id=client_id, url=return_url):
-            raise validation_problem(
-                [
-                    FieldError(
-                        "/return_url", "not_allowed", "Rücksprungadresse ist nicht freigegeben."
-                    )
-                ]
-            )
-    now = ctx.clock()
-    row = Identification(
-        id=ctx.ids(),
+    service.require_return_url(ctx, client_id=client_id, return_url=return_url)
+    # The request id is SAML's InResponseTo: sealed, and consumed by the one answer.
+    return service.new_identification(
+        ctx,
         client_id=client_id,
         service_id=service_id,
-        status=service.STARTED,
-        counter=0,
         return_url=return_url,
-        created_at=now,
-        updated_at=now,
-        expires_at=now + timedelta(minutes=ctx.settings.eid_session_minutes),
+        secret={"method": METHOD, "request_id": f"_{uuid.uuid4().hex}"},
     )
-    # The request id is SAML's InResponseTo: sealed, and consumed by the one answer.
-    secret = {"method": METHOD, "request_id": f"_{uuid.uuid4().hex}"}
-    row.session_sealed = ctx.keyring.seal_json(secret, aad=service._aad(row.id, "session"))
-    with ctx.db.writing() as session:
-        session.add(row)
-    return row
 
 
 @dataclass(frozen=True)

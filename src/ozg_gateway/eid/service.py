@@ -85,6 +85,25 @@ def start(
 ) -> Identification:
     """useID for the offer's policy; the session secrets are sealed before anything else."""
     policy = policy_for(ctx, service_id)
+    require_return_url(ctx, client_id=client_id, return_url=return_url)
+    try:
+        answer = eid_client(ctx).use_id(policy)
+    except ConnectorError as exc:
+        log.warning("eID start failed", error_type=type(exc).__name__)
+        raise Problem("unavailable", detail="Der eID-Dienst ist nicht erreichbar.") from None
+    secrets_ = {
+        "session_id": answer.session_id,
+        "psk_id": answer.psk_id,
+        "psk_key": answer.psk_key,
+        "server_address": answer.server_address,
+    }
+    return new_identification(
+        ctx, client_id=client_id, service_id=service_id, return_url=return_url, secret=secrets_
+    )
+
+
+def require_return_url(ctx: GatewayContext, *, client_id: str, return_url: str) -> None:
+    """422 unless the portal client allow-listed ``return_url``."""
     with ctx.db.reading() as session:
         if not clients.return_url_allowed(session, client_id=client_id, url=return_url):
             raise validation_problem(
@@ -94,25 +113,25 @@ def start(
                     )
                 ]
             )
-    try:
-        answer = eid_client(ctx).use_id(policy)
-    except ConnectorError as exc:
-        log.warning("eID start failed", error_type=type(exc).__name__)
-        raise Problem("unavailable", detail="Der eID-Dienst ist nicht erreichbar.") from None
+
+
+def new_identification(
+    ctx: GatewayContext,
+    *,
+    client_id: str,
+    service_id: str,
+    return_url: str,
+    secret: dict[str, Any],
+) -> Identification:
+    """Store a started identification with its session secret sealed (either method)."""
     now = ctx.clock()
     identification_id = ctx.ids()
-    secrets_ = {
-        "session_id": answer.session_id,
-        "psk_id": answer.psk_id,
-        "psk_key": answer.psk_key,
-        "server_address": answer.server_address,
-    }
     row = Identification(
         id=identification_id,
         client_id=client_id,
         service_id=service_id,
         status=STARTED,
-        session_sealed=ctx.keyring.seal_json(secrets_, aad=_aad(identification_id, "session")),
+        session_sealed=ctx.keyring.seal_json(secret, aad=_aad(identification_id, "session")),
         counter=0,
         return_url=return_url,
         created_at=now,

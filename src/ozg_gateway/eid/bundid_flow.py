@@ -79,7 +79,7 @@ def login_page(ctx: GatewayContext, identification_id: str) -> Page:
         row = session.get(Identification, identification_id, with_for_update=True)
         if row is None or row.expires_at < ctx.clock() or row.session_sealed is None:
             raise not_found("Die Identifizierung")
-        secret = ctx.keyring.open_json(row.session_sealed, aad=service._aad(row.id, "session"))
+        secret = service.session_secret(ctx, row)
         if secret.get("method") != METHOD or row.status != service.STARTED:
             raise not_found("Die Identifizierung")
         if row.counter > 0:
@@ -145,7 +145,7 @@ def consume(ctx: GatewayContext, *, saml_response: str, relay_state: str) -> ser
         raise not_found("Die Identifizierung")
     if row.status != service.STARTED or row.session_sealed is None:
         return service.Finished(row.return_url, {"identification": row.id, "error": "already_used"})
-    secret = ctx.keyring.open_json(row.session_sealed, aad=service._aad(row.id, "session"))
+    secret = service.session_secret(ctx, row)
     if secret.get("method") != METHOD:
         raise not_found("Die Identifizierung")
     now = ctx.clock()

@@ -102,6 +102,13 @@ def start(
     )
 
 
+def session_secret(ctx: GatewayContext, row: Identification) -> dict[str, Any]:
+    """The sealed session secret of a started identification (eID session or SAML request)."""
+    assert row.session_sealed is not None
+    secret: dict[str, Any] = ctx.keyring.open_json(row.session_sealed, aad=_aad(row.id, "session"))
+    return secret
+
+
 def require_return_url(ctx: GatewayContext, *, client_id: str, return_url: str) -> None:
     """422 unless the portal client allow-listed ``return_url``."""
     with ctx.db.reading() as session:
@@ -156,7 +163,7 @@ def tc_token(ctx: GatewayContext, identification_id: str) -> bytes:
     row = _load(ctx, identification_id)
     if row.status != STARTED or row.session_sealed is None:
         raise not_found("Die Identifizierung")
-    data = ctx.keyring.open_json(row.session_sealed, aad=_aad(row.id, "session"))
+    data = session_secret(ctx, row)
     base = f"{ctx.settings.public_base_url.rstrip('/')}/v1/identifications/{row.id}"
     return build_tc_token(
         server_address=data["server_address"] or "",
@@ -187,7 +194,7 @@ async def refresh(
     row = await asyncio.to_thread(_load, ctx, identification_id)
     if row.status != STARTED or row.session_sealed is None:
         return Finished(row.return_url, {"identification": row.id, "error": "already_used"})
-    data = ctx.keyring.open_json(row.session_sealed, aad=_aad(row.id, "session"))
+    data = session_secret(ctx, row)
     client = eid_client(ctx)
     counter = row.counter
 
